@@ -1,0 +1,2 @@
+//! Criterion benches for the domain: deadline arithmetic and the state machine.
+fn main() {}

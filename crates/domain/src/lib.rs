@@ -1,0 +1,19 @@
+//! yiwang's pure domain: the model and rules every other crate builds on.
+//!
+//! Contract: no IO, no clock, no async. Functions take `now` and data in and return values.
+//!
+//! - [`time`]: instants and the Asia/Shanghai wall clock.
+//! - [`area`]: district → street → community → grid codes.
+//! - [`org`]: roles, department types, role grants and callers.
+//! - [`taxonomy`]: component and matter classes with their limits and conditions.
+//! - [`calendar`]: working windows, holidays, 调休, deadline arithmetic.
+//! - [`workflow`]: the case closed loop as an explicit state machine.
+//! - [`policy`]: who may see which case.
+
+pub mod area;
+pub mod calendar;
+pub mod org;
+pub mod policy;
+pub mod taxonomy;
+pub mod time;
+pub mod workflow;

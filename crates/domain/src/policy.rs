@@ -1,0 +1,1 @@
+//! Visibility policy (placeholder while being written).

@@ -1,0 +1,1 @@
+//! The case closed loop (placeholder while being written).

@@ -1,1 +1,219 @@
-//! placeholder
+//! yiwang's one persistence layer: the same [`Store`] API over SQLite (the embedded default) and
+//! PostgreSQL (scale-out), chosen by the database URL.
+//!
+//! Design (after atuin's server database, folded into one crate):
+//! - Every query is written once, in SQL both backends accept (`$n` placeholders, 64-bit integers,
+//!   millisecond instants, JSON as text), and run through the [`on_read!`]/[`on_write!`] macros,
+//!   which expand the same block once per backend. Row decoding is generic over [`rows::RowExt`].
+//! - Each backend has its own migration folder (`migrations/sqlite`, `migrations/postgres`),
+//!   embedded in the binary and applied by [`Store::migrate`]. Migrations are append-only.
+//! - SQLite runs in WAL mode with one writer connection and a pool of readers, so writes never
+//!   fight over the lock and reads never wait for writes.
+//! - A case transition is one transaction: the case row is updated only if its version still
+//!   matches (optimistic concurrency), the audit event is inserted, attachments are linked; any
+//!   failure rolls everything back.
+//!
+//! **Architecture invariant:** this is the only crate that knows SQL.
+
+mod cases;
+mod config;
+mod error;
+mod migrate;
+mod org;
+mod rows;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use cases::{CaseFilter, CasePage, StoredEvent};
+pub use error::StoreError;
+pub use org::{
+    Area, AttachmentMeta, Department, NewAttachment, NewDepartment, NewUser, User, UserWithRoles,
+};
+
+/// Which database a [`Store`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+enum Pools {
+    Sqlite { writer: SqlitePool, reader: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// The store: cloneable, cheap to share across tasks.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pools: Pools,
+}
+
+/// Runs `$body` with `$p` bound to the pool for reads (an SQLite reader or the PostgreSQL pool).
+macro_rules! on_read {
+    ($store:expr, $p:ident => $body:expr) => {
+        match &$store.pools {
+            $crate::Pools::Sqlite { reader: $p, .. } => $body,
+            $crate::Pools::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$p` bound to the pool for writes (the SQLite writer or the PostgreSQL pool).
+macro_rules! on_write {
+    ($store:expr, $p:ident => $body:expr) => {
+        match &$store.pools {
+            $crate::Pools::Sqlite { writer: $p, .. } => $body,
+            $crate::Pools::Postgres($p) => $body,
+        }
+    };
+}
+
+pub(crate) use {on_read, on_write};
+
+/// Options for opening a store.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    /// `sqlite://path/to/file.db`, a plain file path, `sqlite::memory:`, or `postgres://…`.
+    pub url: String,
+    /// Maximum pool size (readers for SQLite).
+    pub max_connections: u32,
+    /// PostgreSQL only: a schema to create (if missing) and use; lets tests share a database.
+    pub pg_schema: Option<String>,
+}
+
+impl ConnectOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        ConnectOptions { url: url.into(), max_connections: 8, pg_schema: None }
+    }
+}
+
+impl Store {
+    /// Opens (creating an SQLite file if needed) without migrating.
+    ///
+    /// # Errors
+    /// Bad URL, unreachable server, unwritable file.
+    pub async fn connect(opts: &ConnectOptions) -> Result<Store, StoreError> {
+        let url = opts.url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let mut pg = PgConnectOptions::from_str(url)?;
+            if let Some(schema) = &opts.pg_schema {
+                if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(StoreError::Invalid(format!("bad schema name {schema:?}")));
+                }
+                let admin = PgPoolOptions::new().max_connections(1).connect_with(pg.clone()).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}"))).execute(&admin).await?;
+                admin.close().await;
+                pg = pg.options([("search_path", schema.as_str())]);
+            }
+            let pool = PgPoolOptions::new()
+                .max_connections(opts.max_connections.max(2))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(pg)
+                .await?;
+            return Ok(Store { pools: Pools::Postgres(pool) });
+        }
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        let memory = path == ":memory:" || path.is_empty();
+        let base = if memory {
+            // A named shared in-memory database so that the writer and readers see the same data.
+            let name = format!(
+                "file:yiwang-mem-{}?mode=memory&cache=shared",
+                MEMORY_DB_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            );
+            SqliteConnectOptions::from_str(&name)?
+        } else {
+            if let Some(parent) = std::path::Path::new(path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        StoreError::Invalid(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+            }
+            SqliteConnectOptions::new().filename(path).create_if_missing(true)
+        };
+        let base = base
+            .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(base.clone())
+            .await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(opts.max_connections.max(1))
+            .min_connections(if memory { 1 } else { 0 })
+            .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
+            .max_lifetime(None)
+            .connect_with(base.read_only(!memory))
+            .await?;
+        Ok(Store { pools: Pools::Sqlite { writer, reader } })
+    }
+
+    /// Opens and applies pending migrations.
+    ///
+    /// # Errors
+    /// As [`Store::connect`] and [`Store::migrate`].
+    pub async fn open(opts: &ConnectOptions) -> Result<Store, StoreError> {
+        let store = Store::connect(opts).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pools {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes all connections (flushes the SQLite WAL).
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Pools::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// A cheap round trip, for health checks.
+    ///
+    /// # Errors
+    /// The database is unreachable.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_read!(self, p => { sqlx::query("SELECT 1").execute(p).await?; });
+        Ok(())
+    }
+
+    /// PostgreSQL only: drops a schema made for tests.
+    ///
+    /// # Errors
+    /// The database refuses.
+    pub async fn drop_schema(&self, schema: &str) -> Result<(), StoreError> {
+        if let Pools::Postgres(p) = &self.pools {
+            if schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))).execute(p).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+static MEMORY_DB_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+#[cfg(test)]
+mod tests;

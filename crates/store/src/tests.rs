@@ -1,0 +1,1 @@
+//! Store tests (story test on SQLite and PostgreSQL).

@@ -1,1 +1,412 @@
-//! Store tests (story test on SQLite and PostgreSQL).
+//! The store story test: one sequence of real use, run on SQLite always and on PostgreSQL when
+//! it is reachable (`YIWANG_TEST_PG_URL`, default `postgres://root@127.0.0.1:5432/test`).
+//! Where PostgreSQL is absent the test says so loudly and runs SQLite only; in CI `.ci/run`
+//! makes sure it is up and sets `YIWANG_REQUIRE_PG=1`, which turns its absence into a failure.
+
+use domain::area::{AreaCode, AreaPath};
+use domain::calendar::{Light, WorkCalendar};
+use domain::org::{Caller, DepartmentType, Role, RoleGrant};
+use domain::policy;
+use domain::taxonomy::{ClassKind, HandlingLimits, LimitUnit, TimeLimit, Urgency};
+use domain::time::Timestamp;
+use domain::workflow::{
+    self, CaseState, ClassSnapshot, Command, Ctx, Evidence, NewReport, NodeLimits, Source,
+};
+
+use crate::{
+    Area, CaseFilter, ConnectOptions, NewAttachment, NewDepartment, NewUser, Store, StoreError,
+};
+
+fn pg_url() -> String {
+    std::env::var("YIWANG_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".to_owned())
+}
+
+/// Opens every backend available: a fresh SQLite file, and a fresh PostgreSQL schema.
+pub(crate) async fn backends(tag: &str) -> Vec<(String, Store, Option<String>, tempfile::TempDir)> {
+    let mut out = Vec::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("story.db");
+    let sqlite = Store::open(&ConnectOptions::new(path.display().to_string())).await.expect("sqlite");
+    out.push(("sqlite".to_owned(), sqlite, None, dir));
+    let schema = format!("t_{tag}_{}", std::process::id());
+    let mut opts = ConnectOptions::new(pg_url());
+    opts.pg_schema = Some(schema.clone());
+    opts.max_connections = 4;
+    match Store::open(&opts).await {
+        Ok(pg) => {
+            out.push(("postgres".to_owned(), pg, Some(schema), tempfile::tempdir().expect("tempdir")));
+        }
+        Err(e) => {
+            assert!(
+                std::env::var("YIWANG_REQUIRE_PG").is_err(),
+                "PostgreSQL is required (YIWANG_REQUIRE_PG) but not reachable at {}: {e}",
+                pg_url()
+            );
+            eprintln!("skipped: PostgreSQL not reachable at {} ({e}); ran on SQLite only", pg_url());
+        }
+    }
+    out
+}
+
+fn t0() -> Timestamp {
+    // Tuesday 2026-11-24 10:00 Asia/Shanghai.
+    Timestamp::parse_rfc3339("2026-11-24T10:00:00+08:00").expect("time")
+}
+
+fn code(s: &str) -> AreaCode {
+    AreaCode::parse(s).expect("code")
+}
+
+fn class_06010() -> ClassSnapshot {
+    ClassSnapshot {
+        standard_ref: "GB/T 47678.5-2026".into(),
+        kind: ClassKind::Matter,
+        code: "06010".into(),
+        name: "暴露垃圾".into(),
+        limits: HandlingLimits {
+            urgent: TimeLimit { amount: 1, unit: LimitUnit::WorkHours },
+            high: TimeLimit { amount: 2, unit: LimitUnit::WorkHours },
+            normal: TimeLimit { amount: 4, unit: LimitUnit::WorkHours },
+        },
+    }
+}
+
+struct World {
+    operator: Caller,
+    supervisor: Caller,
+    dispatcher: Caller,
+    handler: Caller,
+    other_handler: Caller,
+    inspector: Caller,
+    citizen: Caller,
+    dept: i64,
+    other_dept: i64,
+}
+
+async fn seed(store: &Store) -> World {
+    let now = t0();
+    let areas = [
+        ("410102", "中原区", None),
+        ("410102001", "林山寨街道", Some("410102")),
+        ("410102001001", "百花社区", Some("410102001")),
+        ("410102001001001", "百花社区第1网格", Some("410102001001")),
+        ("410102002", "建设路街道", Some("410102")),
+        ("410102002001", "建新社区", Some("410102002")),
+    ];
+    let areas: Vec<Area> = areas
+        .iter()
+        .map(|(c, n, p)| Area { code: code(c), name: (*n).into(), parent_code: p.map(code) })
+        .collect();
+    store.upsert_areas(&areas, now).await.expect("areas");
+    let dept = store
+        .create_department(
+            &NewDepartment {
+                code: "HW01".into(),
+                name: "中原区环卫中心".into(),
+                dept_type: DepartmentType::Sanitation,
+                areas: vec![code("410102")],
+            },
+            now,
+        )
+        .await
+        .expect("dept")
+        .id;
+    let other_dept = store
+        .create_department(
+            &NewDepartment {
+                code: "SZ01".into(),
+                name: "中原区市政所".into(),
+                dept_type: DepartmentType::Municipal,
+                areas: vec![code("410102")],
+            },
+            now,
+        )
+        .await
+        .expect("dept")
+        .id;
+    let mk = async |name: &str, role: Role, area: Option<&str>, dep: Option<i64>| {
+        let grants = vec![RoleGrant { role, area: area.map(code), department_id: dep }];
+        let id = store
+            .create_user(
+                &NewUser {
+                    username: name.into(),
+                    display_name: name.into(),
+                    phone: None,
+                    password_hash: "x".into(),
+                    grants: grants.clone(),
+                },
+                now,
+            )
+            .await
+            .expect("user");
+        Caller { user_id: id, grants }
+    };
+    World {
+        operator: mk("op", Role::Operator, Some("410102"), None).await,
+        supervisor: mk("sup", Role::ShiftSupervisor, Some("410102"), None).await,
+        dispatcher: mk("dis", Role::Dispatcher, Some("410102"), None).await,
+        handler: mk("hw", Role::DepartmentHandler, None, Some(dept)).await,
+        other_handler: mk("sz", Role::DepartmentHandler, None, Some(other_dept)).await,
+        inspector: mk("insp", Role::Inspector, Some("410102001"), None).await,
+        citizen: mk("cit", Role::Citizen, None, None).await,
+        dept,
+        other_dept,
+    }
+}
+
+async fn photo(store: &Store, who: &Caller) -> i64 {
+    store
+        .insert_attachment(
+            &NewAttachment {
+                uploader_id: who.user_id,
+                content_type: "image/jpeg".into(),
+                size_bytes: 3,
+                sha256: "abc".into(),
+                path: "x.jpg".into(),
+                original_name: None,
+            },
+            t0(),
+        )
+        .await
+        .expect("attachment")
+}
+
+#[tokio::test]
+async fn story_full_loop_on_every_backend() {
+    for (name, store, schema, _dir) in backends("loop").await {
+        story(&store).await;
+        eprintln!("story passed on {name}");
+        if let Some(s) = schema {
+            store.drop_schema(&s).await.expect("drop");
+        }
+    }
+}
+
+async fn story(store: &Store) {
+    let w = seed(store).await;
+    let cal = WorkCalendar::builtin();
+    let limits = NodeLimits::default();
+    let clock_now = std::cell::Cell::new(t0());
+    let now = t0();
+    let ctx = |now| Ctx { calendar: &cal, limits: &limits, now };
+
+    // A citizen reports with a photo.
+    let p = photo(store, &w.citizen).await;
+    let report = NewReport {
+        source: Source::CitizenApp,
+        description: "百花路口有成堆垃圾".into(),
+        address: Some("百花路与建设路交叉口".into()),
+        lat: Some(34.75),
+        lon: Some(113.61),
+        area: AreaPath::of(&code("410102001001001")),
+        class: None,
+        urgency: Urgency::Normal,
+        reporter_name: Some("张先生".into()),
+        reporter_phone: Some("13800000000".into()),
+        self_handled: false,
+        attachments: vec![p],
+        note: None,
+    };
+    let t = workflow::new_case(&w.citizen, report, &ctx(now)).expect("report");
+    let mut case = store.insert_case(&t).await.expect("insert");
+    assert!(case.id > 0);
+    assert!(case.case_no.starts_with("20261124"), "{}", case.case_no);
+    assert_eq!(case.state, CaseState::Reported);
+    let stored = store.get_case(case.id).await.expect("get").expect("exists");
+    assert_eq!(stored, case);
+    assert_eq!(store.attachment(p).await.expect("att").expect("att").case_id, Some(case.id));
+
+    // Another user's attachment cannot be linked; nothing of that transition is written.
+    let foreign = photo(store, &w.citizen).await;
+    let step = |case: &domain::workflow::Case, who: &Caller, cmd: Command, ev: Evidence, now| {
+        workflow::apply(case, who, &cmd, &ev, &ctx(now)).expect("transition allowed")
+    };
+    let bad = step(
+        &case,
+        &w.operator,
+        Command::SendVerify { inspector_id: w.inspector.user_id },
+        Evidence { note: None, attachments: vec![foreign] },
+        now,
+    );
+    let err = store.apply_transition(case.version, &bad).await.expect_err("foreign attachment");
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    assert_eq!(store.get_case(case.id).await.expect("get").expect("case").version, case.version);
+    assert_eq!(store.case_events(case.id).await.expect("events").len(), 1);
+
+    let go = async |case: &mut domain::workflow::Case, who: &Caller, cmd: Command, ev: Evidence| {
+        clock_now.set(clock_now.get().plus_minutes(10));
+        let now = clock_now.get();
+        let t = step(case, who, cmd, ev, now);
+        store.apply_transition(case.version, &t).await.expect("stored");
+        *case = store.get_case(case.id).await.expect("get").expect("case");
+        assert_eq!(*case, t.case);
+    };
+    let note = |s: &str| Evidence { note: Some(s.into()), attachments: vec![] };
+    go(&mut case, &w.operator, Command::SendVerify { inspector_id: w.inspector.user_id }, Evidence::default()).await;
+    let ph = photo(store, &w.inspector).await;
+    go(&mut case, &w.inspector, Command::Verify { confirmed: true }, Evidence { note: None, attachments: vec![ph] }).await;
+    go(&mut case, &w.supervisor, Command::File { class: Some(class_06010()), urgency: Some(Urgency::High) }, Evidence::default()).await;
+    go(&mut case, &w.dispatcher, Command::Dispatch { department_id: w.other_dept }, Evidence::default()).await;
+    go(&mut case, &w.other_handler, Command::RequestReturn, note("不属于市政职责")).await;
+    go(&mut case, &w.dispatcher, Command::ApproveReturn, Evidence::default()).await;
+    assert_eq!(case.state, CaseState::PendingDispatch);
+    go(&mut case, &w.dispatcher, Command::Dispatch { department_id: w.dept }, Evidence::default()).await;
+    go(&mut case, &w.handler, Command::AcceptTask, Evidence::default()).await;
+    assert_eq!(case.state, CaseState::Handling);
+
+    let now = clock_now.get();
+    // The handling deadline is the class's 2 working hours (high urgency) after acceptance.
+    let clock = case.clock.clone().expect("clock");
+    assert_eq!(clock.limit_minutes, 120);
+
+    // Lists by light agree with the domain's light.
+    let vis_all = policy::visibility(&w.supervisor);
+    let later = now.plus_minutes(60 * 24 * 7);
+    for (at, expect) in [(now, Light::Green), (later, Light::Red)] {
+        assert_eq!(case.light(at), Some(expect));
+        let f = CaseFilter { light: Some(expect), ..CaseFilter::default() };
+        let page = store.list_cases(&f, &vis_all, at, 50, None).await.expect("list");
+        assert_eq!(page.cases.iter().map(|c| c.id).collect::<Vec<_>>(), vec![case.id]);
+    }
+
+    // Suspension stops the clock; resuming restarts it with the minutes left.
+    go(&mut case, &w.handler, Command::RequestSuspension, note("需协调供电部门")).await;
+    go(&mut case, &w.dispatcher, Command::ApproveSuspension, Evidence::default()).await;
+    assert_eq!(case.state, CaseState::Suspended);
+    assert!(case.clock.as_ref().expect("clock").deadline_at.is_none());
+    let suspended = CaseFilter { states: vec![CaseState::Suspended], ..CaseFilter::default() };
+    assert_eq!(store.count_cases(&suspended, &vis_all, later).await.expect("count"), 1);
+    let f = CaseFilter { light: Some(Light::Green), ..CaseFilter::default() };
+    assert_eq!(store.count_cases(&f, &vis_all, later).await.expect("count"), 1, "paused light stays");
+    go(&mut case, &w.dispatcher, Command::Resume, Evidence::default()).await;
+    go(&mut case, &w.handler, Command::RequestExtension { minutes: 60 }, note("材料未到")).await;
+    go(&mut case, &w.dispatcher, Command::ApproveExtension, Evidence::default()).await;
+    assert_eq!(case.clock.as_ref().expect("clock").limit_minutes, 180);
+
+    let ph = photo(store, &w.handler).await;
+    go(&mut case, &w.handler, Command::Feedback, Evidence { note: Some("已清运".into()), attachments: vec![ph] }).await;
+    go(&mut case, &w.operator, Command::SendCheck { inspector_id: w.inspector.user_id }, Evidence::default()).await;
+    let ph = photo(store, &w.inspector).await;
+    go(&mut case, &w.inspector, Command::Check { passed: false }, Evidence { note: None, attachments: vec![ph] }).await;
+    go(&mut case, &w.supervisor, Command::Rework, note("仍有残留")).await;
+    assert_eq!((case.state, case.rework_count, case.department_id), (CaseState::Dispatched, 1, Some(w.dept)));
+    go(&mut case, &w.handler, Command::AcceptTask, Evidence::default()).await;
+    let ph = photo(store, &w.handler).await;
+    go(&mut case, &w.handler, Command::Feedback, Evidence { note: Some("已彻底清理".into()), attachments: vec![ph] }).await;
+    go(&mut case, &w.operator, Command::SendCheck { inspector_id: w.inspector.user_id }, Evidence::default()).await;
+    let ph = photo(store, &w.inspector).await;
+    go(&mut case, &w.inspector, Command::Check { passed: true }, Evidence { note: None, attachments: vec![ph] }).await;
+    go(&mut case, &w.supervisor, Command::Close, Evidence::default()).await;
+    assert_eq!(case.state, CaseState::Closed);
+    assert!(case.closed_at.is_some());
+    assert_eq!(case.light(later), None);
+
+    // The audit trail holds every step, in order, with actor roles.
+    let events = store.case_events(case.id).await.expect("events");
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "report", "send_verify", "verify", "file", "dispatch", "request_return", "approve_return",
+            "dispatch", "accept_task", "request_suspension", "approve_suspension", "resume",
+            "request_extension", "approve_extension", "feedback", "send_check", "check", "rework",
+            "accept_task", "feedback", "send_check", "check", "close"
+        ]
+    );
+    assert_eq!(events[2].actor_role, Role::Inspector);
+    assert_eq!(events.last().map(|e| e.to_state), Some(CaseState::Closed));
+
+    let now = clock_now.get();
+    // Optimistic concurrency: two writers start from the same version; exactly one wins.
+    let t = workflow::new_case(
+        &w.inspector,
+        NewReport {
+            source: Source::Inspector,
+            description: "井盖缺失".into(),
+            address: None,
+            lat: None,
+            lon: None,
+            area: AreaPath::of(&code("410102001001")),
+            class: Some(class_06010()),
+            urgency: Urgency::Normal,
+            reporter_name: None,
+            reporter_phone: None,
+            self_handled: false,
+            attachments: vec![],
+            note: None,
+        },
+        &ctx(now),
+    )
+    .expect("inspector report");
+    let second = store.insert_case(&t).await.expect("insert");
+    assert_eq!(second.state, CaseState::PendingFiling);
+    let a = step(&second, &w.supervisor, Command::File { class: None, urgency: None }, Evidence::default(), now);
+    let b = step(&second, &w.supervisor, Command::Reject, note("重复"), now);
+    store.apply_transition(second.version, &a).await.expect("first wins");
+    match store.apply_transition(second.version, &b).await {
+        Err(StoreError::Conflict { current }) => assert_eq!(current.state, CaseState::PendingDispatch),
+        other => panic!("expected conflict, got {other:?}"),
+    }
+    assert_eq!(store.case_events(second.id).await.expect("events").len(), 2);
+
+    // Visibility: the citizen sees only their case; the other street's staff see neither area.
+    let cit = policy::visibility(&w.citizen);
+    let page = store.list_cases(&CaseFilter::default(), &cit, now, 50, None).await.expect("list");
+    assert_eq!(page.cases.iter().map(|c| c.id).collect::<Vec<_>>(), vec![case.id]);
+    let street2 = Caller {
+        user_id: 9999,
+        grants: vec![RoleGrant { role: Role::Operator, area: Some(code("410102002")), department_id: None }],
+    };
+    let page = store.list_cases(&CaseFilter::default(), &policy::visibility(&street2), now, 50, None).await.expect("list");
+    assert!(page.cases.is_empty());
+    // The department handler sees its department's cases only.
+    let page = store.list_cases(&CaseFilter::default(), &policy::visibility(&w.handler), now, 50, None).await.expect("list");
+    assert_eq!(page.cases.len(), 1);
+    let page = store.list_cases(&CaseFilter::default(), &policy::visibility(&w.other_handler), now, 50, None).await.expect("list");
+    assert!(page.cases.is_empty());
+
+    // Filters and keyset pagination.
+    let f = CaseFilter { area: Some(code("410102001")), text: Some("垃圾".into()), ..CaseFilter::default() };
+    let page = store.list_cases(&f, &vis_all, now, 50, None).await.expect("list");
+    assert_eq!(page.cases.len(), 1);
+    let page1 = store.list_cases(&CaseFilter::default(), &vis_all, now, 1, None).await.expect("list");
+    assert_eq!(page1.cases.len(), 1);
+    let cursor = page1.next_cursor.expect("more");
+    let page2 = store.list_cases(&CaseFilter::default(), &vis_all, now, 1, Some(&cursor)).await.expect("list");
+    assert_eq!(page2.cases.len(), 1);
+    assert_ne!(page1.cases[0].id, page2.cases[0].id);
+    assert!(page2.next_cursor.is_none());
+    assert!(matches!(
+        store.list_cases(&CaseFilter::default(), &vis_all, now, 1, Some("junk")).await,
+        Err(StoreError::Invalid(_))
+    ));
+
+    // Constraint errors come back classified.
+    let dup = store
+        .create_user(
+            &NewUser { username: "op".into(), display_name: "x".into(), phone: None, password_hash: "x".into(), grants: vec![] },
+            now,
+        )
+        .await;
+    assert!(matches!(dup, Err(StoreError::Duplicate(_))), "{dup:?}");
+    let fk = store
+        .create_user(
+            &NewUser {
+                username: "ghost".into(),
+                display_name: "x".into(),
+                phone: None,
+                password_hash: "x".into(),
+                grants: vec![RoleGrant { role: Role::Operator, area: Some(code("999999")), department_id: None }],
+            },
+            now,
+        )
+        .await;
+    assert!(matches!(fk, Err(StoreError::ForeignKey(_))), "{fk:?}");
+    assert!(store.user_by_username("ghost").await.expect("query").is_none(), "rolled back");
+
+    // Settings round-trip.
+    store.put_setting("node_limits", &limits, now).await.expect("put");
+    let back: NodeLimits = store.setting("node_limits").await.expect("get").expect("some");
+    assert_eq!(back, limits);
+}

@@ -64,7 +64,11 @@ pub struct AreaCode(String);
 impl AreaCode {
     pub fn parse(code: &str) -> Result<AreaCode, AreaCodeError> {
         let ok = matches!(code.len(), 6 | 9 | 12 | 15) && code.bytes().all(|b| b.is_ascii_digit());
-        if ok { Ok(AreaCode(code.to_owned())) } else { Err(AreaCodeError::BadCode(code.to_owned())) }
+        if ok {
+            Ok(AreaCode(code.to_owned()))
+        } else {
+            Err(AreaCodeError::BadCode(code.to_owned()))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -82,7 +86,9 @@ impl AreaCode {
 
     /// The code of the enclosing area, if any.
     pub fn parent(&self) -> Option<AreaCode> {
-        self.level().parent().map(|l| AreaCode(self.0[..l.code_len()].to_owned()))
+        self.level()
+            .parent()
+            .map(|l| AreaCode(self.0[..l.code_len()].to_owned()))
     }
 
     /// The code at `level` that contains this one (itself if equal), or `None` if finer.
@@ -137,7 +143,11 @@ impl AreaPath {
 
     /// The finest known code.
     pub fn finest(&self) -> Option<&AreaCode> {
-        self.grid.as_ref().or(self.community.as_ref()).or(self.street.as_ref()).or(self.district.as_ref())
+        self.grid
+            .as_ref()
+            .or(self.community.as_ref())
+            .or(self.street.as_ref())
+            .or(self.district.as_ref())
     }
 }
 

@@ -50,7 +50,10 @@ pub fn acting_role(caller: &Caller, case: &Case, cmd: &Command) -> Result<Role, 
     }
     let names: Vec<&str> = wanted.iter().map(|r| r.as_str()).collect();
     Err(WorkflowError::Forbidden(if has_role {
-        format!("'{}' on this case is outside your area, department or assignment", cmd.name())
+        format!(
+            "'{}' on this case is outside your area, department or assignment",
+            cmd.name()
+        )
     } else {
         format!("'{}' needs the role {}", cmd.name(), names.join(" or "))
     }))
@@ -63,7 +66,9 @@ pub fn can_view(caller: &Caller, case: &Case) -> bool {
     }
     caller.grants.iter().any(|g| match g.role {
         Role::Citizen | Role::Volunteer => false,
-        Role::DepartmentHandler => g.department_id.is_some() && g.department_id == case.department_id,
+        Role::DepartmentHandler => {
+            g.department_id.is_some() && g.department_id == case.department_id
+        }
         _ => area_covers(g, case),
     })
 }
@@ -83,15 +88,18 @@ pub struct Visibility {
 
 /// The visibility of `caller`, for list queries.
 pub fn visibility(caller: &Caller) -> Visibility {
-    let mut v = Visibility { user_id: caller.user_id, ..Visibility::default() };
+    let mut v = Visibility {
+        user_id: caller.user_id,
+        ..Visibility::default()
+    };
     for g in &caller.grants {
         match g.role {
             Role::Citizen | Role::Volunteer => {}
             Role::DepartmentHandler => {
-                if let Some(d) = g.department_id {
-                    if !v.departments.contains(&d) {
-                        v.departments.push(d);
-                    }
+                if let Some(d) = g.department_id
+                    && !v.departments.contains(&d)
+                {
+                    v.departments.push(d);
                 }
             }
             _ => match &g.area {
@@ -113,7 +121,12 @@ impl Visibility {
         self.all
             || case.reporter_id == Some(self.user_id)
             || case.assignee_id == Some(self.user_id)
-            || case.department_id.is_some_and(|d| self.departments.contains(&d))
-            || case.area.finest().is_some_and(|code| self.areas.iter().any(|a| a.contains(code)))
+            || case
+                .department_id
+                .is_some_and(|d| self.departments.contains(&d))
+            || case
+                .area
+                .finest()
+                .is_some_and(|code| self.areas.iter().any(|a| a.contains(code)))
     }
 }

@@ -78,7 +78,10 @@ mod tests {
 
     #[test]
     fn shanghai_round_trip() {
-        let local = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(9, 30, 0).unwrap();
+        let local = NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(9, 30, 0)
+            .unwrap();
         let t = Timestamp::from_shanghai(local);
         // 2026-01-01 09:30 +08:00 = 2026-01-01 01:30 UTC
         assert_eq!(t.0, 1_767_231_000_000);

@@ -135,7 +135,10 @@ impl CaseState {
 
     /// Whether no further transition is possible.
     pub fn is_terminal(self) -> bool {
-        matches!(self, CaseState::Closed | CaseState::Rejected | CaseState::Voided | CaseState::Merged)
+        matches!(
+            self,
+            CaseState::Closed | CaseState::Rejected | CaseState::Voided | CaseState::Merged
+        )
     }
 }
 
@@ -277,7 +280,11 @@ pub enum PendingRequest {
     /// 回退申请 — the department says it is not theirs; the dispatcher decides.
     Return { requested_by: i64, reason: String },
     /// 延期申请 — more working minutes for handling; the dispatcher decides.
-    Extension { requested_by: i64, minutes: i64, reason: String },
+    Extension {
+        requested_by: i64,
+        minutes: i64,
+        reason: String,
+    },
     /// 挂账申请 — park the case; the dispatcher decides.
     Suspension { requested_by: i64, reason: String },
     /// 作废申请 — void the case; the shift supervisor decides.
@@ -473,9 +480,11 @@ impl Case {
 
     /// Working minutes of handling allowed for this case's class and urgency.
     pub fn handling_limit_minutes(&self, cal: &WorkCalendar) -> Option<i64> {
-        self.class
-            .as_ref()
-            .map(|c| c.limits.for_urgency(self.urgency).working_minutes(cal.minutes_per_workday()))
+        self.class.as_ref().map(|c| {
+            c.limits
+                .for_urgency(self.urgency)
+                .working_minutes(cal.minutes_per_workday())
+        })
     }
 }
 
@@ -520,7 +529,10 @@ pub enum Command {
     Verify { confirmed: bool },
     /// 立案 — shift supervisor files the case with its class and urgency.
     /// PendingFiling → PendingDispatch.
-    File { class: Option<ClassSnapshot>, urgency: Option<Urgency> },
+    File {
+        class: Option<ClassSnapshot>,
+        urgency: Option<Urgency>,
+    },
     /// 不予立案 — shift supervisor rejects. Note required.
     Reject,
     /// 立案回退 — shift supervisor sends the report back to the operator. Note required.
@@ -740,7 +752,10 @@ impl Command {
 pub enum WorkflowError {
     /// The command does not apply in the case's current state.
     #[error("'{action}' is not allowed while the case is {state}")]
-    NotAllowedInState { action: &'static str, state: &'static str },
+    NotAllowedInState {
+        action: &'static str,
+        state: &'static str,
+    },
     /// The caller holds no role (in scope) that may do this.
     #[error("not permitted: {0}")]
     Forbidden(String),
@@ -764,7 +779,10 @@ pub struct Evidence {
 
 impl Evidence {
     fn note(&self) -> Option<&str> {
-        self.note.as_deref().map(str::trim).filter(|n| !n.is_empty())
+        self.note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
     }
 }
 
@@ -892,7 +910,11 @@ pub fn new_case(
     };
     enter(&mut case, state, ctx);
     let event = EventDraft {
-        action: if report.self_handled { "report_self_handled" } else { "report" },
+        action: if report.self_handled {
+            "report_self_handled"
+        } else {
+            "report"
+        },
         actor_id: caller.user_id,
         actor_role: role,
         from_state: None,
@@ -922,18 +944,24 @@ pub fn apply(
 ) -> Result<Transition, WorkflowError> {
     let action = cmd.name();
     if !cmd.from_states().contains(&case.state) {
-        return Err(WorkflowError::NotAllowedInState { action, state: case.state.as_str() });
+        return Err(WorkflowError::NotAllowedInState {
+            action,
+            state: case.state.as_str(),
+        });
     }
     // While a request waits, only its decision (or supervision) may happen.
-    if let Some(pending) = &case.pending {
-        if !matches!(cmd, Command::Supervise) && cmd.resolves_request() != Some(pending.kind()) {
-            return Err(WorkflowError::RequestPending(pending.kind()));
-        }
+    if let Some(pending) = &case.pending
+        && !matches!(cmd, Command::Supervise)
+        && cmd.resolves_request() != Some(pending.kind())
+    {
+        return Err(WorkflowError::RequestPending(pending.kind()));
     }
-    if let Some(kind) = cmd.resolves_request() {
-        if case.pending.as_ref().map(PendingRequest::kind) != Some(kind) {
-            return Err(WorkflowError::Invalid(format!("there is no pending {kind} request")));
-        }
+    if let Some(kind) = cmd.resolves_request()
+        && case.pending.as_ref().map(PendingRequest::kind) != Some(kind)
+    {
+        return Err(WorkflowError::Invalid(format!(
+            "there is no pending {kind} request"
+        )));
     }
     let role = policy::acting_role(caller, case, cmd)?;
     if cmd.needs_note() && evidence.note().is_none() {
@@ -1005,7 +1033,10 @@ pub fn apply(
         }
         Command::AcceptTask => enter(&mut next, CaseState::Handling, ctx),
         Command::RequestReturn => {
-            next.pending = Some(PendingRequest::Return { requested_by: caller.user_id, reason });
+            next.pending = Some(PendingRequest::Return {
+                requested_by: caller.user_id,
+                reason,
+            });
         }
         Command::ApproveReturn => {
             next.pending = None;
@@ -1046,7 +1077,10 @@ pub fn apply(
             next.pending = None;
         }
         Command::RequestSuspension => {
-            next.pending = Some(PendingRequest::Suspension { requested_by: caller.user_id, reason });
+            next.pending = Some(PendingRequest::Suspension {
+                requested_by: caller.user_id,
+                reason,
+            });
         }
         Command::ApproveSuspension => {
             next.pending = None;
@@ -1096,7 +1130,10 @@ pub fn apply(
             data = serde_json::json!({ "level": next.supervision_level });
         }
         Command::RequestVoid => {
-            next.pending = Some(PendingRequest::Void { requested_by: caller.user_id, reason });
+            next.pending = Some(PendingRequest::Void {
+                requested_by: caller.user_id,
+                reason,
+            });
         }
         Command::ApproveVoid => {
             next.pending = None;
@@ -1104,7 +1141,9 @@ pub fn apply(
         }
         Command::LinkDuplicate { master_case_id } => {
             if *master_case_id == case.id {
-                return Err(WorkflowError::Invalid("a case cannot be its own master".into()));
+                return Err(WorkflowError::Invalid(
+                    "a case cannot be its own master".into(),
+                ));
             }
             next.master_case_id = Some(*master_case_id);
             data = serde_json::json!({ "master_case_id": master_case_id });

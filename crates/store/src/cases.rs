@@ -8,14 +8,16 @@ use domain::org::Role;
 use domain::policy::Visibility;
 use domain::taxonomy::{ClassKind, Urgency};
 use domain::time::Timestamp;
-use domain::workflow::{Case, CaseState, ClassSnapshot, EventDraft, NodeClock, PendingRequest, Source, Transition};
+use domain::workflow::{
+    Case, CaseState, ClassSnapshot, EventDraft, NodeClock, PendingRequest, Source, Transition,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::rows::{Arg, RowExt, bind_args};
 // Dynamic SQL here is assembled only from constant fragments and `$n` placeholders; every
 // input value is bound, never spliced into the text.
-use sqlx::AssertSqlSafe;
 use crate::{Store, StoreError, on_read, on_write};
+use sqlx::AssertSqlSafe;
 
 /// Links uploaded attachments to a case inside the open transaction `$tx`: each must exist, be
 /// uploaded by the actor and not yet belong to another case; otherwise the whole transition fails.
@@ -137,7 +139,6 @@ fn light_str(l: Light) -> &'static str {
     }
 }
 
-
 fn case_args(c: &Case) -> Result<Vec<Arg>, StoreError> {
     let code = |a: &Option<AreaCode>| a.as_ref().map(|c| c.as_str().to_owned());
     let class = c.class.as_ref();
@@ -203,7 +204,9 @@ fn corrupt(what: &str, v: &str) -> StoreError {
 
 fn opt_code(r: &impl RowExt, col: &str) -> Result<Option<AreaCode>, StoreError> {
     match r.opt_text(col)? {
-        Some(v) => AreaCode::parse(&v).map(Some).map_err(|e| StoreError::Corrupt(e.to_string())),
+        Some(v) => AreaCode::parse(&v)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(e.to_string())),
         None => Ok(None),
     }
 }
@@ -316,10 +319,18 @@ fn insert_sql() -> &'static str {
 fn update_sql() -> &'static str {
     static SQL: OnceLock<String> = OnceLock::new();
     SQL.get_or_init(|| {
-        let sets: Vec<String> =
-            CASE_COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
+        let sets: Vec<String> = CASE_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ${}", i + 1))
+            .collect();
         let n = CASE_COLUMNS.len();
-        format!("UPDATE cases SET {} WHERE id = ${} AND version = ${}", sets.join(", "), n + 1, n + 2)
+        format!(
+            "UPDATE cases SET {} WHERE id = ${} AND version = ${}",
+            sets.join(", "),
+            n + 1,
+            n + 2
+        )
     })
 }
 
@@ -335,7 +346,11 @@ fn case_no(created_at: Timestamp, id: i64) -> String {
 /// Temporary unique case number used between insert and numbering, within one transaction.
 fn provisional_no(created_at: Timestamp) -> String {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    format!("tmp-{}-{}", created_at.0, N.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    format!(
+        "tmp-{}-{}",
+        created_at.0,
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
 }
 
 /// Builds the WHERE clause for a filter and a visibility, appending binds to `args`.
@@ -346,8 +361,11 @@ fn where_clause(f: &CaseFilter, vis: &Visibility, now: Timestamp, args: &mut Vec
         format!("${}", args.len())
     };
     if !f.states.is_empty() {
-        let ps: Vec<String> =
-            f.states.iter().map(|s| push(args, s.as_str().into())).collect();
+        let ps: Vec<String> = f
+            .states
+            .iter()
+            .map(|s| push(args, s.as_str().into()))
+            .collect();
         conds.push(format!("state IN ({})", ps.join(", ")));
     }
     if let Some(a) = &f.area {
@@ -384,14 +402,21 @@ fn where_clause(f: &CaseFilter, vis: &Visibility, now: Timestamp, args: &mut Vec
         conds.push(format!("created_at < {p}"));
     }
     if let Some(s) = f.supervised {
-        conds.push(if s { "supervision_level > 0".into() } else { "supervision_level = 0".into() });
+        conds.push(if s {
+            "supervision_level > 0".into()
+        } else {
+            "supervision_level = 0".into()
+        });
     }
     if let Some(k) = &f.pending_kind {
         let p = push(args, k.as_str().into());
         conds.push(format!("pending_kind = {p}"));
     }
     if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let escaped = t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = t
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         let like = push(args, format!("%{escaped}%").into());
         let exact = push(args, t.into());
         conds.push(format!(
@@ -420,7 +445,11 @@ fn where_clause(f: &CaseFilter, vis: &Visibility, now: Timestamp, args: &mut Vec
         any.push(format!("reporter_id = {u}"));
         any.push(format!("assignee_id = {u}"));
         if !vis.departments.is_empty() {
-            let ps: Vec<String> = vis.departments.iter().map(|d| push(args, (*d).into())).collect();
+            let ps: Vec<String> = vis
+                .departments
+                .iter()
+                .map(|d| push(args, (*d).into()))
+                .collect();
             any.push(format!("department_id IN ({})", ps.join(", ")));
         }
         for a in &vis.areas {
@@ -430,7 +459,11 @@ fn where_clause(f: &CaseFilter, vis: &Visibility, now: Timestamp, args: &mut Vec
         }
         conds.push(format!("({})", any.join(" OR ")));
     }
-    if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) }
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    }
 }
 
 fn area_column(level: AreaLevel) -> &'static str {
@@ -447,7 +480,9 @@ fn encode_cursor(c: &Case) -> String {
 }
 
 fn decode_cursor(s: &str) -> Result<(i64, i64), StoreError> {
-    let (a, b) = s.split_once('_').ok_or_else(|| StoreError::Invalid("bad cursor".into()))?;
+    let (a, b) = s
+        .split_once('_')
+        .ok_or_else(|| StoreError::Invalid("bad cursor".into()))?;
     match (a.parse(), b.parse()) {
         (Ok(a), Ok(b)) => Ok((a, b)),
         _ => Err(StoreError::Invalid("bad cursor".into())),
@@ -487,7 +522,11 @@ impl Store {
     /// # Errors
     /// [`StoreError::Conflict`] with the current case if someone else changed it first;
     /// attachment and reference errors as for [`Store::insert_case`].
-    pub async fn apply_transition(&self, expected_version: i64, t: &Transition) -> Result<StoredEvent, StoreError> {
+    pub async fn apply_transition(
+        &self,
+        expected_version: i64,
+        t: &Transition,
+    ) -> Result<StoredEvent, StoreError> {
         let mut args = case_args(&t.case)?;
         let id = t.case.id;
         args.push(id.into());
@@ -583,10 +622,17 @@ impl Store {
             args.push(id.into());
             let pi = args.len();
             let keyset = format!("(created_at < ${pt} OR (created_at = ${pt} AND id < ${pi}))");
-            clause = if clause.is_empty() { format!("WHERE {keyset}") } else { format!("{clause} AND {keyset}") };
+            clause = if clause.is_empty() {
+                format!("WHERE {keyset}")
+            } else {
+                format!("{clause} AND {keyset}")
+            };
         }
         args.push(i64::from(limit + 1).into());
-        let sql = format!("SELECT * FROM cases {clause} ORDER BY created_at DESC, id DESC LIMIT ${}", args.len());
+        let sql = format!(
+            "SELECT * FROM cases {clause} ORDER BY created_at DESC, id DESC LIMIT ${}",
+            args.len()
+        );
         let mut cases: Vec<Case> = on_read!(self, p => {
             let rows = bind_args!(sqlx::query(AssertSqlSafe(sql.clone())), &args).fetch_all(p).await?;
             rows.iter().map(case_from_row).collect::<Result<Vec<_>, _>>()?
@@ -604,7 +650,12 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn count_cases(&self, filter: &CaseFilter, vis: &Visibility, now: Timestamp) -> Result<i64, StoreError> {
+    pub async fn count_cases(
+        &self,
+        filter: &CaseFilter,
+        vis: &Visibility,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
         let mut args = Vec::new();
         let clause = where_clause(filter, vis, now, &mut args);
         let sql = format!("SELECT COUNT(*) FROM cases {clause}");
@@ -618,7 +669,12 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn count_by_state(&self, filter: &CaseFilter, vis: &Visibility, now: Timestamp) -> Result<Vec<(CaseState, i64)>, StoreError> {
+    pub async fn count_by_state(
+        &self,
+        filter: &CaseFilter,
+        vis: &Visibility,
+        now: Timestamp,
+    ) -> Result<Vec<(CaseState, i64)>, StoreError> {
         let mut args = Vec::new();
         let clause = where_clause(filter, vis, now, &mut args);
         let sql = format!("SELECT state, COUNT(*) AS n FROM cases {clause} GROUP BY state");
@@ -659,6 +715,3 @@ fn event_args(case_id: i64, e: &EventDraft) -> Result<Vec<Arg>, StoreError> {
         e.at.0.into(),
     ])
 }
-
-
-

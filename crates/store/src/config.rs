@@ -54,7 +54,11 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn upsert_classes(&self, classes: &[TaxonomyClass], now: Timestamp) -> Result<(), StoreError> {
+    pub async fn upsert_classes(
+        &self,
+        classes: &[TaxonomyClass],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         on_write!(self, p => {
             let mut tx = p.begin().await?;
             for c in classes {
@@ -103,7 +107,12 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn get_class(&self, standard_ref: &str, kind: ClassKind, code: &str) -> Result<Option<TaxonomyClass>, StoreError> {
+    pub async fn get_class(
+        &self,
+        standard_ref: &str,
+        kind: ClassKind,
+        code: &str,
+    ) -> Result<Option<TaxonomyClass>, StoreError> {
         on_read!(self, p => {
             let row = sqlx::query("SELECT * FROM taxonomy_classes WHERE standard_ref = $1 AND kind = $2 AND code = $3")
                 .bind(standard_ref).bind(kind.as_str()).bind(code).fetch_optional(p).await?;
@@ -129,7 +138,12 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn put_setting<T: Serialize>(&self, key: &str, value: &T, now: Timestamp) -> Result<(), StoreError> {
+    pub async fn put_setting<T: Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let text = serde_json::to_string(value)?;
         on_write!(self, p => {
             sqlx::query(
@@ -170,10 +184,17 @@ impl Store {
     ///
     /// # Errors
     /// A day outside the given years; database failure.
-    pub async fn replace_special_days(&self, years: &[i32], days: &[SpecialDay]) -> Result<(), StoreError> {
+    pub async fn replace_special_days(
+        &self,
+        years: &[i32],
+        days: &[SpecialDay],
+    ) -> Result<(), StoreError> {
         use chrono::Datelike;
         if let Some(d) = days.iter().find(|d| !years.contains(&d.date.year())) {
-            return Err(StoreError::Invalid(format!("{} is outside the years being replaced", d.date)));
+            return Err(StoreError::Invalid(format!(
+                "{} is outside the years being replaced",
+                d.date
+            )));
         }
         on_write!(self, p => {
             let mut tx = p.begin().await?;

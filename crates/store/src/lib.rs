@@ -45,7 +45,10 @@ pub enum Backend {
 
 #[derive(Clone, Debug)]
 enum Pools {
-    Sqlite { writer: SqlitePool, reader: SqlitePool },
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -90,7 +93,11 @@ pub struct ConnectOptions {
 
 impl ConnectOptions {
     pub fn new(url: impl Into<String>) -> Self {
-        ConnectOptions { url: url.into(), max_connections: 8, pg_schema: None }
+        ConnectOptions {
+            url: url.into(),
+            max_connections: 8,
+            pg_schema: None,
+        }
     }
 }
 
@@ -104,11 +111,21 @@ impl Store {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let mut pg = PgConnectOptions::from_str(url)?;
             if let Some(schema) = &opts.pg_schema {
-                if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                if !schema
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
                     return Err(StoreError::Invalid(format!("bad schema name {schema:?}")));
                 }
-                let admin = PgPoolOptions::new().max_connections(1).connect_with(pg.clone()).await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}"))).execute(&admin).await?;
+                let admin = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(pg.clone())
+                    .await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "CREATE SCHEMA IF NOT EXISTS {schema}"
+                )))
+                .execute(&admin)
+                .await?;
                 admin.close().await;
                 pg = pg.options([("search_path", schema.as_str())]);
             }
@@ -117,9 +134,14 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(pg)
                 .await?;
-            return Ok(Store { pools: Pools::Postgres(pool) });
+            return Ok(Store {
+                pools: Pools::Postgres(pool),
+            });
         }
-        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
         let memory = path == ":memory:" || path.is_empty();
         let base = if memory {
             // A named shared in-memory database so that the writer and readers see the same data.
@@ -129,17 +151,23 @@ impl Store {
             );
             SqliteConnectOptions::from_str(&name)?
         } else {
-            if let Some(parent) = std::path::Path::new(path).parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent).map_err(|e| {
-                        StoreError::Invalid(format!("cannot create {}: {e}", parent.display()))
-                    })?;
-                }
+            if let Some(parent) = std::path::Path::new(path).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    StoreError::Invalid(format!("cannot create {}: {e}", parent.display()))
+                })?;
             }
-            SqliteConnectOptions::new().filename(path).create_if_missing(true)
+            SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
         };
         let base = base
-            .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
+            .journal_mode(if memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
@@ -155,11 +183,17 @@ impl Store {
         let reader = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.max(1))
             .min_connections(if memory { 1 } else { 0 })
-            .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
+            .idle_timeout(if memory {
+                None
+            } else {
+                Some(Duration::from_secs(600))
+            })
             .max_lifetime(None)
             .connect_with(base.read_only(!memory))
             .await?;
-        Ok(Store { pools: Pools::Sqlite { writer, reader } })
+        Ok(Store {
+            pools: Pools::Sqlite { writer, reader },
+        })
     }
 
     /// Opens and applies pending migrations.
@@ -204,10 +238,13 @@ impl Store {
     /// # Errors
     /// The database refuses.
     pub async fn drop_schema(&self, schema: &str) -> Result<(), StoreError> {
-        if let Pools::Postgres(p) = &self.pools {
-            if schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))).execute(p).await?;
-            }
+        if let Pools::Postgres(p) = &self.pools
+            && schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            let sql = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await?;
         }
         Ok(())
     }

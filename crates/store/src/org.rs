@@ -96,7 +96,11 @@ fn area_from_row(r: &impl RowExt) -> Result<Area, StoreError> {
         Some(p) => Some(AreaCode::parse(&p).map_err(|e| StoreError::Corrupt(e.to_string()))?),
         None => None,
     };
-    Ok(Area { code, name: r.text("name")?, parent_code })
+    Ok(Area {
+        code,
+        name: r.text("name")?,
+        parent_code,
+    })
 }
 
 fn user_from_row(r: &impl RowExt) -> Result<User, StoreError> {
@@ -118,7 +122,11 @@ fn grant_from_row(r: &impl RowExt) -> Result<RoleGrant, StoreError> {
         Some(a) => Some(AreaCode::parse(&a).map_err(|e| StoreError::Corrupt(e.to_string()))?),
         None => None,
     };
-    Ok(RoleGrant { role, area, department_id: r.opt_i64("department_id")? })
+    Ok(RoleGrant {
+        role,
+        area,
+        department_id: r.opt_i64("department_id")?,
+    })
 }
 
 fn attachment_from_row(r: &impl RowExt) -> Result<AttachmentMeta, StoreError> {
@@ -219,7 +227,11 @@ impl Store {
     ///
     /// # Errors
     /// Duplicate code, unknown area.
-    pub async fn create_department(&self, d: &NewDepartment, now: Timestamp) -> Result<Department, StoreError> {
+    pub async fn create_department(
+        &self,
+        d: &NewDepartment,
+        now: Timestamp,
+    ) -> Result<Department, StoreError> {
         let id = on_write!(self, p => {
             let mut tx = p.begin().await?;
             let id: i64 = sqlx::query_scalar(
@@ -241,7 +253,13 @@ impl Store {
             tx.commit().await?;
             id
         });
-        Ok(Department { id, code: d.code.clone(), name: d.name.clone(), dept_type: d.dept_type, areas: d.areas.clone() })
+        Ok(Department {
+            id,
+            code: d.code.clone(),
+            name: d.name.clone(),
+            dept_type: d.dept_type,
+            areas: d.areas.clone(),
+        })
     }
 
     /// Every department with its areas.
@@ -279,7 +297,11 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn get_department(&self, id: i64) -> Result<Option<Department>, StoreError> {
-        Ok(self.list_departments().await?.into_iter().find(|d| d.id == id))
+        Ok(self
+            .list_departments()
+            .await?
+            .into_iter()
+            .find(|d| d.id == id))
     }
 
     // ---- users ----
@@ -351,7 +373,11 @@ impl Store {
             sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2")
                 .bind(hash).bind(username).execute(p).await?.rows_affected()
         });
-        if n == 0 { Err(StoreError::NotFound("user")) } else { Ok(()) }
+        if n == 0 {
+            Err(StoreError::NotFound("user"))
+        } else {
+            Ok(())
+        }
     }
 
     /// A user by login name.
@@ -411,7 +437,10 @@ impl Store {
     /// Database failure.
     pub async fn users_with_role(&self, role: Role) -> Result<Vec<UserWithRoles>, StoreError> {
         let all = self.list_users().await?;
-        Ok(all.into_iter().filter(|u| u.grants.iter().any(|g| g.role == role)).collect())
+        Ok(all
+            .into_iter()
+            .filter(|u| u.grants.iter().any(|g| g.role == role))
+            .collect())
     }
 
     // ---- sessions and API keys ----
@@ -420,7 +449,13 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn create_session(&self, token_hash: &str, user_id: i64, now: Timestamp, expires_at: Timestamp) -> Result<(), StoreError> {
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
         on_write!(self, p => {
             sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
                 .bind(token_hash).bind(user_id).bind(now.0).bind(expires_at.0).execute(p).await?;
@@ -458,7 +493,13 @@ impl Store {
     ///
     /// # Errors
     /// Duplicate key, unknown user.
-    pub async fn create_api_key(&self, key_hash: &str, name: &str, user_id: i64, now: Timestamp) -> Result<(), StoreError> {
+    pub async fn create_api_key(
+        &self,
+        key_hash: &str,
+        name: &str,
+        user_id: i64,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         on_write!(self, p => {
             sqlx::query("INSERT INTO api_keys (key_hash, name, user_id, created_at, revoked) VALUES ($1, $2, $3, $4, 0)")
                 .bind(key_hash).bind(name).bind(user_id).bind(now.0).execute(p).await?;
@@ -484,7 +525,11 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn insert_attachment(&self, a: &NewAttachment, now: Timestamp) -> Result<i64, StoreError> {
+    pub async fn insert_attachment(
+        &self,
+        a: &NewAttachment,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
         on_write!(self, p => {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO attachments (uploader_id, content_type, size_bytes, sha256, path, original_name, created_at)

@@ -33,16 +33,19 @@ macro_rules! impl_row_ext {
                 self.try_get::<i64, _>(col).map_err(|e| corrupt(col, e))
             }
             fn opt_i64(&self, col: &str) -> Result<Option<i64>, StoreError> {
-                self.try_get::<Option<i64>, _>(col).map_err(|e| corrupt(col, e))
+                self.try_get::<Option<i64>, _>(col)
+                    .map_err(|e| corrupt(col, e))
             }
             fn text(&self, col: &str) -> Result<String, StoreError> {
                 self.try_get::<String, _>(col).map_err(|e| corrupt(col, e))
             }
             fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
-                self.try_get::<Option<String>, _>(col).map_err(|e| corrupt(col, e))
+                self.try_get::<Option<String>, _>(col)
+                    .map_err(|e| corrupt(col, e))
             }
             fn opt_f64(&self, col: &str) -> Result<Option<f64>, StoreError> {
-                self.try_get::<Option<f64>, _>(col).map_err(|e| corrupt(col, e))
+                self.try_get::<Option<f64>, _>(col)
+                    .map_err(|e| corrupt(col, e))
             }
         }
     };

@@ -27,7 +27,9 @@ pub(crate) async fn backends(tag: &str) -> Vec<(String, Store, Option<String>, t
     let mut out = Vec::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("story.db");
-    let sqlite = Store::open(&ConnectOptions::new(path.display().to_string())).await.expect("sqlite");
+    let sqlite = Store::open(&ConnectOptions::new(path.display().to_string()))
+        .await
+        .expect("sqlite");
     out.push(("sqlite".to_owned(), sqlite, None, dir));
     let schema = format!("t_{tag}_{}", std::process::id());
     let mut opts = ConnectOptions::new(pg_url());
@@ -35,7 +37,12 @@ pub(crate) async fn backends(tag: &str) -> Vec<(String, Store, Option<String>, t
     opts.max_connections = 4;
     match Store::open(&opts).await {
         Ok(pg) => {
-            out.push(("postgres".to_owned(), pg, Some(schema), tempfile::tempdir().expect("tempdir")));
+            out.push((
+                "postgres".to_owned(),
+                pg,
+                Some(schema),
+                tempfile::tempdir().expect("tempdir"),
+            ));
         }
         Err(e) => {
             assert!(
@@ -43,7 +50,10 @@ pub(crate) async fn backends(tag: &str) -> Vec<(String, Store, Option<String>, t
                 "PostgreSQL is required (YIWANG_REQUIRE_PG) but not reachable at {}: {e}",
                 pg_url()
             );
-            eprintln!("skipped: PostgreSQL not reachable at {} ({e}); ran on SQLite only", pg_url());
+            eprintln!(
+                "skipped: PostgreSQL not reachable at {} ({e}); ran on SQLite only",
+                pg_url()
+            );
         }
     }
     out
@@ -65,9 +75,18 @@ fn class_06010() -> ClassSnapshot {
         code: "06010".into(),
         name: "暴露垃圾".into(),
         limits: HandlingLimits {
-            urgent: TimeLimit { amount: 1, unit: LimitUnit::WorkHours },
-            high: TimeLimit { amount: 2, unit: LimitUnit::WorkHours },
-            normal: TimeLimit { amount: 4, unit: LimitUnit::WorkHours },
+            urgent: TimeLimit {
+                amount: 1,
+                unit: LimitUnit::WorkHours,
+            },
+            high: TimeLimit {
+                amount: 2,
+                unit: LimitUnit::WorkHours,
+            },
+            normal: TimeLimit {
+                amount: 4,
+                unit: LimitUnit::WorkHours,
+            },
         },
     }
 }
@@ -96,7 +115,11 @@ async fn seed(store: &Store) -> World {
     ];
     let areas: Vec<Area> = areas
         .iter()
-        .map(|(c, n, p)| Area { code: code(c), name: (*n).into(), parent_code: p.map(code) })
+        .map(|(c, n, p)| Area {
+            code: code(c),
+            name: (*n).into(),
+            parent_code: p.map(code),
+        })
         .collect();
     store.upsert_areas(&areas, now).await.expect("areas");
     let dept = store
@@ -126,7 +149,11 @@ async fn seed(store: &Store) -> World {
         .expect("dept")
         .id;
     let mk = async |name: &str, role: Role, area: Option<&str>, dep: Option<i64>| {
-        let grants = vec![RoleGrant { role, area: area.map(code), department_id: dep }];
+        let grants = vec![RoleGrant {
+            role,
+            area: area.map(code),
+            department_id: dep,
+        }];
         let id = store
             .create_user(
                 &NewUser {
@@ -140,7 +167,10 @@ async fn seed(store: &Store) -> World {
             )
             .await
             .expect("user");
-        Caller { user_id: id, grants }
+        Caller {
+            user_id: id,
+            grants,
+        }
     };
     World {
         operator: mk("op", Role::Operator, Some("410102"), None).await,
@@ -189,7 +219,11 @@ async fn story(store: &Store) {
     let limits = NodeLimits::default();
     let clock_now = std::cell::Cell::new(t0());
     let now = t0();
-    let ctx = |now| Ctx { calendar: &cal, limits: &limits, now };
+    let ctx = |now| Ctx {
+        calendar: &cal,
+        limits: &limits,
+        now,
+    };
 
     // A citizen reports with a photo.
     let p = photo(store, &w.citizen).await;
@@ -215,7 +249,15 @@ async fn story(store: &Store) {
     assert_eq!(case.state, CaseState::Reported);
     let stored = store.get_case(case.id).await.expect("get").expect("exists");
     assert_eq!(stored, case);
-    assert_eq!(store.attachment(p).await.expect("att").expect("att").case_id, Some(case.id));
+    assert_eq!(
+        store
+            .attachment(p)
+            .await
+            .expect("att")
+            .expect("att")
+            .case_id,
+        Some(case.id)
+    );
 
     // Another user's attachment cannot be linked; nothing of that transition is written.
     let foreign = photo(store, &w.citizen).await;
@@ -225,34 +267,116 @@ async fn story(store: &Store) {
     let bad = step(
         &case,
         &w.operator,
-        Command::SendVerify { inspector_id: w.inspector.user_id },
-        Evidence { note: None, attachments: vec![foreign] },
+        Command::SendVerify {
+            inspector_id: w.inspector.user_id,
+        },
+        Evidence {
+            note: None,
+            attachments: vec![foreign],
+        },
         now,
     );
-    let err = store.apply_transition(case.version, &bad).await.expect_err("foreign attachment");
+    let err = store
+        .apply_transition(case.version, &bad)
+        .await
+        .expect_err("foreign attachment");
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
-    assert_eq!(store.get_case(case.id).await.expect("get").expect("case").version, case.version);
+    assert_eq!(
+        store
+            .get_case(case.id)
+            .await
+            .expect("get")
+            .expect("case")
+            .version,
+        case.version
+    );
     assert_eq!(store.case_events(case.id).await.expect("events").len(), 1);
 
     let go = async |case: &mut domain::workflow::Case, who: &Caller, cmd: Command, ev: Evidence| {
         clock_now.set(clock_now.get().plus_minutes(10));
         let now = clock_now.get();
         let t = step(case, who, cmd, ev, now);
-        store.apply_transition(case.version, &t).await.expect("stored");
+        store
+            .apply_transition(case.version, &t)
+            .await
+            .expect("stored");
         *case = store.get_case(case.id).await.expect("get").expect("case");
         assert_eq!(*case, t.case);
     };
-    let note = |s: &str| Evidence { note: Some(s.into()), attachments: vec![] };
-    go(&mut case, &w.operator, Command::SendVerify { inspector_id: w.inspector.user_id }, Evidence::default()).await;
+    let note = |s: &str| Evidence {
+        note: Some(s.into()),
+        attachments: vec![],
+    };
+    go(
+        &mut case,
+        &w.operator,
+        Command::SendVerify {
+            inspector_id: w.inspector.user_id,
+        },
+        Evidence::default(),
+    )
+    .await;
     let ph = photo(store, &w.inspector).await;
-    go(&mut case, &w.inspector, Command::Verify { confirmed: true }, Evidence { note: None, attachments: vec![ph] }).await;
-    go(&mut case, &w.supervisor, Command::File { class: Some(class_06010()), urgency: Some(Urgency::High) }, Evidence::default()).await;
-    go(&mut case, &w.dispatcher, Command::Dispatch { department_id: w.other_dept }, Evidence::default()).await;
-    go(&mut case, &w.other_handler, Command::RequestReturn, note("不属于市政职责")).await;
-    go(&mut case, &w.dispatcher, Command::ApproveReturn, Evidence::default()).await;
+    go(
+        &mut case,
+        &w.inspector,
+        Command::Verify { confirmed: true },
+        Evidence {
+            note: None,
+            attachments: vec![ph],
+        },
+    )
+    .await;
+    go(
+        &mut case,
+        &w.supervisor,
+        Command::File {
+            class: Some(class_06010()),
+            urgency: Some(Urgency::High),
+        },
+        Evidence::default(),
+    )
+    .await;
+    go(
+        &mut case,
+        &w.dispatcher,
+        Command::Dispatch {
+            department_id: w.other_dept,
+        },
+        Evidence::default(),
+    )
+    .await;
+    go(
+        &mut case,
+        &w.other_handler,
+        Command::RequestReturn,
+        note("不属于市政职责"),
+    )
+    .await;
+    go(
+        &mut case,
+        &w.dispatcher,
+        Command::ApproveReturn,
+        Evidence::default(),
+    )
+    .await;
     assert_eq!(case.state, CaseState::PendingDispatch);
-    go(&mut case, &w.dispatcher, Command::Dispatch { department_id: w.dept }, Evidence::default()).await;
-    go(&mut case, &w.handler, Command::AcceptTask, Evidence::default()).await;
+    go(
+        &mut case,
+        &w.dispatcher,
+        Command::Dispatch {
+            department_id: w.dept,
+        },
+        Evidence::default(),
+    )
+    .await;
+    go(
+        &mut case,
+        &w.handler,
+        Command::AcceptTask,
+        Evidence::default(),
+    )
+    .await;
     assert_eq!(case.state, CaseState::Handling);
 
     let now = clock_now.get();
@@ -265,39 +389,161 @@ async fn story(store: &Store) {
     let later = now.plus_minutes(60 * 24 * 7);
     for (at, expect) in [(now, Light::Green), (later, Light::Red)] {
         assert_eq!(case.light(at), Some(expect));
-        let f = CaseFilter { light: Some(expect), ..CaseFilter::default() };
-        let page = store.list_cases(&f, &vis_all, at, 50, None).await.expect("list");
-        assert_eq!(page.cases.iter().map(|c| c.id).collect::<Vec<_>>(), vec![case.id]);
+        let f = CaseFilter {
+            light: Some(expect),
+            ..CaseFilter::default()
+        };
+        let page = store
+            .list_cases(&f, &vis_all, at, 50, None)
+            .await
+            .expect("list");
+        assert_eq!(
+            page.cases.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![case.id]
+        );
     }
 
     // Suspension stops the clock; resuming restarts it with the minutes left.
-    go(&mut case, &w.handler, Command::RequestSuspension, note("需协调供电部门")).await;
-    go(&mut case, &w.dispatcher, Command::ApproveSuspension, Evidence::default()).await;
+    go(
+        &mut case,
+        &w.handler,
+        Command::RequestSuspension,
+        note("需协调供电部门"),
+    )
+    .await;
+    go(
+        &mut case,
+        &w.dispatcher,
+        Command::ApproveSuspension,
+        Evidence::default(),
+    )
+    .await;
     assert_eq!(case.state, CaseState::Suspended);
     assert!(case.clock.as_ref().expect("clock").deadline_at.is_none());
-    let suspended = CaseFilter { states: vec![CaseState::Suspended], ..CaseFilter::default() };
-    assert_eq!(store.count_cases(&suspended, &vis_all, later).await.expect("count"), 1);
-    let f = CaseFilter { light: Some(Light::Green), ..CaseFilter::default() };
-    assert_eq!(store.count_cases(&f, &vis_all, later).await.expect("count"), 1, "paused light stays");
-    go(&mut case, &w.dispatcher, Command::Resume, Evidence::default()).await;
-    go(&mut case, &w.handler, Command::RequestExtension { minutes: 60 }, note("材料未到")).await;
-    go(&mut case, &w.dispatcher, Command::ApproveExtension, Evidence::default()).await;
+    let suspended = CaseFilter {
+        states: vec![CaseState::Suspended],
+        ..CaseFilter::default()
+    };
+    assert_eq!(
+        store
+            .count_cases(&suspended, &vis_all, later)
+            .await
+            .expect("count"),
+        1
+    );
+    let f = CaseFilter {
+        light: Some(Light::Green),
+        ..CaseFilter::default()
+    };
+    assert_eq!(
+        store.count_cases(&f, &vis_all, later).await.expect("count"),
+        1,
+        "paused light stays"
+    );
+    go(
+        &mut case,
+        &w.dispatcher,
+        Command::Resume,
+        Evidence::default(),
+    )
+    .await;
+    go(
+        &mut case,
+        &w.handler,
+        Command::RequestExtension { minutes: 60 },
+        note("材料未到"),
+    )
+    .await;
+    go(
+        &mut case,
+        &w.dispatcher,
+        Command::ApproveExtension,
+        Evidence::default(),
+    )
+    .await;
     assert_eq!(case.clock.as_ref().expect("clock").limit_minutes, 180);
 
     let ph = photo(store, &w.handler).await;
-    go(&mut case, &w.handler, Command::Feedback, Evidence { note: Some("已清运".into()), attachments: vec![ph] }).await;
-    go(&mut case, &w.operator, Command::SendCheck { inspector_id: w.inspector.user_id }, Evidence::default()).await;
+    go(
+        &mut case,
+        &w.handler,
+        Command::Feedback,
+        Evidence {
+            note: Some("已清运".into()),
+            attachments: vec![ph],
+        },
+    )
+    .await;
+    go(
+        &mut case,
+        &w.operator,
+        Command::SendCheck {
+            inspector_id: w.inspector.user_id,
+        },
+        Evidence::default(),
+    )
+    .await;
     let ph = photo(store, &w.inspector).await;
-    go(&mut case, &w.inspector, Command::Check { passed: false }, Evidence { note: None, attachments: vec![ph] }).await;
+    go(
+        &mut case,
+        &w.inspector,
+        Command::Check { passed: false },
+        Evidence {
+            note: None,
+            attachments: vec![ph],
+        },
+    )
+    .await;
     go(&mut case, &w.supervisor, Command::Rework, note("仍有残留")).await;
-    assert_eq!((case.state, case.rework_count, case.department_id), (CaseState::Dispatched, 1, Some(w.dept)));
-    go(&mut case, &w.handler, Command::AcceptTask, Evidence::default()).await;
+    assert_eq!(
+        (case.state, case.rework_count, case.department_id),
+        (CaseState::Dispatched, 1, Some(w.dept))
+    );
+    go(
+        &mut case,
+        &w.handler,
+        Command::AcceptTask,
+        Evidence::default(),
+    )
+    .await;
     let ph = photo(store, &w.handler).await;
-    go(&mut case, &w.handler, Command::Feedback, Evidence { note: Some("已彻底清理".into()), attachments: vec![ph] }).await;
-    go(&mut case, &w.operator, Command::SendCheck { inspector_id: w.inspector.user_id }, Evidence::default()).await;
+    go(
+        &mut case,
+        &w.handler,
+        Command::Feedback,
+        Evidence {
+            note: Some("已彻底清理".into()),
+            attachments: vec![ph],
+        },
+    )
+    .await;
+    go(
+        &mut case,
+        &w.operator,
+        Command::SendCheck {
+            inspector_id: w.inspector.user_id,
+        },
+        Evidence::default(),
+    )
+    .await;
     let ph = photo(store, &w.inspector).await;
-    go(&mut case, &w.inspector, Command::Check { passed: true }, Evidence { note: None, attachments: vec![ph] }).await;
-    go(&mut case, &w.supervisor, Command::Close, Evidence::default()).await;
+    go(
+        &mut case,
+        &w.inspector,
+        Command::Check { passed: true },
+        Evidence {
+            note: None,
+            attachments: vec![ph],
+        },
+    )
+    .await;
+    go(
+        &mut case,
+        &w.supervisor,
+        Command::Close,
+        Evidence::default(),
+    )
+    .await;
     assert_eq!(case.state, CaseState::Closed);
     assert!(case.closed_at.is_some());
     assert_eq!(case.light(later), None);
@@ -308,10 +554,29 @@ async fn story(store: &Store) {
     assert_eq!(
         actions,
         [
-            "report", "send_verify", "verify", "file", "dispatch", "request_return", "approve_return",
-            "dispatch", "accept_task", "request_suspension", "approve_suspension", "resume",
-            "request_extension", "approve_extension", "feedback", "send_check", "check", "rework",
-            "accept_task", "feedback", "send_check", "check", "close"
+            "report",
+            "send_verify",
+            "verify",
+            "file",
+            "dispatch",
+            "request_return",
+            "approve_return",
+            "dispatch",
+            "accept_task",
+            "request_suspension",
+            "approve_suspension",
+            "resume",
+            "request_extension",
+            "approve_extension",
+            "feedback",
+            "send_check",
+            "check",
+            "rework",
+            "accept_task",
+            "feedback",
+            "send_check",
+            "check",
+            "close"
         ]
     );
     assert_eq!(events[2].actor_role, Role::Inspector);
@@ -341,51 +606,123 @@ async fn story(store: &Store) {
     .expect("inspector report");
     let second = store.insert_case(&t).await.expect("insert");
     assert_eq!(second.state, CaseState::PendingFiling);
-    let a = step(&second, &w.supervisor, Command::File { class: None, urgency: None }, Evidence::default(), now);
+    let a = step(
+        &second,
+        &w.supervisor,
+        Command::File {
+            class: None,
+            urgency: None,
+        },
+        Evidence::default(),
+        now,
+    );
     let b = step(&second, &w.supervisor, Command::Reject, note("重复"), now);
-    store.apply_transition(second.version, &a).await.expect("first wins");
+    store
+        .apply_transition(second.version, &a)
+        .await
+        .expect("first wins");
     match store.apply_transition(second.version, &b).await {
-        Err(StoreError::Conflict { current }) => assert_eq!(current.state, CaseState::PendingDispatch),
+        Err(StoreError::Conflict { current }) => {
+            assert_eq!(current.state, CaseState::PendingDispatch)
+        }
         other => panic!("expected conflict, got {other:?}"),
     }
     assert_eq!(store.case_events(second.id).await.expect("events").len(), 2);
 
     // Visibility: the citizen sees only their case; the other street's staff see neither area.
     let cit = policy::visibility(&w.citizen);
-    let page = store.list_cases(&CaseFilter::default(), &cit, now, 50, None).await.expect("list");
-    assert_eq!(page.cases.iter().map(|c| c.id).collect::<Vec<_>>(), vec![case.id]);
+    let page = store
+        .list_cases(&CaseFilter::default(), &cit, now, 50, None)
+        .await
+        .expect("list");
+    assert_eq!(
+        page.cases.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![case.id]
+    );
     let street2 = Caller {
         user_id: 9999,
-        grants: vec![RoleGrant { role: Role::Operator, area: Some(code("410102002")), department_id: None }],
+        grants: vec![RoleGrant {
+            role: Role::Operator,
+            area: Some(code("410102002")),
+            department_id: None,
+        }],
     };
-    let page = store.list_cases(&CaseFilter::default(), &policy::visibility(&street2), now, 50, None).await.expect("list");
+    let page = store
+        .list_cases(
+            &CaseFilter::default(),
+            &policy::visibility(&street2),
+            now,
+            50,
+            None,
+        )
+        .await
+        .expect("list");
     assert!(page.cases.is_empty());
     // The department handler sees its department's cases only.
-    let page = store.list_cases(&CaseFilter::default(), &policy::visibility(&w.handler), now, 50, None).await.expect("list");
+    let page = store
+        .list_cases(
+            &CaseFilter::default(),
+            &policy::visibility(&w.handler),
+            now,
+            50,
+            None,
+        )
+        .await
+        .expect("list");
     assert_eq!(page.cases.len(), 1);
-    let page = store.list_cases(&CaseFilter::default(), &policy::visibility(&w.other_handler), now, 50, None).await.expect("list");
+    let page = store
+        .list_cases(
+            &CaseFilter::default(),
+            &policy::visibility(&w.other_handler),
+            now,
+            50,
+            None,
+        )
+        .await
+        .expect("list");
     assert!(page.cases.is_empty());
 
     // Filters and keyset pagination.
-    let f = CaseFilter { area: Some(code("410102001")), text: Some("垃圾".into()), ..CaseFilter::default() };
-    let page = store.list_cases(&f, &vis_all, now, 50, None).await.expect("list");
+    let f = CaseFilter {
+        area: Some(code("410102001")),
+        text: Some("垃圾".into()),
+        ..CaseFilter::default()
+    };
+    let page = store
+        .list_cases(&f, &vis_all, now, 50, None)
+        .await
+        .expect("list");
     assert_eq!(page.cases.len(), 1);
-    let page1 = store.list_cases(&CaseFilter::default(), &vis_all, now, 1, None).await.expect("list");
+    let page1 = store
+        .list_cases(&CaseFilter::default(), &vis_all, now, 1, None)
+        .await
+        .expect("list");
     assert_eq!(page1.cases.len(), 1);
     let cursor = page1.next_cursor.expect("more");
-    let page2 = store.list_cases(&CaseFilter::default(), &vis_all, now, 1, Some(&cursor)).await.expect("list");
+    let page2 = store
+        .list_cases(&CaseFilter::default(), &vis_all, now, 1, Some(&cursor))
+        .await
+        .expect("list");
     assert_eq!(page2.cases.len(), 1);
     assert_ne!(page1.cases[0].id, page2.cases[0].id);
     assert!(page2.next_cursor.is_none());
     assert!(matches!(
-        store.list_cases(&CaseFilter::default(), &vis_all, now, 1, Some("junk")).await,
+        store
+            .list_cases(&CaseFilter::default(), &vis_all, now, 1, Some("junk"))
+            .await,
         Err(StoreError::Invalid(_))
     ));
 
     // Constraint errors come back classified.
     let dup = store
         .create_user(
-            &NewUser { username: "op".into(), display_name: "x".into(), phone: None, password_hash: "x".into(), grants: vec![] },
+            &NewUser {
+                username: "op".into(),
+                display_name: "x".into(),
+                phone: None,
+                password_hash: "x".into(),
+                grants: vec![],
+            },
             now,
         )
         .await;
@@ -397,16 +734,34 @@ async fn story(store: &Store) {
                 display_name: "x".into(),
                 phone: None,
                 password_hash: "x".into(),
-                grants: vec![RoleGrant { role: Role::Operator, area: Some(code("999999")), department_id: None }],
+                grants: vec![RoleGrant {
+                    role: Role::Operator,
+                    area: Some(code("999999")),
+                    department_id: None,
+                }],
             },
             now,
         )
         .await;
     assert!(matches!(fk, Err(StoreError::ForeignKey(_))), "{fk:?}");
-    assert!(store.user_by_username("ghost").await.expect("query").is_none(), "rolled back");
+    assert!(
+        store
+            .user_by_username("ghost")
+            .await
+            .expect("query")
+            .is_none(),
+        "rolled back"
+    );
 
     // Settings round-trip.
-    store.put_setting("node_limits", &limits, now).await.expect("put");
-    let back: NodeLimits = store.setting("node_limits").await.expect("get").expect("some");
+    store
+        .put_setting("node_limits", &limits, now)
+        .await
+        .expect("put");
+    let back: NodeLimits = store
+        .setting("node_limits")
+        .await
+        .expect("get")
+        .expect("some");
     assert_eq!(back, limits);
 }

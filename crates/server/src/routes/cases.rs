@@ -1,0 +1,568 @@
+//! Cases: report, list, detail, audit trail, the loop's actions, queues and summary counts.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use domain::area::{AreaCode, AreaPath};
+use domain::calendar::Light;
+use domain::org::{Caller, Role};
+use domain::policy;
+use domain::taxonomy::{ClassKind, GB_47678_5_2026, Urgency};
+use domain::time::Timestamp;
+use domain::workflow::{
+    self, Case, CaseState, ClassSnapshot, Command, Ctx, Evidence, NewReport, Source, WorkflowError,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use store::{CaseFilter, StoreError};
+
+use crate::auth::AuthUser;
+use crate::bus::BusEvent;
+use crate::dto::{ActionRequest, CaseDto, CaseListDto, EventDto, ReportRequest, may_see_contacts};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path, Query};
+use crate::rules::Rules;
+use crate::AppState;
+
+/// Longest description accepted, in characters.
+const MAX_DESCRIPTION: usize = 2000;
+/// Longest note accepted, in characters.
+const MAX_NOTE: usize = 2000;
+/// Most attachments on one step.
+const MAX_ATTACHMENTS: usize = 9;
+
+fn parse_code(field: &'static str, s: &str) -> ApiResult<AreaCode> {
+    AreaCode::parse(s.trim()).map_err(|e| ApiError::unprocessable("invalid_area_code", format!("{field}: {e}")))
+}
+
+async fn class_snapshot(state: &AppState, standard_ref: Option<&str>, code: &str) -> ApiResult<ClassSnapshot> {
+    let std_ref = standard_ref.unwrap_or(GB_47678_5_2026);
+    let class = state
+        .store
+        .get_class(std_ref, ClassKind::Matter, code.trim())
+        .await?
+        .ok_or_else(|| {
+            ApiError::unprocessable("unknown_class", format!("no matter class {code} in {std_ref}"))
+        })?;
+    Ok(ClassSnapshot {
+        standard_ref: class.standard_ref,
+        kind: class.kind,
+        code: class.code,
+        name: class.name,
+        limits: class.limits,
+    })
+}
+
+fn parse_urgency(s: Option<&str>) -> ApiResult<Option<Urgency>> {
+    match s {
+        None => Ok(None),
+        Some(u) => Urgency::parse(u).map(Some).ok_or_else(|| {
+            ApiError::unprocessable("invalid", format!("urgency must be urgent, high or normal, not {u:?}"))
+        }),
+    }
+}
+
+fn check_text(field: &'static str, value: Option<&str>, max: usize) -> ApiResult<()> {
+    if let Some(v) = value
+        && v.chars().count() > max
+    {
+        return Err(ApiError::unprocessable("too_long", format!("{field} is longer than {max} characters")));
+    }
+    Ok(())
+}
+
+fn check_point(lat: Option<f64>, lon: Option<f64>) -> ApiResult<()> {
+    match (lat, lon) {
+        (None, None) => Ok(()),
+        (Some(lat), Some(lon)) => {
+            if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+                return Err(ApiError::unprocessable(
+                    "invalid_point",
+                    format!("lat {lat} / lon {lon} are not WGS-84 degrees"),
+                ));
+            }
+            Ok(())
+        }
+        _ => Err(ApiError::unprocessable("invalid_point", "give both lat and lon, or neither")),
+    }
+}
+
+pub(crate) fn dto(state_now: Timestamp, rules: &Rules, case: &Case, caller: &Caller) -> CaseDto {
+    let reveal = may_see_contacts(caller) || case.reporter_id == Some(caller.user_id);
+    CaseDto::new(case, state_now, &rules.calendar, reveal)
+}
+
+/// `POST /api/cases` — report a problem through any channel.
+pub async fn report(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Json(req): Json<ReportRequest>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let now = state.now();
+    let rules = state.rules.get(now).await?;
+    let source = Source::parse(&req.source)
+        .ok_or_else(|| ApiError::unprocessable("unknown_source", format!("unknown source {:?}", req.source)))?;
+    check_text("description", Some(&req.description), MAX_DESCRIPTION)?;
+    check_text("note", req.note.as_deref(), MAX_NOTE)?;
+    check_text("address", req.address.as_deref(), 200)?;
+    check_point(req.lat, req.lon)?;
+    if req.attachments.len() > MAX_ATTACHMENTS {
+        return Err(ApiError::unprocessable("too_many_attachments", format!("at most {MAX_ATTACHMENTS} photos")));
+    }
+    let area = match req.area_code.as_deref() {
+        Some(c) => {
+            let code = parse_code("area_code", c)?;
+            if state.store.get_area(&code).await?.is_none() {
+                return Err(ApiError::unprocessable("unknown_area", format!("no area with code {code}")));
+            }
+            AreaPath::of(&code)
+        }
+        None => {
+            return Err(ApiError::unprocessable(
+                "missing_field",
+                "area_code is required (the grid or area where the problem is)",
+            ));
+        }
+    };
+    let class = match req.class_code.as_deref() {
+        Some(code) => Some(class_snapshot(&state, req.standard_ref.as_deref(), code).await?),
+        None => None,
+    };
+    let report = NewReport {
+        source,
+        description: req.description,
+        address: req.address,
+        lat: req.lat,
+        lon: req.lon,
+        area,
+        class,
+        urgency: parse_urgency(req.urgency.as_deref())?.unwrap_or(Urgency::Normal),
+        reporter_name: req.reporter_name.or_else(|| Some(auth.user.display_name.clone())),
+        reporter_phone: req.reporter_phone.or_else(|| auth.user.phone.clone()),
+        self_handled: req.self_handled,
+        attachments: req.attachments,
+        note: req.note,
+    };
+    let ctx = Ctx { calendar: &rules.calendar, limits: &rules.limits, now };
+    let t = workflow::new_case(&auth.caller, report, &ctx)?;
+    let case = state.store.insert_case(&t).await?;
+    metrics::counter!("yiwang_case_transitions_total", "action" => t.event.action).increment(1);
+    let out = dto(now, &rules, &case, &auth.caller);
+    state.bus.publish(BusEvent::CaseChanged {
+        action: t.event.action.to_owned(),
+        actor_id: auth.caller.user_id,
+        case: Box::new(CaseDto::new(&case, now, &rules.calendar, false)),
+        followers: Vec::new(),
+    });
+    Ok((StatusCode::CREATED, Json(json!({ "case": out }))))
+}
+
+/// Loads a case the caller may see; 404 otherwise (existence is not leaked).
+async fn visible_case(state: &AppState, auth: &AuthUser, id: i64) -> ApiResult<Case> {
+    let case = state.store.get_case(id).await?.ok_or(ApiError::NotFound("case"))?;
+    if policy::can_view(&auth.caller, &case) {
+        return Ok(case);
+    }
+    // Reporters of a duplicate follow its master case.
+    let followers = state.store.duplicates_of(id).await?;
+    if followers.iter().any(|d| d.reporter_id == Some(auth.caller.user_id)) {
+        return Ok(case);
+    }
+    Err(ApiError::NotFound("case"))
+}
+
+/// The commands the caller could issue on `case` now (some still need inputs).
+pub fn available_actions(case: &Case, caller: &Caller, rules: &Rules, now: Timestamp) -> Vec<&'static str> {
+    let templates = [
+        Command::SendVerify { inspector_id: 0 },
+        Command::Accept,
+        Command::RejectReport,
+        Command::Verify { confirmed: true },
+        Command::File { class: None, urgency: None },
+        Command::Reject,
+        Command::ReturnToIntake,
+        Command::Dispatch { department_id: 0 },
+        Command::AcceptTask,
+        Command::RequestReturn,
+        Command::ApproveReturn,
+        Command::DenyReturn,
+        Command::Feedback,
+        Command::RequestExtension { minutes: 60 },
+        Command::ApproveExtension,
+        Command::DenyExtension,
+        Command::RequestSuspension,
+        Command::ApproveSuspension,
+        Command::DenySuspension,
+        Command::Resume,
+        Command::SendCheck { inspector_id: 0 },
+        Command::Check { passed: true },
+        Command::Close,
+        Command::Rework,
+        Command::Supervise,
+        Command::RequestVoid,
+        Command::ApproveVoid,
+        Command::DenyVoid,
+        Command::LinkDuplicate { master_case_id: -1 },
+    ];
+    let ctx = Ctx { calendar: &rules.calendar, limits: &rules.limits, now };
+    let evidence = Evidence { note: Some("-".into()), attachments: vec![0] };
+    templates
+        .iter()
+        .filter(|cmd| {
+            matches!(
+                workflow::apply(case, caller, cmd, &evidence, &ctx),
+                Ok(_) | Err(WorkflowError::Missing(_))
+            )
+        })
+        .map(Command::name)
+        .collect()
+}
+
+/// `GET /api/cases/{id}` — the case, its audit trail, duplicates and what the caller may do.
+pub async fn detail(State(state): State<AppState>, auth: AuthUser, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+    let now = state.now();
+    let rules = state.rules.get(now).await?;
+    let case = visible_case(&state, &auth, id).await?;
+    let events = state.store.case_events(id).await?;
+    let dups = state.store.duplicates_of(id).await?;
+    Ok(Json(json!({
+        "case": dto(now, &rules, &case, &auth.caller),
+        "events": events.iter().map(EventDto::from).collect::<Vec<_>>(),
+        "duplicates": dups.iter().map(|d| json!({"id": d.id, "case_no": d.case_no})).collect::<Vec<_>>(),
+        "available_actions": available_actions(&case, &auth.caller, &rules, now),
+    })))
+}
+
+/// `GET /api/cases/{id}/events` — the audit trail, oldest first.
+pub async fn events(State(state): State<AppState>, auth: AuthUser, Path(id): Path<i64>) -> ApiResult<Json<Vec<EventDto>>> {
+    visible_case(&state, &auth, id).await?;
+    let events = state.store.case_events(id).await?;
+    Ok(Json(events.iter().map(EventDto::from).collect()))
+}
+
+fn need<T>(v: Option<T>, field: &'static str) -> ApiResult<T> {
+    v.ok_or_else(|| ApiError::unprocessable("missing_field", format!("{field} is required")))
+}
+
+async fn check_inspector(state: &AppState, inspector_id: i64, case: &Case) -> ApiResult<()> {
+    let u = state
+        .store
+        .user_with_roles(inspector_id)
+        .await?
+        .ok_or_else(|| ApiError::unprocessable("unknown_inspector", format!("no user {inspector_id}")))?;
+    let covering = u.grants.iter().any(|g| {
+        g.role == Role::Inspector && policy::area_covers(g, case)
+    });
+    if !u.user.active || !covering {
+        return Err(ApiError::unprocessable(
+            "unknown_inspector",
+            format!("user {inspector_id} is not an active inspector for this case's area"),
+        ));
+    }
+    Ok(())
+}
+
+/// Turns a request into a command, resolving and checking what it refers to.
+async fn command(state: &AppState, auth: &AuthUser, req: &ActionRequest, case: &Case) -> ApiResult<Command> {
+    Ok(match req.action.as_str() {
+        "send_verify" | "send_check" => {
+            let inspector_id = need(req.inspector_id, "inspector_id")?;
+            check_inspector(state, inspector_id, case).await?;
+            if req.action == "send_verify" {
+                Command::SendVerify { inspector_id }
+            } else {
+                Command::SendCheck { inspector_id }
+            }
+        }
+        "accept" => Command::Accept,
+        "reject_report" => Command::RejectReport,
+        "verify" => Command::Verify { confirmed: need(req.confirmed, "confirmed")? },
+        "file" => Command::File {
+            class: match req.class_code.as_deref() {
+                Some(c) => Some(class_snapshot(state, req.standard_ref.as_deref(), c).await?),
+                None => None,
+            },
+            urgency: parse_urgency(req.urgency.as_deref())?,
+        },
+        "reject" => Command::Reject,
+        "return_to_intake" => Command::ReturnToIntake,
+        "dispatch" => {
+            let department_id = need(req.department_id, "department_id")?;
+            if state.store.get_department(department_id).await?.is_none() {
+                return Err(ApiError::unprocessable(
+                    "unknown_department",
+                    format!("no department {department_id}"),
+                ));
+            }
+            Command::Dispatch { department_id }
+        }
+        "accept_task" => Command::AcceptTask,
+        "request_return" => Command::RequestReturn,
+        "approve_return" => Command::ApproveReturn,
+        "deny_return" => Command::DenyReturn,
+        "feedback" => Command::Feedback,
+        "request_extension" => Command::RequestExtension { minutes: need(req.minutes, "minutes")? },
+        "approve_extension" => Command::ApproveExtension,
+        "deny_extension" => Command::DenyExtension,
+        "request_suspension" => Command::RequestSuspension,
+        "approve_suspension" => Command::ApproveSuspension,
+        "deny_suspension" => Command::DenySuspension,
+        "resume" => Command::Resume,
+        "check" => Command::Check { passed: need(req.passed, "passed")? },
+        "close" => Command::Close,
+        "rework" => Command::Rework,
+        "supervise" => Command::Supervise,
+        "request_void" => Command::RequestVoid,
+        "approve_void" => Command::ApproveVoid,
+        "deny_void" => Command::DenyVoid,
+        "link_duplicate" => {
+            let master_case_id = need(req.master_case_id, "master_case_id")?;
+            let master = state.store.get_case(master_case_id).await?;
+            let ok = master.is_some_and(|m| {
+                !m.state.is_terminal() && m.id != case.id && policy::can_view(&auth.caller, &m)
+            });
+            if !ok {
+                return Err(ApiError::unprocessable(
+                    "invalid_master",
+                    format!("case {master_case_id} is not an open case you can see"),
+                ));
+            }
+            Command::LinkDuplicate { master_case_id }
+        }
+        other => {
+            return Err(ApiError::unprocessable("unknown_action", format!("unknown action {other:?}")));
+        }
+    })
+}
+
+/// Applies one action to a case and publishes the change. Shared by the HTTP handler and the
+/// demo/simulators (which act through the same rules as people do).
+///
+/// # Errors
+/// Every refusal the workflow, the store or the reference checks can give.
+pub async fn transition(state: &AppState, auth: &AuthUser, id: i64, req: &ActionRequest) -> ApiResult<(Case, EventDto)> {
+    let now = state.now();
+    let rules = state.rules.get(now).await?;
+    check_text("note", req.note.as_deref(), MAX_NOTE)?;
+    if req.attachments.len() > MAX_ATTACHMENTS {
+        return Err(ApiError::unprocessable("too_many_attachments", format!("at most {MAX_ATTACHMENTS} photos")));
+    }
+    let case = visible_case(state, auth, id).await?;
+    if let Some(v) = req.expected_version
+        && v != case.version
+    {
+        return Err(ApiError::Conflict {
+            code: "version_conflict",
+            message: format!("the case is at version {}, not {v}", case.version),
+            current: Some(Box::new(dto(now, &rules, &case, &auth.caller))),
+        });
+    }
+    let cmd = command(state, auth, req, &case).await?;
+    let evidence = Evidence { note: req.note.clone(), attachments: req.attachments.clone() };
+    let ctx = Ctx { calendar: &rules.calendar, limits: &rules.limits, now };
+    let t = workflow::apply(&case, &auth.caller, &cmd, &evidence, &ctx)?;
+    let stored = match state.store.apply_transition(case.version, &t).await {
+        Ok(ev) => ev,
+        Err(StoreError::Conflict { current }) => {
+            return Err(ApiError::Conflict {
+                code: "version_conflict",
+                message: format!(
+                    "someone else changed the case first; it is now {} (version {})",
+                    current.state.as_str(),
+                    current.version
+                ),
+                current: Some(Box::new(dto(now, &rules, &current, &auth.caller))),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    metrics::counter!("yiwang_case_transitions_total", "action" => t.event.action).increment(1);
+    let followers: Vec<i64> = if matches!(cmd, Command::LinkDuplicate { .. }) {
+        Vec::new()
+    } else {
+        state.store.duplicates_of(id).await?.iter().filter_map(|d| d.reporter_id).collect()
+    };
+    state.bus.publish(BusEvent::CaseChanged {
+        action: t.event.action.to_owned(),
+        actor_id: auth.caller.user_id,
+        case: Box::new(CaseDto::new(&t.case, now, &rules.calendar, false)),
+        followers,
+    });
+    Ok((t.case, EventDto::from(&stored)))
+}
+
+/// `POST /api/cases/{id}/actions` — one step of the loop.
+pub async fn act(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+    Json(req): Json<ActionRequest>,
+) -> ApiResult<Json<Value>> {
+    let (case, event) = transition(&state, &auth, id, &req).await?;
+    let now = state.now();
+    let rules = state.rules.get(now).await?;
+    Ok(Json(json!({
+        "case": dto(now, &rules, &case, &auth.caller),
+        "event": event,
+        "available_actions": available_actions(&case, &auth.caller, &rules, now),
+    })))
+}
+
+/// Query string of `GET /api/cases`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Comma-separated states.
+    pub state: Option<String>,
+    /// Any area code (district/street/community/grid).
+    pub area: Option<String>,
+    pub class: Option<String>,
+    pub source: Option<String>,
+    pub department: Option<i64>,
+    pub assignee: Option<i64>,
+    /// green, yellow or red.
+    pub light: Option<String>,
+    /// Created at or after (RFC 3339 or YYYY-MM-DD, Asia/Shanghai).
+    pub from: Option<String>,
+    /// Created before (RFC 3339 or YYYY-MM-DD, exclusive).
+    pub to: Option<String>,
+    /// Text in description or address, or an exact case number.
+    pub q: Option<String>,
+    pub supervised: Option<bool>,
+    /// A pending request kind: return, extension, suspension, void.
+    pub pending: Option<String>,
+    /// Only cases I reported.
+    pub mine: Option<bool>,
+    /// Only cases assigned to me (verification/check tasks).
+    pub assigned: Option<bool>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+fn parse_time(field: &'static str, s: &str) -> ApiResult<Timestamp> {
+    if let Some(t) = Timestamp::parse_rfc3339(s) {
+        return Ok(t);
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(Timestamp::shanghai_midnight)
+        .map_err(|_| ApiError::BadRequest(format!("{field}: use RFC 3339 or YYYY-MM-DD, not {s:?}")))
+}
+
+fn filter_of(q: &ListQuery, auth: &AuthUser) -> ApiResult<CaseFilter> {
+    let mut f = CaseFilter::default();
+    if let Some(s) = q.state.as_deref().filter(|s| !s.is_empty()) {
+        for part in s.split(',') {
+            f.states.push(CaseState::parse(part.trim()).ok_or_else(|| ApiError::BadRequest(format!("unknown state {part:?}")))?);
+        }
+    }
+    if let Some(a) = &q.area {
+        f.area = Some(AreaCode::parse(a).map_err(|e| ApiError::BadRequest(e.to_string()))?);
+    }
+    f.class_code = q.class.clone();
+    if let Some(s) = &q.source {
+        f.source = Some(Source::parse(s).ok_or_else(|| ApiError::BadRequest(format!("unknown source {s:?}")))?);
+    }
+    f.department_id = q.department;
+    f.assignee_id = q.assignee;
+    if q.assigned == Some(true) {
+        f.assignee_id = Some(auth.caller.user_id);
+    }
+    if q.mine == Some(true) {
+        f.reporter_id = Some(auth.caller.user_id);
+    }
+    if let Some(l) = &q.light {
+        f.light = Some(match l.as_str() {
+            "green" => Light::Green,
+            "yellow" => Light::Yellow,
+            "red" => Light::Red,
+            _ => return Err(ApiError::BadRequest(format!("light must be green, yellow or red, not {l:?}"))),
+        });
+    }
+    if let Some(s) = &q.from {
+        f.created_from = Some(parse_time("from", s)?);
+    }
+    if let Some(s) = &q.to {
+        f.created_to = Some(parse_time("to", s)?);
+    }
+    f.text = q.q.clone();
+    f.supervised = q.supervised;
+    if let Some(p) = &q.pending {
+        if !matches!(p.as_str(), "return" | "extension" | "suspension" | "void") {
+            return Err(ApiError::BadRequest(format!("unknown pending kind {p:?}")));
+        }
+        f.pending_kind = Some(p.clone());
+    }
+    Ok(f)
+}
+
+/// `GET /api/cases` — filtered, scoped, newest first, keyset-paginated.
+pub async fn list(State(state): State<AppState>, auth: AuthUser, Query(q): Query<ListQuery>) -> ApiResult<Json<CaseListDto>> {
+    let now = state.now();
+    let rules = state.rules.get(now).await?;
+    let filter = filter_of(&q, &auth)?;
+    let vis = policy::visibility(&auth.caller);
+    let page = state
+        .store
+        .list_cases(&filter, &vis, now, q.limit.unwrap_or(50), q.cursor.as_deref())
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid(m) => ApiError::BadRequest(m),
+            other => other.into(),
+        })?;
+    Ok(Json(CaseListDto {
+        items: page.cases.iter().map(|c| dto(now, &rules, c, &auth.caller)).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// `GET /api/queues` — the caller's work queues with counts (workbench badges).
+pub async fn queues(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Json<Value>> {
+    let now = state.now();
+    let vis = policy::visibility(&auth.caller);
+    let by_state = state.store.count_by_state(&CaseFilter::default(), &vis, now).await?;
+    let mut states = serde_json::Map::new();
+    for s in CaseState::ALL {
+        let n = by_state.iter().find(|(x, _)| *x == s).map(|(_, n)| *n).unwrap_or(0);
+        states.insert(s.as_str().to_owned(), json!(n));
+    }
+    let mut pending = serde_json::Map::new();
+    for kind in ["return", "extension", "suspension", "void"] {
+        let f = CaseFilter { pending_kind: Some(kind.into()), ..CaseFilter::default() };
+        pending.insert(kind.to_owned(), json!(state.store.count_cases(&f, &vis, now).await?));
+    }
+    let mut lights = serde_json::Map::new();
+    for (name, l) in [("yellow", Light::Yellow), ("red", Light::Red)] {
+        let f = CaseFilter { light: Some(l), ..CaseFilter::default() };
+        lights.insert(name.to_owned(), json!(state.store.count_cases(&f, &vis, now).await?));
+    }
+    let mine = CaseFilter {
+        assignee_id: Some(auth.caller.user_id),
+        states: vec![CaseState::Verifying, CaseState::Checking],
+        ..CaseFilter::default()
+    };
+    let my_tasks = state.store.count_cases(&mine, &vis, now).await?;
+    Ok(Json(json!({
+        "states": states,
+        "pending_requests": pending,
+        "lights": lights,
+        "my_inspection_tasks": my_tasks,
+    })))
+}
+
+/// `GET /api/stats/summary?from=&to=&area=` — counts for the command centre.
+pub async fn summary(State(state): State<AppState>, auth: AuthUser, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+    let now = state.now();
+    let filter = filter_of(&q, &auth)?;
+    let vis = policy::visibility(&auth.caller);
+    let by_state = state.store.count_by_state(&filter, &vis, now).await?;
+    let total: i64 = by_state.iter().map(|(_, n)| n).sum();
+    let closed = by_state.iter().find(|(s, _)| *s == CaseState::Closed).map(|(_, n)| *n).unwrap_or(0);
+    let open: i64 = by_state.iter().filter(|(s, _)| !s.is_terminal()).map(|(_, n)| n).sum();
+    let red = state.store.count_cases(&CaseFilter { light: Some(Light::Red), ..filter.clone() }, &vis, now).await?;
+    Ok(Json(json!({
+        "total": total,
+        "open": open,
+        "closed": closed,
+        "overdue": red,
+        "by_state": by_state.iter().map(|(s, n)| json!({"state": s.as_str(), "label": s.label_zh(), "count": n})).collect::<Vec<_>>(),
+    })))
+}

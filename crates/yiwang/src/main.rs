@@ -1,2 +1,310 @@
-//! placeholder
-fn main() {}
+//! The `yiwang` binary: serve the platform, run the living demo district, migrate the database,
+//! manage users. The only place that reads config files, environment variables and signals,
+//! and the only place `anyhow` appears.
+
+mod config;
+mod demo;
+mod sim;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use domain::area::AreaCode;
+use domain::org::{Role, RoleGrant};
+use server::AppState;
+use store::{ConnectOptions, NewUser, Store};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+
+/// yiwang (一网统管) — smart urban management: every problem in the city, from every channel,
+/// through one closed loop (核实 → 立案 → 派遣 → 处置 → 核查 → 结案) against working-time deadlines.
+#[derive(Parser)]
+#[command(name = "yiwang", version, about, long_about = None)]
+struct Cli {
+    /// TOML config file (see config/yiwang.example.toml). Env vars YIWANG_<SECTION>__<KEY> override it.
+    #[arg(long, short, global = true, env = "YIWANG_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (HTTP API, live event stream, web UI) on the configured database.
+    Serve(ServeArgs),
+    /// Run a whole simulated district: server, demo accounts and simulated people working cases.
+    Demo(DemoArgs),
+    /// Create or upgrade the database schema and seed the taxonomy, calendar and settings.
+    Migrate(DbArgs),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Database URL: sqlite://path or postgres://user@host/db (overrides the config file).
+    #[arg(long)]
+    database: Option<String>,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Address to listen on, e.g. 127.0.0.1:8080 (overrides the config file).
+    #[arg(long)]
+    listen: Option<String>,
+}
+
+#[derive(Args, Clone)]
+struct DemoArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// Simulated activity: how many simulated rounds per minute (0 = no simulation).
+    #[arg(long, default_value_t = 20)]
+    pace: u32,
+    /// Seed for the simulation's random choices.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Stop after this many seconds (for smoke tests); runs until Ctrl-C by default.
+    #[arg(long)]
+    exit_after: Option<u64>,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. Roles: citizen, inspector, volunteer, operator, shift_supervisor, dispatcher,
+    /// department_handler, road_chief, leader, admin. Scope a role with ROLE:AREA_CODE and a
+    /// department handler with department_handler@DEPARTMENT_ID.
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        phone: Option<String>,
+        /// Password (at least 8 characters).
+        #[arg(long, env = "YIWANG_NEW_PASSWORD")]
+        password: String,
+        /// One or more grants, e.g. --role admin --role operator:410102.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
+    /// List users and their roles.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Set a user's password.
+    Passwd {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "YIWANG_NEW_PASSWORD")]
+        password: String,
+    },
+}
+
+fn parse_grant(s: &str) -> anyhow::Result<RoleGrant> {
+    let (role_part, department) = match s.split_once('@') {
+        Some((r, d)) => (r, Some(d.parse::<i64>().with_context(|| format!("bad department id in {s:?}"))?)),
+        None => (s, None),
+    };
+    let (role, area) = match role_part.split_once(':') {
+        Some((r, a)) => (r, Some(AreaCode::parse(a).map_err(|e| anyhow::anyhow!("{e}"))?)),
+        None => (role_part, None),
+    };
+    let role = Role::parse(role).with_context(|| format!("unknown role {role:?}"))?;
+    anyhow::ensure!(
+        role != Role::DepartmentHandler || department.is_some(),
+        "department_handler needs @DEPARTMENT_ID"
+    );
+    Ok(RoleGrant { role, area, department_id: department })
+}
+
+async fn open_store(cfg: &Config, db: &DbArgs) -> anyhow::Result<Store> {
+    let url = db.database.clone().unwrap_or_else(|| cfg.database.url.clone());
+    let mut opts = ConnectOptions::new(url.clone());
+    opts.max_connections = cfg.database.max_connections;
+    let store = Store::open(&opts).await.with_context(|| format!("opening database {url}"))?;
+    let clock = server::clock::SystemClock;
+    use server::clock::Clock;
+    server::bootstrap::seed_defaults(&store, clock.now()).await.context("seeding defaults")?;
+    Ok(store)
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+/// Serves until `cancel` fires; returns the bound address through `bound`.
+async fn serve(
+    state: AppState,
+    listen: &str,
+    cancel: CancellationToken,
+    bound: tokio::sync::oneshot::Sender<SocketAddr>,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    let _ = bound.send(addr);
+    let app = server::router(state);
+    axum::serve(listener, app).with_graceful_shutdown(async move { cancel.cancelled().await }).await?;
+    Ok(())
+}
+
+fn shutdown_on_signal(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+        cancel.cancel();
+    });
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let cfg = Config::load(cli.config.as_deref())?;
+    init_tracing(&cfg.log.filter);
+    match cli.command {
+        Command::Migrate(db) => {
+            let store = open_store(&cfg, &db).await?;
+            println!("database ready ({:?})", store.backend());
+            store.close().await;
+        }
+        Command::Serve(args) => {
+            let store = open_store(&cfg, &args.db).await?;
+            let state = AppState::new(store.clone(), cfg.server_config());
+            let cancel = CancellationToken::new();
+            shutdown_on_signal(cancel.clone());
+            let listen = args.listen.unwrap_or_else(|| cfg.server.listen.clone());
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let server = tokio::spawn({
+                let cancel = cancel.clone();
+                async move { serve(state, &listen, cancel, tx).await }
+            });
+            if let Ok(addr) = rx.await {
+                println!("yiwang serving on http://{addr}");
+            }
+            server.await??;
+            store.close().await;
+        }
+        Command::Demo(args) => run_demo(cfg, args).await?,
+        Command::User(cmd) => user_command(&cfg, cmd).await?,
+    }
+    Ok(())
+}
+
+async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
+    let store = open_store(&cfg, &args.serve.db).await?;
+    let now = {
+        use server::clock::Clock;
+        server::clock::SystemClock.now()
+    };
+    let district = demo::ensure_district(&store, now).await?;
+    let state = AppState::new(store.clone(), cfg.server_config());
+    let cancel = CancellationToken::new();
+    shutdown_on_signal(cancel.clone());
+    let listen = args.serve.listen.clone().unwrap_or_else(|| cfg.server.listen.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let server = tokio::spawn({
+        let cancel = cancel.clone();
+        async move { serve(state, &listen, cancel, tx).await }
+    });
+    let addr = rx.await.context("server failed to start")?;
+    demo::print_banner(addr, &district);
+    if let Some(secs) = args.exit_after {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+            cancel.cancel();
+        });
+    }
+    if args.pace > 0 {
+        let sim = sim::Simulation::new(format!("http://{addr}"), Arc::new(district), args.seed, args.pace);
+        let cancel2 = cancel.clone();
+        tokio::spawn(async move { sim.run(cancel2).await });
+    }
+    server.await??;
+    store.close().await;
+    Ok(())
+}
+
+async fn user_command(cfg: &Config, cmd: UserCommand) -> anyhow::Result<()> {
+    use server::clock::Clock;
+    let now = server::clock::SystemClock.now();
+    match cmd {
+        UserCommand::Add { db, username, name, phone, password, roles } => {
+            anyhow::ensure!(password.chars().count() >= 8, "password must have at least 8 characters");
+            let grants = roles.iter().map(|r| parse_grant(r)).collect::<anyhow::Result<Vec<_>>>()?;
+            let store = open_store(cfg, &db).await?;
+            let hash = server::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let id = store
+                .create_user(&NewUser { username: username.clone(), display_name: name, phone, password_hash: hash, grants }, now)
+                .await
+                .with_context(|| format!("adding user {username}"))?;
+            println!("added user {username} (id {id})");
+        }
+        UserCommand::List { db } => {
+            let store = open_store(cfg, &db).await?;
+            for u in store.list_users().await? {
+                let grants: Vec<String> = u
+                    .grants
+                    .iter()
+                    .map(|g| {
+                        let mut s = g.role.as_str().to_owned();
+                        if let Some(a) = &g.area {
+                            s.push(':');
+                            s.push_str(a.as_str());
+                        }
+                        if let Some(d) = g.department_id {
+                            s.push_str(&format!("@{d}"));
+                        }
+                        s
+                    })
+                    .collect();
+                println!("{:>5}  {:<20} {:<12} {}", u.user.id, u.user.username, u.user.display_name, grants.join(" "));
+            }
+        }
+        UserCommand::Passwd { db, username, password } => {
+            anyhow::ensure!(password.chars().count() >= 8, "password must have at least 8 characters");
+            let store = open_store(cfg, &db).await?;
+            let hash = server::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.set_password_hash(&username, &hash).await.with_context(|| format!("user {username}"))?;
+            println!("password of {username} changed");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grants_parse() {
+        let g = parse_grant("operator:410102").expect("grant");
+        assert_eq!(g.role, Role::Operator);
+        assert_eq!(g.area.as_ref().map(|a| a.as_str()), Some("410102"));
+        let g = parse_grant("department_handler@3").expect("grant");
+        assert_eq!(g.department_id, Some(3));
+        assert!(parse_grant("department_handler").is_err());
+        assert!(parse_grant("wizard").is_err());
+        assert!(parse_grant("operator:4101").is_err());
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

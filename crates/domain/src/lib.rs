@@ -17,3 +17,6 @@ pub mod policy;
 pub mod taxonomy;
 pub mod time;
 pub mod workflow;
+
+#[cfg(test)]
+mod workflow_tests;

@@ -336,12 +336,28 @@ impl NodeClock {
     }
 
     /// Starts (or restarts) running from `now`, keeping minutes already used.
+    ///
+    /// The light goes on from where the minutes used put it, as [`light`] has it: at or past
+    /// the yellow threshold, `yellow_at` is `now` itself (not the next working moment, which
+    /// would show green until then, e.g. over lunch or a holiday); past the limit, `deadline_at`
+    /// is just before `now` (red at once).
     pub fn resume(&mut self, cal: &WorkCalendar, now: Timestamp) {
-        let left = self.limit_minutes - self.used_before_minutes;
-        let to_yellow = yellow_threshold_minutes(self.limit_minutes) - self.used_before_minutes;
+        let limit = self.limit_minutes.max(0);
+        let left = limit - self.used_before_minutes;
+        let to_yellow = yellow_threshold_minutes(limit) - self.used_before_minutes;
+        let deadline = if left < 0 {
+            Timestamp(now.millis().saturating_sub(1))
+        } else {
+            cal.add_working_minutes(now, left)
+        };
+        let yellow = if to_yellow <= 0 {
+            now
+        } else {
+            cal.add_working_minutes(now, to_yellow)
+        };
         self.running_since = Some(now);
-        self.deadline_at = Some(cal.add_working_minutes(now, left.max(0)));
-        self.yellow_at = Some(cal.add_working_minutes(now, to_yellow.max(0)));
+        self.deadline_at = Some(deadline);
+        self.yellow_at = Some(yellow.min(deadline));
     }
 
     /// Stops the clock at `now`, banking the minutes used.
@@ -919,7 +935,12 @@ pub fn new_case(
         actor_role: role,
         from_state: None,
         to_state: state,
-        note: report.note.filter(|n| !n.trim().is_empty()),
+        note: report
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned),
         attachments: report.attachments,
         data: serde_json::json!({ "source": report.source.as_str() }),
         at: ctx.now,

@@ -27,10 +27,13 @@ pub struct Rules {
     pub limits: NodeLimits,
 }
 
+/// Rules and the instant they were loaded.
+type Loaded = Option<(Timestamp, Arc<Rules>)>;
+
 #[derive(Clone)]
 pub struct RulesCache {
     store: Store,
-    cached: Arc<RwLock<Option<(Timestamp, Arc<Rules>)>>>,
+    cached: Arc<RwLock<Loaded>>,
 }
 
 impl RulesCache {

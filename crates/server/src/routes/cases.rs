@@ -261,12 +261,45 @@ async fn check_inspector(state: &AppState, inspector_id: i64, case: &Case) -> Ap
     Ok(())
 }
 
-/// Turns a request into a command, resolving and checking what it refers to.
-async fn command(state: &AppState, auth: &AuthUser, req: &ActionRequest, case: &Case) -> ApiResult<Command> {
+/// Checks what an allowed command refers to: the inspector, the department, the master case.
+/// Runs after the workflow accepted the command, so a step that is not allowed at all is
+/// reported as such rather than as a bad reference.
+async fn validate_references(state: &AppState, auth: &AuthUser, cmd: &Command, case: &Case) -> ApiResult<()> {
+    match cmd {
+        Command::SendVerify { inspector_id } | Command::SendCheck { inspector_id } => {
+            check_inspector(state, *inspector_id, case).await
+        }
+        Command::Dispatch { department_id } => {
+            if state.store.get_department(*department_id).await?.is_none() {
+                return Err(ApiError::unprocessable(
+                    "unknown_department",
+                    format!("no department {department_id}"),
+                ));
+            }
+            Ok(())
+        }
+        Command::LinkDuplicate { master_case_id } => {
+            let master = state.store.get_case(*master_case_id).await?;
+            let ok = master.is_some_and(|m| {
+                !m.state.is_terminal() && m.id != case.id && policy::can_view(&auth.caller, &m)
+            });
+            if !ok {
+                return Err(ApiError::unprocessable(
+                    "invalid_master",
+                    format!("case {master_case_id} is not an open case you can see"),
+                ));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Turns a request into a command (resolving a class code to its snapshot).
+async fn command(state: &AppState, req: &ActionRequest) -> ApiResult<Command> {
     Ok(match req.action.as_str() {
         "send_verify" | "send_check" => {
             let inspector_id = need(req.inspector_id, "inspector_id")?;
-            check_inspector(state, inspector_id, case).await?;
             if req.action == "send_verify" {
                 Command::SendVerify { inspector_id }
             } else {
@@ -285,16 +318,7 @@ async fn command(state: &AppState, auth: &AuthUser, req: &ActionRequest, case: &
         },
         "reject" => Command::Reject,
         "return_to_intake" => Command::ReturnToIntake,
-        "dispatch" => {
-            let department_id = need(req.department_id, "department_id")?;
-            if state.store.get_department(department_id).await?.is_none() {
-                return Err(ApiError::unprocessable(
-                    "unknown_department",
-                    format!("no department {department_id}"),
-                ));
-            }
-            Command::Dispatch { department_id }
-        }
+        "dispatch" => Command::Dispatch { department_id: need(req.department_id, "department_id")? },
         "accept_task" => Command::AcceptTask,
         "request_return" => Command::RequestReturn,
         "approve_return" => Command::ApproveReturn,
@@ -314,20 +338,7 @@ async fn command(state: &AppState, auth: &AuthUser, req: &ActionRequest, case: &
         "request_void" => Command::RequestVoid,
         "approve_void" => Command::ApproveVoid,
         "deny_void" => Command::DenyVoid,
-        "link_duplicate" => {
-            let master_case_id = need(req.master_case_id, "master_case_id")?;
-            let master = state.store.get_case(master_case_id).await?;
-            let ok = master.is_some_and(|m| {
-                !m.state.is_terminal() && m.id != case.id && policy::can_view(&auth.caller, &m)
-            });
-            if !ok {
-                return Err(ApiError::unprocessable(
-                    "invalid_master",
-                    format!("case {master_case_id} is not an open case you can see"),
-                ));
-            }
-            Command::LinkDuplicate { master_case_id }
-        }
+        "link_duplicate" => Command::LinkDuplicate { master_case_id: need(req.master_case_id, "master_case_id")? },
         other => {
             return Err(ApiError::unprocessable("unknown_action", format!("unknown action {other:?}")));
         }
@@ -356,10 +367,11 @@ pub async fn transition(state: &AppState, auth: &AuthUser, id: i64, req: &Action
             current: Some(Box::new(dto(now, &rules, &case, &auth.caller))),
         });
     }
-    let cmd = command(state, auth, req, &case).await?;
+    let cmd = command(state, req).await?;
     let evidence = Evidence { note: req.note.clone(), attachments: req.attachments.clone() };
     let ctx = Ctx { calendar: &rules.calendar, limits: &rules.limits, now };
     let t = workflow::apply(&case, &auth.caller, &cmd, &evidence, &ctx)?;
+    validate_references(state, auth, &cmd, &case).await?;
     let stored = match state.store.apply_transition(case.version, &t).await {
         Ok(ev) => ev,
         Err(StoreError::Conflict { current }) => {

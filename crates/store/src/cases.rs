@@ -516,6 +516,30 @@ impl Store {
         Ok(case)
     }
 
+    /// Bulk-loads cases with their first event (migration from another system, benchmarks):
+    /// one transaction for the whole slice; attachments are not linked.
+    ///
+    /// # Errors
+    /// An unknown area, department or user; nothing of the slice is written then.
+    pub async fn import_cases(&self, items: &[Transition]) -> Result<Vec<i64>, StoreError> {
+        let mut ids = Vec::with_capacity(items.len());
+        on_write!(self, p => {
+            let mut tx = p.begin().await?;
+            for t in items {
+                let args = case_args(&t.case)?;
+                let q = sqlx::query_scalar::<_, i64>(insert_sql());
+                let id: i64 = bind_args!(q, &args).bind(provisional_no(t.case.created_at)).fetch_one(&mut *tx).await?;
+                sqlx::query("UPDATE cases SET case_no = $1 WHERE id = $2")
+                    .bind(case_no(t.case.created_at, id)).bind(id).execute(&mut *tx).await?;
+                let ev = event_args(id, &t.event)?;
+                bind_args!(sqlx::query(INSERT_EVENT), &ev).execute(&mut *tx).await?;
+                ids.push(id);
+            }
+            tx.commit().await?;
+        });
+        Ok(ids)
+    }
+
     /// Writes a transition made from the case at `expected_version`: the new case row, its
     /// audit event and attachment links, in one transaction.
     ///

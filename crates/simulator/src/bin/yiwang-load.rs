@@ -1,0 +1,116 @@
+//! `yiwang-load` — the load generator behind BENCHMARKS.md.
+//!
+//! ```text
+//! yiwang-load lifecycle --url http://127.0.0.1:8080 --workers 32 --seconds 30 [--rate 5000]
+//! yiwang-load list      --url http://127.0.0.1:8080 --requests 5000 --concurrency 4
+//! yiwang-load seed      --database sqlite://bench.db --cases 1000000
+//! ```
+//! `lifecycle` and `list` run against `yiwang demo --pace 0` (they use the demo accounts).
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use domain::area::AreaLevel;
+use domain::time::Timestamp;
+use simulator::{Client, lifecycle, list, seed};
+use store::{ConnectOptions, Store};
+
+#[derive(Parser)]
+#[command(name = "yiwang-load", about = "Load generator for yiwang benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Drive whole case lifecycles over HTTP and report transitions/s and latency.
+    Lifecycle {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(long, default_value = "yiwang2026")]
+        password: String,
+        #[arg(long, default_value_t = 32)]
+        workers: usize,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Offered load in transitions/s (default: as fast as possible).
+        #[arg(long)]
+        rate: Option<f64>,
+        #[arg(long, default_value = "410102002001001")]
+        grid: String,
+        #[arg(long, default_value = "inspector1")]
+        inspector: String,
+    },
+    /// Time filtered case-list queries over HTTP.
+    List {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        #[arg(long, default_value = "yiwang2026")]
+        password: String,
+        #[arg(long, default_value = "leader")]
+        user: String,
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+    },
+    /// Bulk-load synthetic cases into a store that already holds the demo district.
+    Seed {
+        #[arg(long)]
+        database: String,
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Lifecycle { url, password, workers, seconds, rate, grid, inspector } => {
+            let cfg = lifecycle::Config { base: url, password, workers, duration: Duration::from_secs(seconds), rate, grid, inspector };
+            let mut r = lifecycle::run(cfg).await?;
+            let secs = r.elapsed.as_secs_f64();
+            println!(
+                "lifecycle: workers={workers} offered={} transitions={} ({:.0}/s) lifecycles={} uploads={} errors={:?}",
+                rate.map(|r| format!("{r:.0}/s")).unwrap_or_else(|| "max".into()),
+                r.transitions,
+                r.transitions as f64 / secs,
+                r.lifecycles,
+                r.uploads,
+                r.errors
+            );
+            println!("latency per transition: {}", r.latencies.summary());
+        }
+        Cmd::List { url, password, user, requests, concurrency } => {
+            let http = reqwest::Client::new();
+            let c = Client::login(&url, &http, &user, &password).await?;
+            // Warm up once over every query.
+            list::run(&c, list::QUERIES.len(), 1).await?;
+            let (mut lat, wall) = list::run(&c, requests, concurrency).await?;
+            println!("list: {} queries in {:.2} s ({:.0}/s), {}", lat.0.len(), wall.as_secs_f64(), lat.0.len() as f64 / wall.as_secs_f64(), lat.summary());
+        }
+        Cmd::Seed { database, cases, batch, seed: s } => {
+            let store = Store::open(&ConnectOptions::new(database)).await?;
+            let grids: Vec<_> = store.list_areas_at(AreaLevel::Grid).await?.into_iter().map(|a| a.code).collect();
+            let reporter = store
+                .user_by_username("inspector1")
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no demo accounts: run `yiwang demo --exit-after 1` on this database first"))?;
+            let depts: Vec<i64> = store.list_departments().await?.iter().map(|d| d.id).collect();
+            #[allow(clippy::disallowed_methods)] // A CLI tool: reading the clock here is the edge.
+            let now = Timestamp(
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0),
+            );
+            let started = std::time::Instant::now();
+            let n = seed::seed(&store, &grids, reporter.id, &depts, cases, batch, s, now).await?;
+            println!("seeded {n} cases in {:.1} s", started.elapsed().as_secs_f64());
+            store.close().await;
+        }
+    }
+    Ok(())
+}

@@ -4,11 +4,15 @@
 //! Tokens and keys are 256-bit random values; only their SHA-256 is stored, so a leaked
 //! database does not leak working credentials.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use domain::org::Caller;
+use domain::time::Timestamp;
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use store::User;
@@ -89,32 +93,85 @@ fn api_key(headers: &HeaderMap) -> Option<String> {
     v.strip_prefix("ApiKey ").map(|t| t.trim().to_owned())
 }
 
+/// How long a resolved credential is trusted without asking the store again, in milliseconds.
+/// A logout on this node takes effect at once; a revocation, deactivation or role change made
+/// on another node takes effect within this time.
+pub const SESSION_CACHE_TTL_MS: i64 = 5_000;
+
+#[derive(Clone)]
+struct CachedAuth {
+    user: AuthUser,
+    expires_at: Option<Timestamp>,
+    loaded_at: Timestamp,
+}
+
+/// A small per-node cache of resolved credentials (keyed by token/key hash), so that each
+/// request does not cost three store reads. Disposable: nothing in it must be shared.
+#[derive(Clone, Default)]
+pub struct SessionCache {
+    inner: Arc<Mutex<HashMap<String, CachedAuth>>>,
+}
+
+impl SessionCache {
+    fn get(&self, key: &str, now: Timestamp) -> Option<CachedAuth> {
+        let map = self.inner.lock().ok()?;
+        map.get(key).filter(|c| (now.0 - c.loaded_at.0).abs() < SESSION_CACHE_TTL_MS).cloned()
+    }
+
+    fn put(&self, key: String, value: CachedAuth) {
+        if let Ok(mut map) = self.inner.lock() {
+            if map.len() > 50_000 {
+                map.clear();
+            }
+            map.insert(key, value);
+        }
+    }
+
+    /// Forgets a token (after logout).
+    pub fn forget_token(&self, token: &str) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.remove(&format!("s:{}", token_hash(token)));
+        }
+    }
+}
+
 /// Resolves the caller from headers.
 ///
 /// # Errors
 /// No credentials, unknown or expired token, revoked key, deactivated user.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<AuthUser, ApiError> {
-    let (user_id, via) = if let Some(key) = api_key(headers) {
-        let id = state.store.api_key_user(&token_hash(&key)).await?.ok_or(ApiError::Unauthenticated)?;
-        (id, AuthVia::ApiKey)
-    } else {
-        let token = bearer_token(headers).or_else(|| cookie_token(headers)).ok_or(ApiError::Unauthenticated)?;
-        let (id, expires_at) =
-            state.store.session(&token_hash(&token)).await?.ok_or(ApiError::Unauthenticated)?;
-        if expires_at <= state.now() {
+    let now = state.now();
+    let key = match api_key(headers) {
+        Some(k) => format!("k:{}", token_hash(&k)),
+        None => {
+            let token = bearer_token(headers).or_else(|| cookie_token(headers)).ok_or(ApiError::Unauthenticated)?;
+            format!("s:{}", token_hash(&token))
+        }
+    };
+    if let Some(c) = state.sessions.get(&key, now) {
+        if c.expires_at.is_some_and(|e| e <= now) {
             return Err(ApiError::TokenExpired);
         }
-        (id, AuthVia::Session)
+        return Ok(c.user);
+    }
+    let hash = key.get(2..).unwrap_or_default();
+    let (user_id, via, expires_at) = if key.starts_with("k:") {
+        let id = state.store.api_key_user(hash).await?.ok_or(ApiError::Unauthenticated)?;
+        (id, AuthVia::ApiKey, None)
+    } else {
+        let (id, expires_at) = state.store.session(hash).await?.ok_or(ApiError::Unauthenticated)?;
+        if expires_at <= now {
+            return Err(ApiError::TokenExpired);
+        }
+        (id, AuthVia::Session, Some(expires_at))
     };
     let found = state.store.user_with_roles(user_id).await?.ok_or(ApiError::Unauthenticated)?;
     if !found.user.active {
         return Err(ApiError::Forbidden("this account is deactivated".into()));
     }
-    Ok(AuthUser {
-        caller: Caller { user_id, grants: found.grants },
-        user: found.user,
-        via,
-    })
+    let user = AuthUser { caller: Caller { user_id, grants: found.grants }, user: found.user, via };
+    state.sessions.put(key, CachedAuth { user: user.clone(), expires_at, loaded_at: now });
+    Ok(user)
 }
 
 impl FromRequestParts<AppState> for AuthUser {

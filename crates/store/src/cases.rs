@@ -593,8 +593,9 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn get_case(&self, id: i64) -> Result<Option<Case>, StoreError> {
-        on_write!(self, p => {
-            // Read through the writer so a caller sees its own just-committed transition.
+        // WAL readers see every transaction committed before their read began, so reading
+        // through the reader pool still shows a caller its own just-committed transition.
+        on_read!(self, p => {
             let row = sqlx::query("SELECT * FROM cases WHERE id = $1").bind(id).fetch_optional(p).await?;
             row.as_ref().map(case_from_row).transpose()
         })

@@ -101,6 +101,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap, _auth: Au
         });
     if let Some(t) = token {
         state.store.delete_session(&auth::token_hash(&t)).await?;
+        state.sessions.forget_token(&t);
     }
     Ok((AppendHeaders([(SET_COOKIE, auth::session_cookie("", 0, state.config.secure_cookies))]), StatusCode::NO_CONTENT).into_response())
 }

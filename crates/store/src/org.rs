@@ -297,11 +297,26 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn get_department(&self, id: i64) -> Result<Option<Department>, StoreError> {
-        Ok(self
-            .list_departments()
-            .await?
-            .into_iter()
-            .find(|d| d.id == id))
+        on_read!(self, p => {
+            let Some(r) = sqlx::query("SELECT id, code, name, dept_type FROM departments WHERE id = $1")
+                .bind(id).fetch_optional(p).await? else {
+                return Ok(None);
+            };
+            let links = sqlx::query("SELECT area_code FROM department_areas WHERE department_id = $1 ORDER BY area_code")
+                .bind(id).fetch_all(p).await?;
+            let t = r.text("dept_type")?;
+            let areas = links
+                .iter()
+                .map(|l| AreaCode::parse(&l.text("area_code")?).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Some(Department {
+                id,
+                code: r.text("code")?,
+                name: r.text("name")?,
+                dept_type: DepartmentType::parse(&t).ok_or_else(|| StoreError::Corrupt(format!("department type {t}")))?,
+                areas,
+            }))
+        })
     }
 
     // ---- users ----

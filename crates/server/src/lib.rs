@@ -66,6 +66,7 @@ pub struct AppState {
     pub clock: Arc<dyn clock::Clock>,
     pub bus: Arc<dyn bus::EventBus>,
     pub rules: rules::RulesCache,
+    pub sessions: auth::SessionCache,
     pub config: Arc<ServerConfig>,
 }
 
@@ -86,7 +87,14 @@ impl AppState {
         clock: Arc<dyn clock::Clock>,
         bus: Arc<dyn bus::EventBus>,
     ) -> AppState {
-        AppState { rules: rules::RulesCache::new(store.clone()), store, clock, bus, config: Arc::new(config) }
+        AppState {
+            rules: rules::RulesCache::new(store.clone()),
+            sessions: auth::SessionCache::default(),
+            store,
+            clock,
+            bus,
+            config: Arc::new(config),
+        }
     }
 
     pub fn now(&self) -> domain::time::Timestamp {

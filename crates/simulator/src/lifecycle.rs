@@ -47,11 +47,20 @@ struct Actors {
 }
 
 async fn get(c: &Client, path: &str) -> anyhow::Result<Value> {
-    Ok(c.http.get(format!("{}{path}", c.base)).bearer_auth(&c.token).send().await?.error_for_status()?.json().await?)
+    Ok(c.http
+        .get(format!("{}{path}", c.base))
+        .bearer_auth(&c.token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
 }
 
 async fn actors(cfg: &Config) -> anyhow::Result<Actors> {
-    let http = reqwest::Client::builder().pool_max_idle_per_host(cfg.workers * 2).build()?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(cfg.workers * 2)
+        .build()?;
     let login = async |u: &str| Client::login(&cfg.base, &http, u, &cfg.password).await;
     let supervisor = login("supervisor").await?;
     let depts = get(&supervisor, "/api/departments").await?;
@@ -62,7 +71,9 @@ async fn actors(cfg: &Config) -> anyhow::Result<Actors> {
         .ok_or_else(|| anyhow::anyhow!("no sanitation department: run against `yiwang demo`"))?;
     let inspector = login(&cfg.inspector).await?;
     let me = get(&inspector, "/api/me").await?;
-    let inspector_id = me["user"]["id"].as_i64().ok_or_else(|| anyhow::anyhow!("inspector id"))?;
+    let inspector_id = me["user"]["id"]
+        .as_i64()
+        .ok_or_else(|| anyhow::anyhow!("inspector id"))?;
     Ok(Actors {
         inspector,
         inspector_id,
@@ -88,7 +99,13 @@ impl Worker {
             p.acquire().await.ok()?.forget();
         }
         let started = Instant::now();
-        let resp = c.http.post(format!("{}{path}", c.base)).bearer_auth(&c.token).json(&body).send().await;
+        let resp = c
+            .http
+            .post(format!("{}{path}", c.base))
+            .bearer_auth(&c.token)
+            .json(&body)
+            .send()
+            .await;
         let (status, v) = match resp {
             Ok(r) => {
                 let s = r.status().as_u16();
@@ -109,7 +126,14 @@ impl Worker {
     async fn photo(&mut self, c: &Client) -> Option<i64> {
         let part = reqwest::multipart::Part::bytes(PHOTO_PNG.to_vec()).file_name("p.png");
         let form = reqwest::multipart::Form::new().part("file", part);
-        let r = c.http.post(format!("{}/api/attachments", c.base)).bearer_auth(&c.token).multipart(form).send().await.ok()?;
+        let r = c
+            .http
+            .post(format!("{}/api/attachments", c.base))
+            .bearer_auth(&c.token)
+            .multipart(form)
+            .send()
+            .await
+            .ok()?;
         let v: Value = r.json().await.ok()?;
         self.report.uploads += 1;
         v["id"].as_i64()
@@ -122,15 +146,38 @@ impl Worker {
             .await?;
         let id = v["case"]["id"].as_i64()?;
         let path = format!("/api/cases/{id}/actions");
-        self.step(&a.supervisor, &path, json!({"action": "file"})).await?;
-        self.step(&a.dispatcher, &path, json!({"action": "dispatch", "department_id": a.department_id})).await?;
-        self.step(&a.handler, &path, json!({"action": "accept_task"})).await?;
+        self.step(&a.supervisor, &path, json!({"action": "file"}))
+            .await?;
+        self.step(
+            &a.dispatcher,
+            &path,
+            json!({"action": "dispatch", "department_id": a.department_id}),
+        )
+        .await?;
+        self.step(&a.handler, &path, json!({"action": "accept_task"}))
+            .await?;
         let p = self.photo(&a.handler).await?;
-        self.step(&a.handler, &path, json!({"action": "feedback", "note": "已清运", "attachments": [p]})).await?;
-        self.step(&a.operator, &path, json!({"action": "send_check", "inspector_id": a.inspector_id})).await?;
+        self.step(
+            &a.handler,
+            &path,
+            json!({"action": "feedback", "note": "已清运", "attachments": [p]}),
+        )
+        .await?;
+        self.step(
+            &a.operator,
+            &path,
+            json!({"action": "send_check", "inspector_id": a.inspector_id}),
+        )
+        .await?;
         let p = self.photo(&a.inspector).await?;
-        self.step(&a.inspector, &path, json!({"action": "check", "passed": true, "attachments": [p]})).await?;
-        self.step(&a.supervisor, &path, json!({"action": "close"})).await?;
+        self.step(
+            &a.inspector,
+            &path,
+            json!({"action": "check", "passed": true, "attachments": [p]}),
+        )
+        .await?;
+        self.step(&a.supervisor, &path, json!({"action": "close"}))
+            .await?;
         self.report.lifecycles += 1;
         Some(())
     }
@@ -165,7 +212,12 @@ pub async fn run(cfg: Config) -> anyhow::Result<Report> {
     let started = Instant::now();
     let mut handles = Vec::new();
     for _ in 0..cfg.workers.max(1) {
-        let mut w = Worker { actors: actors.clone(), permits: permits.clone(), report: Report::default(), grid: cfg.grid.clone() };
+        let mut w = Worker {
+            actors: actors.clone(),
+            permits: permits.clone(),
+            report: Report::default(),
+            grid: cfg.grid.clone(),
+        };
         let stop = stop.clone();
         handles.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {

@@ -23,7 +23,11 @@ pub const QUERIES: &[&str] = &[
 ///
 /// # Errors
 /// A query fails.
-pub async fn run(c: &Client, requests: usize, concurrency: usize) -> anyhow::Result<(Latencies, Duration)> {
+pub async fn run(
+    c: &Client,
+    requests: usize,
+    concurrency: usize,
+) -> anyhow::Result<(Latencies, Duration)> {
     let started = Instant::now();
     let mut handles = Vec::new();
     let per = requests / concurrency.max(1);
@@ -34,7 +38,12 @@ pub async fn run(c: &Client, requests: usize, concurrency: usize) -> anyhow::Res
             for i in 0..per {
                 let q = QUERIES[(w + i) % QUERIES.len()];
                 let t = Instant::now();
-                let r = c.http.get(format!("{}{q}", c.base)).bearer_auth(&c.token).send().await?;
+                let r = c
+                    .http
+                    .get(format!("{}{q}", c.base))
+                    .bearer_auth(&c.token)
+                    .send()
+                    .await?;
                 anyhow::ensure!(r.status().is_success(), "{q}: {}", r.status());
                 let _ = r.bytes().await?;
                 lat.push(t.elapsed().as_micros());

@@ -6,16 +6,33 @@ use domain::calendar::WorkCalendar;
 use domain::org::{Caller, Role, RoleGrant};
 use domain::taxonomy::{ClassKind, HandlingLimits, LimitUnit, TimeLimit, Urgency};
 use domain::time::Timestamp;
-use domain::workflow::{self, CaseState, ClassSnapshot, Ctx, NewReport, NodeClock, NodeLimits, Source};
+use domain::workflow::{
+    self, CaseState, ClassSnapshot, Ctx, NewReport, NodeClock, NodeLimits, Source,
+};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use store::Store;
 
 const CLASSES: &[(&str, &str)] = &[
-    ("06010", "暴露垃圾"), ("06012", "道路不洁"), ("09006", "占道经营"), ("07001", "非法小广告"),
-    ("01002", "污水井盖异常"), ("01037", "路灯异常"), ("06036", "乱堆杂物"), ("09009", "机动车乱停放"),
+    ("06010", "暴露垃圾"),
+    ("06012", "道路不洁"),
+    ("09006", "占道经营"),
+    ("07001", "非法小广告"),
+    ("01002", "污水井盖异常"),
+    ("01037", "路灯异常"),
+    ("06036", "乱堆杂物"),
+    ("09009", "机动车乱停放"),
 ];
-const TEXTS: &[&str] = &["路口有成堆垃圾", "井盖破损", "占道经营", "小广告", "路灯不亮", "车辆乱停", "乱堆杂物", "道路不洁"];
+const TEXTS: &[&str] = &[
+    "路口有成堆垃圾",
+    "井盖破损",
+    "占道经营",
+    "小广告",
+    "路灯不亮",
+    "车辆乱停",
+    "乱堆杂物",
+    "道路不洁",
+];
 
 /// Inserts `count` cases in batches of `batch`, using the grids under `area` that the store
 /// holds, the given reporter and department ids. Returns how many were written.
@@ -32,16 +49,39 @@ pub async fn seed(
     seed: u64,
     now: Timestamp,
 ) -> anyhow::Result<usize> {
-    anyhow::ensure!(!grids.is_empty() && !department_ids.is_empty(), "need grids and departments");
+    anyhow::ensure!(
+        !grids.is_empty() && !department_ids.is_empty(),
+        "need grids and departments"
+    );
     let cal = WorkCalendar::builtin();
     let limits = NodeLimits::default();
     let mut rng = StdRng::seed_from_u64(seed);
-    let caller = Caller { user_id: reporter_id, grants: vec![RoleGrant { role: Role::Inspector, area: None, department_id: None }] };
+    let caller = Caller {
+        user_id: reporter_id,
+        grants: vec![RoleGrant {
+            role: Role::Inspector,
+            area: None,
+            department_id: None,
+        }],
+    };
     let states = [
-        CaseState::Reported, CaseState::Verifying, CaseState::PendingFiling, CaseState::PendingDispatch,
-        CaseState::Dispatched, CaseState::Handling, CaseState::Suspended, CaseState::PendingCheck,
-        CaseState::Checking, CaseState::PendingClose, CaseState::Closed, CaseState::Closed, CaseState::Closed,
-        CaseState::Closed, CaseState::Closed, CaseState::Rejected, CaseState::Voided,
+        CaseState::Reported,
+        CaseState::Verifying,
+        CaseState::PendingFiling,
+        CaseState::PendingDispatch,
+        CaseState::Dispatched,
+        CaseState::Handling,
+        CaseState::Suspended,
+        CaseState::PendingCheck,
+        CaseState::Checking,
+        CaseState::PendingClose,
+        CaseState::Closed,
+        CaseState::Closed,
+        CaseState::Closed,
+        CaseState::Closed,
+        CaseState::Closed,
+        CaseState::Rejected,
+        CaseState::Voided,
     ];
     let year_ms = 365 * 24 * 3_600_000_i64;
     let mut written = 0;
@@ -52,7 +92,11 @@ pub async fn seed(
             let created = Timestamp(now.0 - rng.random_range(0..year_ms));
             let (code, name) = CLASSES[rng.random_range(0..CLASSES.len())];
             let grid = &grids[rng.random_range(0..grids.len())];
-            let ctx = Ctx { calendar: &cal, limits: &limits, now: created };
+            let ctx = Ctx {
+                calendar: &cal,
+                limits: &limits,
+                now: created,
+            };
             let report = NewReport {
                 source: Source::Inspector,
                 description: TEXTS[rng.random_range(0..TEXTS.len())].to_owned(),
@@ -66,9 +110,18 @@ pub async fn seed(
                     code: code.into(),
                     name: name.into(),
                     limits: HandlingLimits {
-                        urgent: TimeLimit { amount: 1, unit: LimitUnit::WorkHours },
-                        high: TimeLimit { amount: 2, unit: LimitUnit::WorkHours },
-                        normal: TimeLimit { amount: 4, unit: LimitUnit::WorkHours },
+                        urgent: TimeLimit {
+                            amount: 1,
+                            unit: LimitUnit::WorkHours,
+                        },
+                        high: TimeLimit {
+                            amount: 2,
+                            unit: LimitUnit::WorkHours,
+                        },
+                        normal: TimeLimit {
+                            amount: 4,
+                            unit: LimitUnit::WorkHours,
+                        },
                     },
                 }),
                 urgency: Urgency::Normal,
@@ -78,17 +131,34 @@ pub async fn seed(
                 attachments: vec![],
                 note: None,
             };
-            let mut t = workflow::new_case(&caller, report, &ctx).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut t =
+                workflow::new_case(&caller, report, &ctx).map_err(|e| anyhow::anyhow!("{e}"))?;
             let state = states[rng.random_range(0..states.len())];
             let c = &mut t.case;
             c.state = state;
-            c.source = [Source::Inspector, Source::CitizenApp, Source::Hotline12319, Source::Camera][rng.random_range(0..4usize)];
-            if matches!(state, CaseState::Dispatched | CaseState::Handling | CaseState::Suspended | CaseState::PendingCheck | CaseState::Checking | CaseState::PendingClose | CaseState::Closed) {
+            c.source = [
+                Source::Inspector,
+                Source::CitizenApp,
+                Source::Hotline12319,
+                Source::Camera,
+            ][rng.random_range(0..4usize)];
+            if matches!(
+                state,
+                CaseState::Dispatched
+                    | CaseState::Handling
+                    | CaseState::Suspended
+                    | CaseState::PendingCheck
+                    | CaseState::Checking
+                    | CaseState::PendingClose
+                    | CaseState::Closed
+            ) {
                 c.department_id = Some(department_ids[rng.random_range(0..department_ids.len())]);
             }
             if state.is_terminal() {
                 c.clock = None;
-                c.closed_at = Some(Timestamp(created.0 + rng.random_range(3_600_000..10 * 86_400_000)));
+                c.closed_at = Some(Timestamp(
+                    created.0 + rng.random_range(3_600_000..10 * 86_400_000),
+                ));
             } else {
                 let start = Timestamp(now.0 - rng.random_range(0..5 * 86_400_000));
                 c.clock = Some(NodeClock::start(&cal, start, rng.random_range(60..2400)));

@@ -39,7 +39,11 @@ pub struct LogSection {
 
 impl Default for Config {
     fn default() -> Self {
-        Config { server: ServerSection::default(), database: DatabaseSection::default(), log: LogSection::default() }
+        Config {
+            server: ServerSection::default(),
+            database: DatabaseSection::default(),
+            log: LogSection::default(),
+        }
     }
 }
 
@@ -57,13 +61,18 @@ impl Default for ServerSection {
 
 impl Default for DatabaseSection {
     fn default() -> Self {
-        DatabaseSection { url: "sqlite://data/yiwang.db".into(), max_connections: 8 }
+        DatabaseSection {
+            url: "sqlite://data/yiwang.db".into(),
+            max_connections: 8,
+        }
     }
 }
 
 impl Default for LogSection {
     fn default() -> Self {
-        LogSection { filter: "info".into() }
+        LogSection {
+            filter: "info".into(),
+        }
     }
 }
 
@@ -80,8 +89,14 @@ impl Config {
         }
         fig = fig.merge(Env::prefixed("YIWANG_").split("__"));
         let cfg: Config = fig.extract()?;
-        anyhow::ensure!(cfg.server.max_upload_mb > 0, "server.max_upload_mb must be positive");
-        anyhow::ensure!(cfg.server.session_ttl_minutes > 0, "server.session_ttl_minutes must be positive");
+        anyhow::ensure!(
+            cfg.server.max_upload_mb > 0,
+            "server.max_upload_mb must be positive"
+        );
+        anyhow::ensure!(
+            cfg.server.session_ttl_minutes > 0,
+            "server.session_ttl_minutes must be positive"
+        );
         Ok(cfg)
     }
 
@@ -101,7 +116,8 @@ mod tests {
 
     #[test]
     fn example_file_parses_and_equals_defaults() {
-        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/yiwang.example.toml");
+        let example =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/yiwang.example.toml");
         let cfg = Config::load(Some(&example)).expect("example config");
         let def = Config::default();
         assert_eq!(cfg.server.listen, def.server.listen);

@@ -4,6 +4,7 @@
 
 mod config;
 mod demo;
+mod history;
 mod sim;
 
 use std::net::SocketAddr;
@@ -115,11 +116,20 @@ enum UserCommand {
 
 fn parse_grant(s: &str) -> anyhow::Result<RoleGrant> {
     let (role_part, department) = match s.split_once('@') {
-        Some((r, d)) => (r, Some(d.parse::<i64>().with_context(|| format!("bad department id in {s:?}"))?)),
+        Some((r, d)) => (
+            r,
+            Some(
+                d.parse::<i64>()
+                    .with_context(|| format!("bad department id in {s:?}"))?,
+            ),
+        ),
         None => (s, None),
     };
     let (role, area) = match role_part.split_once(':') {
-        Some((r, a)) => (r, Some(AreaCode::parse(a).map_err(|e| anyhow::anyhow!("{e}"))?)),
+        Some((r, a)) => (
+            r,
+            Some(AreaCode::parse(a).map_err(|e| anyhow::anyhow!("{e}"))?),
+        ),
         None => (role_part, None),
     };
     let role = Role::parse(role).with_context(|| format!("unknown role {role:?}"))?;
@@ -127,24 +137,38 @@ fn parse_grant(s: &str) -> anyhow::Result<RoleGrant> {
         role != Role::DepartmentHandler || department.is_some(),
         "department_handler needs @DEPARTMENT_ID"
     );
-    Ok(RoleGrant { role, area, department_id: department })
+    Ok(RoleGrant {
+        role,
+        area,
+        department_id: department,
+    })
 }
 
 async fn open_store(cfg: &Config, db: &DbArgs) -> anyhow::Result<Store> {
-    let url = db.database.clone().unwrap_or_else(|| cfg.database.url.clone());
+    let url = db
+        .database
+        .clone()
+        .unwrap_or_else(|| cfg.database.url.clone());
     let mut opts = ConnectOptions::new(url.clone());
     opts.max_connections = cfg.database.max_connections;
-    let store = Store::open(&opts).await.with_context(|| format!("opening database {url}"))?;
+    let store = Store::open(&opts)
+        .await
+        .with_context(|| format!("opening database {url}"))?;
     let clock = server::clock::SystemClock;
     use server::clock::Clock;
-    server::bootstrap::seed_defaults(&store, clock.now()).await.context("seeding defaults")?;
+    server::bootstrap::seed_defaults(&store, clock.now())
+        .await
+        .context("seeding defaults")?;
     Ok(store)
 }
 
 fn init_tracing(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }
 
 /// Serves until `cancel` fires; returns the bound address through `bound`.
@@ -154,11 +178,15 @@ async fn serve(
     cancel: CancellationToken,
     bound: tokio::sync::oneshot::Sender<SocketAddr>,
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     let _ = bound.send(addr);
     let app = server::router(state);
-    axum::serve(listener, app).with_graceful_shutdown(async move { cancel.cancelled().await }).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { cancel.cancelled().await })
+        .await?;
     Ok(())
 }
 
@@ -211,10 +239,20 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         server::clock::SystemClock.now()
     };
     let district = demo::ensure_district(&store, now).await?;
+    let replayed = history::backfill(&store, &district, now, args.seed)
+        .await
+        .context("demo history")?;
+    if replayed > 0 {
+        println!("  replayed {replayed} cases of the past two weeks through the workflow");
+    }
     let state = AppState::new(store.clone(), cfg.server_config());
     let cancel = CancellationToken::new();
     shutdown_on_signal(cancel.clone());
-    let listen = args.serve.listen.clone().unwrap_or_else(|| cfg.server.listen.clone());
+    let listen = args
+        .serve
+        .listen
+        .clone()
+        .unwrap_or_else(|| cfg.server.listen.clone());
     let (tx, rx) = tokio::sync::oneshot::channel();
     let server = tokio::spawn({
         let cancel = cancel.clone();
@@ -230,7 +268,12 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         });
     }
     if args.pace > 0 {
-        let sim = sim::Simulation::new(format!("http://{addr}"), Arc::new(district), args.seed, args.pace);
+        let sim = sim::Simulation::new(
+            format!("http://{addr}"),
+            Arc::new(district),
+            args.seed,
+            args.pace,
+        );
         let cancel2 = cancel.clone();
         tokio::spawn(async move { sim.run(cancel2).await });
     }
@@ -243,13 +286,36 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> anyhow::Result<()> {
     use server::clock::Clock;
     let now = server::clock::SystemClock.now();
     match cmd {
-        UserCommand::Add { db, username, name, phone, password, roles } => {
-            anyhow::ensure!(password.chars().count() >= 8, "password must have at least 8 characters");
-            let grants = roles.iter().map(|r| parse_grant(r)).collect::<anyhow::Result<Vec<_>>>()?;
+        UserCommand::Add {
+            db,
+            username,
+            name,
+            phone,
+            password,
+            roles,
+        } => {
+            anyhow::ensure!(
+                password.chars().count() >= 8,
+                "password must have at least 8 characters"
+            );
+            let grants = roles
+                .iter()
+                .map(|r| parse_grant(r))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             let store = open_store(cfg, &db).await?;
-            let hash = server::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash =
+                server::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
             let id = store
-                .create_user(&NewUser { username: username.clone(), display_name: name, phone, password_hash: hash, grants }, now)
+                .create_user(
+                    &NewUser {
+                        username: username.clone(),
+                        display_name: name,
+                        phone,
+                        password_hash: hash,
+                        grants,
+                    },
+                    now,
+                )
                 .await
                 .with_context(|| format!("adding user {username}"))?;
             println!("added user {username} (id {id})");
@@ -272,14 +338,31 @@ async fn user_command(cfg: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                         s
                     })
                     .collect();
-                println!("{:>5}  {:<20} {:<12} {}", u.user.id, u.user.username, u.user.display_name, grants.join(" "));
+                println!(
+                    "{:>5}  {:<20} {:<12} {}",
+                    u.user.id,
+                    u.user.username,
+                    u.user.display_name,
+                    grants.join(" ")
+                );
             }
         }
-        UserCommand::Passwd { db, username, password } => {
-            anyhow::ensure!(password.chars().count() >= 8, "password must have at least 8 characters");
+        UserCommand::Passwd {
+            db,
+            username,
+            password,
+        } => {
+            anyhow::ensure!(
+                password.chars().count() >= 8,
+                "password must have at least 8 characters"
+            );
             let store = open_store(cfg, &db).await?;
-            let hash = server::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
-            store.set_password_hash(&username, &hash).await.with_context(|| format!("user {username}"))?;
+            let hash =
+                server::auth::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            store
+                .set_password_hash(&username, &hash)
+                .await
+                .with_context(|| format!("user {username}"))?;
             println!("password of {username} changed");
         }
     }

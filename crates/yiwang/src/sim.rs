@@ -20,14 +20,38 @@ use crate::demo::{DEMO_PASSWORD, DemoDistrict};
 
 /// Problems people report: (description, matter class code, department type it belongs to).
 const PROBLEMS: &[(&str, &str, DepartmentType)] = &[
-    ("路口有成堆生活垃圾未清运", "06010", DepartmentType::Sanitation),
-    ("人行道上垃圾、落叶未清扫", "06012", DepartmentType::Sanitation),
-    ("小区门口堆放建筑渣土多日", "06011", DepartmentType::Sanitation),
-    ("商户占用人行道摆摊经营", "09006", DepartmentType::Enforcement),
-    ("店铺将货物摆到门外经营", "09005", DepartmentType::Enforcement),
+    (
+        "路口有成堆生活垃圾未清运",
+        "06010",
+        DepartmentType::Sanitation,
+    ),
+    (
+        "人行道上垃圾、落叶未清扫",
+        "06012",
+        DepartmentType::Sanitation,
+    ),
+    (
+        "小区门口堆放建筑渣土多日",
+        "06011",
+        DepartmentType::Sanitation,
+    ),
+    (
+        "商户占用人行道摆摊经营",
+        "09006",
+        DepartmentType::Enforcement,
+    ),
+    (
+        "店铺将货物摆到门外经营",
+        "09005",
+        DepartmentType::Enforcement,
+    ),
     ("电线杆上贴满小广告", "07001", DepartmentType::Enforcement),
     ("路边乱堆杂物影响通行", "06036", DepartmentType::Enforcement),
-    ("流动摊贩在公交站旁叫卖", "09001", DepartmentType::Enforcement),
+    (
+        "流动摊贩在公交站旁叫卖",
+        "09001",
+        DepartmentType::Enforcement,
+    ),
     ("污水井盖破损有塌陷危险", "01002", DepartmentType::Municipal),
     ("雨水箅子缺失", "01004", DepartmentType::Municipal),
     ("路灯夜间不亮", "01037", DepartmentType::Municipal),
@@ -39,10 +63,11 @@ const PROBLEMS: &[(&str, &str, DepartmentType)] = &[
 
 /// A valid 1×1 PNG, standing in for a phone photo.
 const PHOTO_PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53, 0xDE, 0x00, 0x00, 0x00, 0x0C, 0x49,
-    0x44, 0x41, 0x54, 0x08, 0xD7, 0x63, 0x98, 0x65, 0x6A, 0x0A, 0x00, 0x02, 0xA4, 0x01, 0x37, 0x32, 0x6A, 0xC0, 0x22,
-    0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53,
+    0xDE, 0x00, 0x00, 0x00, 0x0C, 0x49, 0x44, 0x41, 0x54, 0x08, 0xD7, 0x63, 0x98, 0x65, 0x6A, 0x0A,
+    0x00, 0x02, 0xA4, 0x01, 0x37, 0x32, 0x6A, 0xC0, 0x22, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E,
+    0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
 
 struct Actor {
@@ -90,7 +115,12 @@ impl Simulation {
     }
 
     async fn login_all(&mut self) -> anyhow::Result<()> {
-        let names: Vec<String> = self.district.accounts.iter().map(|a| a.username.clone()).collect();
+        let names: Vec<String> = self
+            .district
+            .accounts
+            .iter()
+            .map(|a| a.username.clone())
+            .collect();
         for name in names {
             let resp: Value = self
                 .http
@@ -110,19 +140,32 @@ impl Simulation {
     }
 
     fn actor(&self, name: &str) -> anyhow::Result<&Actor> {
-        self.actors.get(name).with_context(|| format!("no actor {name}"))
+        self.actors
+            .get(name)
+            .with_context(|| format!("no actor {name}"))
     }
 
     async fn get(&self, who: &str, path: &str) -> anyhow::Result<Value> {
         let a = self.actor(who)?;
-        let r = self.http.get(format!("{}{path}", self.base)).bearer_auth(&a.token).send().await?;
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&a.token)
+            .send()
+            .await?;
         Ok(r.error_for_status()?.json().await?)
     }
 
     /// POSTs JSON; API refusals (4xx) are part of life and are returned, not raised.
     async fn post(&self, who: &str, path: &str, body: &Value) -> anyhow::Result<(u16, Value)> {
         let a = self.actor(who)?;
-        let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(&a.token).json(body).send().await?;
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&a.token)
+            .json(body)
+            .send()
+            .await?;
         let status = r.status().as_u16();
         let v = r.json().await.unwrap_or(Value::Null);
         if status >= 500 {
@@ -133,7 +176,9 @@ impl Simulation {
 
     async fn photo(&self, who: &str) -> anyhow::Result<i64> {
         let a = self.actor(who)?;
-        let part = reqwest::multipart::Part::bytes(PHOTO_PNG.to_vec()).file_name("photo.png").mime_str("image/png")?;
+        let part = reqwest::multipart::Part::bytes(PHOTO_PNG.to_vec())
+            .file_name("photo.png")
+            .mime_str("image/png")?;
         let form = reqwest::multipart::Form::new().part("file", part);
         let r: Value = self
             .http
@@ -149,7 +194,9 @@ impl Simulation {
     }
 
     async fn act(&self, who: &str, id: i64, body: Value) -> anyhow::Result<bool> {
-        let (status, v) = self.post(who, &format!("/api/cases/{id}/actions"), &body).await?;
+        let (status, v) = self
+            .post(who, &format!("/api/cases/{id}/actions"), &body)
+            .await?;
         if status >= 400 {
             tracing::debug!(who, id, %v, "simulated action refused");
         }
@@ -157,7 +204,9 @@ impl Simulation {
     }
 
     async fn queue(&self, who: &str, query: &str) -> anyhow::Result<Vec<Value>> {
-        let v = self.get(who, &format!("/api/cases?limit=5&{query}")).await?;
+        let v = self
+            .get(who, &format!("/api/cases?limit=5&{query}"))
+            .await?;
         Ok(v["items"].as_array().cloned().unwrap_or_default())
     }
 
@@ -177,7 +226,10 @@ impl Simulation {
     fn department_for(&self, t: DepartmentType, street: Option<&str>) -> Option<i64> {
         let ds = &self.district.departments;
         if t == DepartmentType::Street {
-            return ds.iter().find(|d| d.1 == t && d.3.as_deref() == street).map(|d| d.0);
+            return ds
+                .iter()
+                .find(|d| d.1 == t && d.3.as_deref() == street)
+                .map(|d| d.0);
         }
         ds.iter().find(|d| d.1 == t).map(|d| d.0)
     }
@@ -196,11 +248,15 @@ impl Simulation {
     async fn new_reports(&mut self) -> anyhow::Result<()> {
         let n = self.rng.random_range(0..3usize);
         for _ in 0..n {
-            let grid = self.district.grids[self.rng.random_range(0..self.district.grids.len())].clone();
+            let grid =
+                self.district.grids[self.rng.random_range(0..self.district.grids.len())].clone();
             let (desc, class, _) = PROBLEMS[self.rng.random_range(0..PROBLEMS.len())];
             let roll = self.rng.random_range(0..10u32);
             let (who, source) = match roll {
-                0..=3 => (format!("citizen{}", self.rng.random_range(1..=3u32)), "citizen_app"),
+                0..=3 => (
+                    format!("citizen{}", self.rng.random_range(1..=3u32)),
+                    "citizen_app",
+                ),
                 4..=5 => ("operator".to_owned(), "hotline_12319"),
                 6 => ("volunteer".to_owned(), "volunteer"),
                 _ => (self.inspector_for(&grid.street_code), "inspector"),
@@ -224,7 +280,8 @@ impl Simulation {
             }
             if source == "hotline_12319" {
                 body["reporter_name"] = json!("热线来电市民");
-                body["reporter_phone"] = json!(format!("1390371{:04}", self.rng.random_range(0..10000u32)));
+                body["reporter_phone"] =
+                    json!(format!("1390371{:04}", self.rng.random_range(0..10000u32)));
             }
             self.post(&who, "/api/cases", &body).await?;
         }
@@ -235,29 +292,52 @@ impl Simulation {
         for c in self.queue("operator", "state=reported").await? {
             let id = c["id"].as_i64().unwrap_or_default();
             if self.chance(0.06) {
-                self.act("operator", id, json!({"action": "reject_report", "note": "非城市管理范畴，已告知来电人"})).await?;
+                self.act(
+                    "operator",
+                    id,
+                    json!({"action": "reject_report", "note": "非城市管理范畴，已告知来电人"}),
+                )
+                .await?;
                 continue;
             }
             let street = c["street_code"].as_str().unwrap_or("410102002").to_owned();
             let inspector = self.inspector_for(&street);
             let inspector_id = self.actor(&inspector)?.user_id;
-            self.act("operator", id, json!({"action": "send_verify", "inspector_id": inspector_id})).await?;
+            self.act(
+                "operator",
+                id,
+                json!({"action": "send_verify", "inspector_id": inspector_id}),
+            )
+            .await?;
         }
         for c in self.queue("operator", "state=pending_check").await? {
             let id = c["id"].as_i64().unwrap_or_default();
             let street = c["street_code"].as_str().unwrap_or("410102002").to_owned();
             let inspector = self.inspector_for(&street);
             let inspector_id = self.actor(&inspector)?.user_id;
-            self.act("operator", id, json!({"action": "send_check", "inspector_id": inspector_id})).await?;
+            self.act(
+                "operator",
+                id,
+                json!({"action": "send_check", "inspector_id": inspector_id}),
+            )
+            .await?;
         }
         Ok(())
     }
 
     async fn inspectors(&mut self) -> anyhow::Result<()> {
-        let names: Vec<String> =
-            self.district.accounts.iter().filter(|a| a.role == Role::Inspector).map(|a| a.username.clone()).collect();
+        let names: Vec<String> = self
+            .district
+            .accounts
+            .iter()
+            .filter(|a| a.role == Role::Inspector)
+            .map(|a| a.username.clone())
+            .collect();
         for who in names {
-            for c in self.queue(&who, "assigned=true&state=verifying,checking").await? {
+            for c in self
+                .queue(&who, "assigned=true&state=verifying,checking")
+                .await?
+            {
                 let id = c["id"].as_i64().unwrap_or_default();
                 let photo = self.photo(&who).await?;
                 if c["state"] == "verifying" {
@@ -276,27 +356,59 @@ impl Simulation {
         for c in self.queue("supervisor", "state=pending_filing").await? {
             let id = c["id"].as_i64().unwrap_or_default();
             if c["verified"] == json!(false) {
-                self.act("supervisor", id, json!({"action": "reject", "note": "核实不属实，不予立案"})).await?;
+                self.act(
+                    "supervisor",
+                    id,
+                    json!({"action": "reject", "note": "核实不属实，不予立案"}),
+                )
+                .await?;
                 continue;
             }
             let desc = c["description"].as_str().unwrap_or_default();
-            let class = PROBLEMS.iter().find(|p| p.0 == desc).map(|p| p.1).unwrap_or("06010");
-            let urgency = if self.chance(0.15) { "urgent" } else if self.chance(0.3) { "high" } else { "normal" };
-            self.act("supervisor", id, json!({"action": "file", "class_code": class, "urgency": urgency})).await?;
+            let class = PROBLEMS
+                .iter()
+                .find(|p| p.0 == desc)
+                .map(|p| p.1)
+                .unwrap_or("06010");
+            let urgency = if self.chance(0.15) {
+                "urgent"
+            } else if self.chance(0.3) {
+                "high"
+            } else {
+                "normal"
+            };
+            self.act(
+                "supervisor",
+                id,
+                json!({"action": "file", "class_code": class, "urgency": urgency}),
+            )
+            .await?;
         }
         for c in self.queue("supervisor", "state=pending_close").await? {
             let id = c["id"].as_i64().unwrap_or_default();
             if c["check_passed"] == json!(true) {
-                self.act("supervisor", id, json!({"action": "close"})).await?;
+                self.act("supervisor", id, json!({"action": "close"}))
+                    .await?;
             } else if c["department_id"].is_null() {
-                self.act("operator", id, json!({"action": "request_void", "note": "无法处置的自处理案件"})).await?;
+                self.act(
+                    "operator",
+                    id,
+                    json!({"action": "request_void", "note": "无法处置的自处理案件"}),
+                )
+                .await?;
             } else {
-                self.act("supervisor", id, json!({"action": "rework", "note": "核查未通过，返工"})).await?;
+                self.act(
+                    "supervisor",
+                    id,
+                    json!({"action": "rework", "note": "核查未通过，返工"}),
+                )
+                .await?;
             }
         }
         for c in self.queue("supervisor", "pending=void").await? {
             let id = c["id"].as_i64().unwrap_or_default();
-            self.act("supervisor", id, json!({"action": "approve_void"})).await?;
+            self.act("supervisor", id, json!({"action": "approve_void"}))
+                .await?;
         }
         Ok(())
     }
@@ -306,11 +418,24 @@ impl Simulation {
             let id = c["id"].as_i64().unwrap_or_default();
             let code = c["class"]["code"].as_str().unwrap_or("06010");
             let street = c["street_code"].as_str();
-            let right = PROBLEMS.iter().find(|p| p.1 == code).map(|p| p.2).unwrap_or(DepartmentType::Street);
+            let right = PROBLEMS
+                .iter()
+                .find(|p| p.1 == code)
+                .map(|p| p.2)
+                .unwrap_or(DepartmentType::Street);
             // Now and then a case goes to the wrong department first (错误派遣) and comes back.
-            let t = if c["dispatch_count"] == json!(0) && self.chance(0.08) { DepartmentType::Street } else { right };
+            let t = if c["dispatch_count"] == json!(0) && self.chance(0.08) {
+                DepartmentType::Street
+            } else {
+                right
+            };
             if let Some(dept) = self.department_for(t, street) {
-                self.act("dispatcher", id, json!({"action": "dispatch", "department_id": dept})).await?;
+                self.act(
+                    "dispatcher",
+                    id,
+                    json!({"action": "dispatch", "department_id": dept}),
+                )
+                .await?;
             }
         }
         for (kind, approve_p) in [("return", 0.9), ("extension", 0.7), ("suspension", 0.6)] {
@@ -327,7 +452,12 @@ impl Simulation {
         for c in self.queue("dispatcher", "state=suspended").await? {
             if self.chance(0.2) {
                 let id = c["id"].as_i64().unwrap_or_default();
-                self.act("dispatcher", id, json!({"action": "resume", "note": "条件已具备，恢复处置"})).await?;
+                self.act(
+                    "dispatcher",
+                    id,
+                    json!({"action": "resume", "note": "条件已具备，恢复处置"}),
+                )
+                .await?;
             }
         }
         Ok(())
@@ -344,11 +474,19 @@ impl Simulation {
             for c in self.queue(&who, "state=dispatched").await? {
                 let id = c["id"].as_i64().unwrap_or_default();
                 let code = c["class"]["code"].as_str().unwrap_or_default();
-                let mine = PROBLEMS.iter().find(|p| p.1 == code).is_none_or(|p| p.2 == dtype);
+                let mine = PROBLEMS
+                    .iter()
+                    .find(|p| p.1 == code)
+                    .is_none_or(|p| p.2 == dtype);
                 if mine {
                     self.act(&who, id, json!({"action": "accept_task"})).await?;
                 } else {
-                    self.act(&who, id, json!({"action": "request_return", "note": "不属于本单位职责，申请回退"})).await?;
+                    self.act(
+                        &who,
+                        id,
+                        json!({"action": "request_return", "note": "不属于本单位职责，申请回退"}),
+                    )
+                    .await?;
                 }
             }
             for c in self.queue(&who, "state=handling").await? {
@@ -363,7 +501,12 @@ impl Simulation {
                     self.act(&who, id, json!({"action": "request_suspension", "note": "涉及产权单位，需协调后处置"})).await?;
                 } else if roll < 12 {
                     let photo = self.photo(&who).await?;
-                    self.act(&who, id, json!({"action": "feedback", "note": "已处置完毕", "attachments": [photo]})).await?;
+                    self.act(
+                        &who,
+                        id,
+                        json!({"action": "feedback", "note": "已处置完毕", "attachments": [photo]}),
+                    )
+                    .await?;
                 }
             }
         }
@@ -374,7 +517,12 @@ impl Simulation {
         for c in self.queue("leader", "light=red&supervised=false").await? {
             if self.chance(0.3) {
                 let id = c["id"].as_i64().unwrap_or_default();
-                self.act("leader", id, json!({"action": "supervise", "note": "已超期，请加快处置"})).await?;
+                self.act(
+                    "leader",
+                    id,
+                    json!({"action": "supervise", "note": "已超期，请加快处置"}),
+                )
+                .await?;
             }
         }
         Ok(())

@@ -10,7 +10,15 @@ use std::time::Duration;
 async fn demo_starts_serves_health_and_cases_flow() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut child = Command::new(env!("CARGO_BIN_EXE_yiwang"))
-        .args(["demo", "--listen", "127.0.0.1:0", "--pace", "600", "--exit-after", "60"])
+        .args([
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--pace",
+            "600",
+            "--exit-after",
+            "60",
+        ])
         .current_dir(dir.path())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -26,13 +34,24 @@ async fn demo_starts_serves_health_and_cases_flow() {
             }
         }
     });
-    let base = rx.recv_timeout(Duration::from_secs(120)).expect("the demo prints its URL");
+    let base = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the demo prints its URL");
     let http = reqwest::Client::new();
-    let health: serde_json::Value =
-        http.get(format!("{base}/api/health")).send().await.expect("health").json().await.expect("json");
+    let health: serde_json::Value = http
+        .get(format!("{base}/api/health"))
+        .send()
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(health["status"], "ok");
     assert_eq!(health["store"], "sqlite");
-    assert!(dir.path().join("data/yiwang.db").exists(), "embedded store under ./data/");
+    assert!(
+        dir.path().join("data/yiwang.db").exists(),
+        "embedded store under ./data/"
+    );
     let login: serde_json::Value = http
         .post(format!("{base}/api/auth/login"))
         .json(&serde_json::json!({"username": "leader", "password": "yiwang2026"}))
@@ -56,7 +75,19 @@ async fn demo_starts_serves_health_and_cases_flow() {
             .await
             .expect("json");
         let moved = list["by_state"].as_array().is_some_and(|s| {
-            s.iter().any(|x| matches!(x["state"].as_str(), Some("dispatched" | "handling" | "pending_check" | "checking" | "pending_close" | "closed")))
+            s.iter().any(|x| {
+                matches!(
+                    x["state"].as_str(),
+                    Some(
+                        "dispatched"
+                            | "handling"
+                            | "pending_check"
+                            | "checking"
+                            | "pending_close"
+                            | "closed"
+                    )
+                )
+            })
         });
         if moved {
             dispatched = true;
@@ -66,5 +97,8 @@ async fn demo_starts_serves_health_and_cases_flow() {
     }
     let _ = child.kill();
     let _ = child.wait();
-    assert!(dispatched, "the simulated district moves cases past dispatch");
+    assert!(
+        dispatched,
+        "the simulated district moves cases past dispatch"
+    );
 }

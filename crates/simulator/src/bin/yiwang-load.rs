@@ -71,13 +71,30 @@ enum Cmd {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().cmd {
-        Cmd::Lifecycle { url, password, workers, seconds, rate, grid, inspector } => {
-            let cfg = lifecycle::Config { base: url, password, workers, duration: Duration::from_secs(seconds), rate, grid, inspector };
+        Cmd::Lifecycle {
+            url,
+            password,
+            workers,
+            seconds,
+            rate,
+            grid,
+            inspector,
+        } => {
+            let cfg = lifecycle::Config {
+                base: url,
+                password,
+                workers,
+                duration: Duration::from_secs(seconds),
+                rate,
+                grid,
+                inspector,
+            };
             let mut r = lifecycle::run(cfg).await?;
             let secs = r.elapsed.as_secs_f64();
             println!(
                 "lifecycle: workers={workers} offered={} transitions={} ({:.0}/s) lifecycles={} uploads={} errors={:?}",
-                rate.map(|r| format!("{r:.0}/s")).unwrap_or_else(|| "max".into()),
+                rate.map(|r| format!("{r:.0}/s"))
+                    .unwrap_or_else(|| "max".into()),
                 r.transitions,
                 r.transitions as f64 / secs,
                 r.lifecycles,
@@ -86,29 +103,63 @@ async fn main() -> anyhow::Result<()> {
             );
             println!("latency per transition: {}", r.latencies.summary());
         }
-        Cmd::List { url, password, user, requests, concurrency } => {
+        Cmd::List {
+            url,
+            password,
+            user,
+            requests,
+            concurrency,
+        } => {
             let http = reqwest::Client::new();
             let c = Client::login(&url, &http, &user, &password).await?;
             // Warm up once over every query.
             list::run(&c, list::QUERIES.len(), 1).await?;
             let (mut lat, wall) = list::run(&c, requests, concurrency).await?;
-            println!("list: {} queries in {:.2} s ({:.0}/s), {}", lat.0.len(), wall.as_secs_f64(), lat.0.len() as f64 / wall.as_secs_f64(), lat.summary());
+            println!(
+                "list: {} queries in {:.2} s ({:.0}/s), {}",
+                lat.0.len(),
+                wall.as_secs_f64(),
+                lat.0.len() as f64 / wall.as_secs_f64(),
+                lat.summary()
+            );
         }
-        Cmd::Seed { database, cases, batch, seed: s } => {
+        Cmd::Seed {
+            database,
+            cases,
+            batch,
+            seed: s,
+        } => {
             let store = Store::open(&ConnectOptions::new(database)).await?;
-            let grids: Vec<_> = store.list_areas_at(AreaLevel::Grid).await?.into_iter().map(|a| a.code).collect();
-            let reporter = store
-                .user_by_username("inspector1")
+            let grids: Vec<_> = store
+                .list_areas_at(AreaLevel::Grid)
                 .await?
-                .ok_or_else(|| anyhow::anyhow!("no demo accounts: run `yiwang demo --exit-after 1` on this database first"))?;
-            let depts: Vec<i64> = store.list_departments().await?.iter().map(|d| d.id).collect();
+                .into_iter()
+                .map(|a| a.code)
+                .collect();
+            let reporter = store.user_by_username("inspector1").await?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no demo accounts: run `yiwang demo --exit-after 1` on this database first"
+                )
+            })?;
+            let depts: Vec<i64> = store
+                .list_departments()
+                .await?
+                .iter()
+                .map(|d| d.id)
+                .collect();
             #[allow(clippy::disallowed_methods)] // A CLI tool: reading the clock here is the edge.
             let now = Timestamp(
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as i64)
+                    .unwrap_or(0),
             );
             let started = std::time::Instant::now();
             let n = seed::seed(&store, &grids, reporter.id, &depts, cases, batch, s, now).await?;
-            println!("seeded {n} cases in {:.1} s", started.elapsed().as_secs_f64());
+            println!(
+                "seeded {n} cases in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             store.close().await;
         }
     }

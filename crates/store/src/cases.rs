@@ -489,6 +489,89 @@ fn decode_cursor(s: &str) -> Result<(i64, i64), StoreError> {
     }
 }
 
+/// The SQLite transition in two round trips to the writer: one multi-statement call that opens
+/// the transaction, updates the case if its version matches, inserts the event only if the
+/// update happened (`changes() = 1`) and links the attachments; then COMMIT or ROLLBACK by the
+/// summed row count (1 + 1 + attachments). Runs in its own task so a dropped request cannot
+/// leave the writer connection inside an open transaction.
+///
+/// Returns the event id, or `None` if the version did not match.
+async fn sqlite_transition(
+    writer: sqlx::SqlitePool,
+    case: Vec<Arg>,
+    event: Vec<Arg>,
+    actor_id: i64,
+    attachments: Vec<i64>,
+) -> Result<Option<i64>, StoreError> {
+    let task = tokio::spawn(async move {
+        let n_case = case.len();
+        let mut args = case;
+        let first_event = args.len() + 1;
+        args.extend(event);
+        let event_params: Vec<String> = (first_event..args.len() + 1)
+            .map(|i| format!("${i}"))
+            .collect();
+        let id_param = n_case - 1; // `id` is the second-to-last case argument
+        let mut sql = format!(
+            "BEGIN IMMEDIATE; SELECT total_changes() AS n, 0 AS rowid; {}; INSERT INTO case_events (case_id, action, actor_id, actor_role, from_state, to_state, note, attachments, data, at) SELECT {} WHERE changes() = 1",
+            update_sql(),
+            event_params.join(", ")
+        );
+        if !attachments.is_empty() {
+            args.push(actor_id.into());
+            let actor = args.len();
+            let ids: Vec<String> = attachments
+                .iter()
+                .map(|a| {
+                    args.push((*a).into());
+                    format!("${}", args.len())
+                })
+                .collect();
+            sql.push_str(&format!(
+                "; UPDATE attachments SET case_id = ${id_param} WHERE id IN ({}) AND uploader_id = ${actor} AND (case_id IS NULL OR case_id = ${id_param}) AND changes() = 1",
+                ids.join(", ")
+            ));
+        }
+        // `total_changes()` before and after counts only real row changes; the per-statement
+        // counts sqlx sums would include stale values reported for BEGIN and SELECT.
+        sql.push_str("; SELECT total_changes() AS n, last_insert_rowid() AS rowid");
+        let mut conn = writer.acquire().await?;
+        let result = bind_args!(sqlx::query(AssertSqlSafe(sql)), &args)
+            .fetch_all(&mut *conn)
+            .await;
+        let rows = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                return Err(StoreError::from(e));
+            }
+        };
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            return Err(StoreError::Corrupt(
+                "transition batch returned no rows".into(),
+            ));
+        };
+        let changed = last.i64("n")? - first.i64("n")?;
+        let expected = 2 + attachments.len() as i64;
+        if changed == expected {
+            sqlx::query("COMMIT").execute(&mut *conn).await?;
+            Ok(Some(last.i64("rowid")?))
+        } else {
+            sqlx::query("ROLLBACK").execute(&mut *conn).await?;
+            if changed == 0 {
+                Ok(None)
+            } else {
+                Err(StoreError::Invalid(format!(
+                    "an attachment of {attachments:?} does not exist, was uploaded by someone else, or belongs to another case"
+                )))
+            }
+        }
+    });
+    task.await
+        .map_err(|e| StoreError::Invalid(format!("transition task failed: {e}")))?
+}
+
 impl Store {
     /// Stores a new case and its first event; links its attachments. One transaction.
     ///
@@ -556,23 +639,44 @@ impl Store {
         args.push(id.into());
         args.push(expected_version.into());
         let ev = event_args(id, &t.event)?;
-        let event_id = on_write!(self, p => {
-            let mut tx = p.begin().await?;
-            let q = sqlx::query(update_sql());
-            let n = bind_args!(q, &args).execute(&mut *tx).await?.rows_affected();
-            if n == 0 {
-                tx.rollback().await?;
-                return match self.get_case(id).await? {
-                    Some(current) => Err(StoreError::Conflict { current: Box::new(current) }),
-                    None => Err(StoreError::NotFound("case")),
-                };
+        let event_id = match &self.pools {
+            crate::Pools::Sqlite { writer, .. } => {
+                sqlite_transition(
+                    writer.clone(),
+                    args,
+                    ev,
+                    t.event.actor_id,
+                    t.event.attachments.clone(),
+                )
+                .await?
             }
-            let q = sqlx::query_scalar::<_, i64>(INSERT_EVENT);
-            let event_id = bind_args!(q, &ev).fetch_one(&mut *tx).await?;
-            link_attachments!(tx, id, t.event.actor_id, &t.event.attachments);
-            tx.commit().await?;
-            event_id
-        });
+            crate::Pools::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                let q = sqlx::query(update_sql());
+                let n = bind_args!(q, &args)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if n == 0 {
+                    tx.rollback().await?;
+                    None
+                } else {
+                    let q = sqlx::query_scalar::<_, i64>(INSERT_EVENT);
+                    let event_id = bind_args!(q, &ev).fetch_one(&mut *tx).await?;
+                    link_attachments!(tx, id, t.event.actor_id, &t.event.attachments);
+                    tx.commit().await?;
+                    Some(event_id)
+                }
+            }
+        };
+        let Some(event_id) = event_id else {
+            return match self.get_case(id).await? {
+                Some(current) => Err(StoreError::Conflict {
+                    current: Box::new(current),
+                }),
+                None => Err(StoreError::NotFound("case")),
+            };
+        };
         Ok(StoredEvent {
             id: event_id,
             case_id: id,
@@ -598,6 +702,34 @@ impl Store {
         on_read!(self, p => {
             let row = sqlx::query("SELECT * FROM cases WHERE id = $1").bind(id).fetch_optional(p).await?;
             row.as_ref().map(case_from_row).transpose()
+        })
+    }
+
+    /// One case and the reporters of the duplicates linked to it (who follow it), in one query.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn case_with_followers(
+        &self,
+        id: i64,
+    ) -> Result<Option<(Case, Vec<i64>)>, StoreError> {
+        on_read!(self, p => {
+            let rows = sqlx::query(
+                "SELECT c.*, d.reporter_id AS follower_id FROM cases c
+                 LEFT JOIN cases d ON d.master_case_id = c.id WHERE c.id = $1",
+            )
+            .bind(id)
+            .fetch_all(p)
+            .await?;
+            let Some(first) = rows.first() else { return Ok(None) };
+            let case = case_from_row(first)?;
+            let mut followers = Vec::new();
+            for r in &rows {
+                if let Some(f) = r.opt_i64("follower_id")? {
+                    followers.push(f);
+                }
+            }
+            Ok(Some((case, followers)))
         })
     }
 

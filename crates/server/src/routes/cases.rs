@@ -15,13 +15,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use store::{CaseFilter, StoreError};
 
+use crate::AppState;
 use crate::auth::AuthUser;
 use crate::bus::BusEvent;
 use crate::dto::{ActionRequest, CaseDto, CaseListDto, EventDto, ReportRequest, may_see_contacts};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 use crate::rules::Rules;
-use crate::AppState;
 
 /// Longest description accepted, in characters.
 const MAX_DESCRIPTION: usize = 2000;
@@ -31,17 +31,25 @@ const MAX_NOTE: usize = 2000;
 const MAX_ATTACHMENTS: usize = 9;
 
 fn parse_code(field: &'static str, s: &str) -> ApiResult<AreaCode> {
-    AreaCode::parse(s.trim()).map_err(|e| ApiError::unprocessable("invalid_area_code", format!("{field}: {e}")))
+    AreaCode::parse(s.trim())
+        .map_err(|e| ApiError::unprocessable("invalid_area_code", format!("{field}: {e}")))
 }
 
-async fn class_snapshot(state: &AppState, standard_ref: Option<&str>, code: &str) -> ApiResult<ClassSnapshot> {
+async fn class_snapshot(
+    state: &AppState,
+    standard_ref: Option<&str>,
+    code: &str,
+) -> ApiResult<ClassSnapshot> {
     let std_ref = standard_ref.unwrap_or(GB_47678_5_2026);
     let class = state
         .store
         .get_class(std_ref, ClassKind::Matter, code.trim())
         .await?
         .ok_or_else(|| {
-            ApiError::unprocessable("unknown_class", format!("no matter class {code} in {std_ref}"))
+            ApiError::unprocessable(
+                "unknown_class",
+                format!("no matter class {code} in {std_ref}"),
+            )
         })?;
     Ok(ClassSnapshot {
         standard_ref: class.standard_ref,
@@ -56,7 +64,10 @@ fn parse_urgency(s: Option<&str>) -> ApiResult<Option<Urgency>> {
     match s {
         None => Ok(None),
         Some(u) => Urgency::parse(u).map(Some).ok_or_else(|| {
-            ApiError::unprocessable("invalid", format!("urgency must be urgent, high or normal, not {u:?}"))
+            ApiError::unprocessable(
+                "invalid",
+                format!("urgency must be urgent, high or normal, not {u:?}"),
+            )
         }),
     }
 }
@@ -65,7 +76,10 @@ fn check_text(field: &'static str, value: Option<&str>, max: usize) -> ApiResult
     if let Some(v) = value
         && v.chars().count() > max
     {
-        return Err(ApiError::unprocessable("too_long", format!("{field} is longer than {max} characters")));
+        return Err(ApiError::unprocessable(
+            "too_long",
+            format!("{field} is longer than {max} characters"),
+        ));
     }
     Ok(())
 }
@@ -82,7 +96,10 @@ fn check_point(lat: Option<f64>, lon: Option<f64>) -> ApiResult<()> {
             }
             Ok(())
         }
-        _ => Err(ApiError::unprocessable("invalid_point", "give both lat and lon, or neither")),
+        _ => Err(ApiError::unprocessable(
+            "invalid_point",
+            "give both lat and lon, or neither",
+        )),
     }
 }
 
@@ -99,20 +116,27 @@ pub async fn report(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let now = state.now();
     let rules = state.rules.get(now).await?;
-    let source = Source::parse(&req.source)
-        .ok_or_else(|| ApiError::unprocessable("unknown_source", format!("unknown source {:?}", req.source)))?;
+    let source = Source::parse(&req.source).ok_or_else(|| {
+        ApiError::unprocessable("unknown_source", format!("unknown source {:?}", req.source))
+    })?;
     check_text("description", Some(&req.description), MAX_DESCRIPTION)?;
     check_text("note", req.note.as_deref(), MAX_NOTE)?;
     check_text("address", req.address.as_deref(), 200)?;
     check_point(req.lat, req.lon)?;
     if req.attachments.len() > MAX_ATTACHMENTS {
-        return Err(ApiError::unprocessable("too_many_attachments", format!("at most {MAX_ATTACHMENTS} photos")));
+        return Err(ApiError::unprocessable(
+            "too_many_attachments",
+            format!("at most {MAX_ATTACHMENTS} photos"),
+        ));
     }
     let area = match req.area_code.as_deref() {
         Some(c) => {
             let code = parse_code("area_code", c)?;
             if state.store.get_area(&code).await?.is_none() {
-                return Err(ApiError::unprocessable("unknown_area", format!("no area with code {code}")));
+                return Err(ApiError::unprocessable(
+                    "unknown_area",
+                    format!("no area with code {code}"),
+                ));
             }
             AreaPath::of(&code)
         }
@@ -136,13 +160,19 @@ pub async fn report(
         area,
         class,
         urgency: parse_urgency(req.urgency.as_deref())?.unwrap_or(Urgency::Normal),
-        reporter_name: req.reporter_name.or_else(|| Some(auth.user.display_name.clone())),
+        reporter_name: req
+            .reporter_name
+            .or_else(|| Some(auth.user.display_name.clone())),
         reporter_phone: req.reporter_phone.or_else(|| auth.user.phone.clone()),
         self_handled: req.self_handled,
         attachments: req.attachments,
         note: req.note,
     };
-    let ctx = Ctx { calendar: &rules.calendar, limits: &rules.limits, now };
+    let ctx = Ctx {
+        calendar: &rules.calendar,
+        limits: &rules.limits,
+        now,
+    };
     let t = workflow::new_case(&auth.caller, report, &ctx)?;
     let case = state.store.insert_case(&t).await?;
     metrics::counter!("yiwang_case_transitions_total", "action" => t.event.action).increment(1);
@@ -156,28 +186,45 @@ pub async fn report(
     Ok((StatusCode::CREATED, Json(json!({ "case": out }))))
 }
 
-/// Loads a case the caller may see; 404 otherwise (existence is not leaked).
-async fn visible_case(state: &AppState, auth: &AuthUser, id: i64) -> ApiResult<Case> {
-    let case = state.store.get_case(id).await?.ok_or(ApiError::NotFound("case"))?;
-    if policy::can_view(&auth.caller, &case) {
-        return Ok(case);
-    }
-    // Reporters of a duplicate follow its master case.
-    let followers = state.store.duplicates_of(id).await?;
-    if followers.iter().any(|d| d.reporter_id == Some(auth.caller.user_id)) {
-        return Ok(case);
+/// Loads a case the caller may see, with the reporters of its duplicates (who follow it);
+/// 404 otherwise (existence is not leaked).
+async fn visible_case_and_followers(
+    state: &AppState,
+    auth: &AuthUser,
+    id: i64,
+) -> ApiResult<(Case, Vec<i64>)> {
+    let (case, followers) = state
+        .store
+        .case_with_followers(id)
+        .await?
+        .ok_or(ApiError::NotFound("case"))?;
+    if policy::can_view(&auth.caller, &case) || followers.contains(&auth.caller.user_id) {
+        return Ok((case, followers));
     }
     Err(ApiError::NotFound("case"))
 }
 
+/// Loads a case the caller may see; 404 otherwise.
+async fn visible_case(state: &AppState, auth: &AuthUser, id: i64) -> ApiResult<Case> {
+    Ok(visible_case_and_followers(state, auth, id).await?.0)
+}
+
 /// The commands the caller could issue on `case` now (some still need inputs).
-pub fn available_actions(case: &Case, caller: &Caller, rules: &Rules, now: Timestamp) -> Vec<&'static str> {
+pub fn available_actions(
+    case: &Case,
+    caller: &Caller,
+    rules: &Rules,
+    now: Timestamp,
+) -> Vec<&'static str> {
     let templates = [
         Command::SendVerify { inspector_id: 0 },
         Command::Accept,
         Command::RejectReport,
         Command::Verify { confirmed: true },
-        Command::File { class: None, urgency: None },
+        Command::File {
+            class: None,
+            urgency: None,
+        },
         Command::Reject,
         Command::ReturnToIntake,
         Command::Dispatch { department_id: 0 },
@@ -203,8 +250,15 @@ pub fn available_actions(case: &Case, caller: &Caller, rules: &Rules, now: Times
         Command::DenyVoid,
         Command::LinkDuplicate { master_case_id: -1 },
     ];
-    let ctx = Ctx { calendar: &rules.calendar, limits: &rules.limits, now };
-    let evidence = Evidence { note: Some("-".into()), attachments: vec![0] };
+    let ctx = Ctx {
+        calendar: &rules.calendar,
+        limits: &rules.limits,
+        now,
+    };
+    let evidence = Evidence {
+        note: Some("-".into()),
+        attachments: vec![0],
+    };
     templates
         .iter()
         .filter(|cmd| {
@@ -218,7 +272,11 @@ pub fn available_actions(case: &Case, caller: &Caller, rules: &Rules, now: Times
 }
 
 /// `GET /api/cases/{id}` — the case, its audit trail, duplicates and what the caller may do.
-pub async fn detail(State(state): State<AppState>, auth: AuthUser, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+pub async fn detail(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     let now = state.now();
     let rules = state.rules.get(now).await?;
     let case = visible_case(&state, &auth, id).await?;
@@ -233,7 +291,11 @@ pub async fn detail(State(state): State<AppState>, auth: AuthUser, Path(id): Pat
 }
 
 /// `GET /api/cases/{id}/events` — the audit trail, oldest first.
-pub async fn events(State(state): State<AppState>, auth: AuthUser, Path(id): Path<i64>) -> ApiResult<Json<Vec<EventDto>>> {
+pub async fn events(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<EventDto>>> {
     visible_case(&state, &auth, id).await?;
     let events = state.store.case_events(id).await?;
     Ok(Json(events.iter().map(EventDto::from).collect()))
@@ -248,10 +310,13 @@ async fn check_inspector(state: &AppState, inspector_id: i64, case: &Case) -> Ap
         .store
         .user_with_roles(inspector_id)
         .await?
-        .ok_or_else(|| ApiError::unprocessable("unknown_inspector", format!("no user {inspector_id}")))?;
-    let covering = u.grants.iter().any(|g| {
-        g.role == Role::Inspector && policy::area_covers(g, case)
-    });
+        .ok_or_else(|| {
+            ApiError::unprocessable("unknown_inspector", format!("no user {inspector_id}"))
+        })?;
+    let covering = u
+        .grants
+        .iter()
+        .any(|g| g.role == Role::Inspector && policy::area_covers(g, case));
     if !u.user.active || !covering {
         return Err(ApiError::unprocessable(
             "unknown_inspector",
@@ -264,7 +329,12 @@ async fn check_inspector(state: &AppState, inspector_id: i64, case: &Case) -> Ap
 /// Checks what an allowed command refers to: the inspector, the department, the master case.
 /// Runs after the workflow accepted the command, so a step that is not allowed at all is
 /// reported as such rather than as a bad reference.
-async fn validate_references(state: &AppState, auth: &AuthUser, cmd: &Command, case: &Case) -> ApiResult<()> {
+async fn validate_references(
+    state: &AppState,
+    auth: &AuthUser,
+    cmd: &Command,
+    case: &Case,
+) -> ApiResult<()> {
     match cmd {
         Command::SendVerify { inspector_id } | Command::SendCheck { inspector_id } => {
             check_inspector(state, *inspector_id, case).await
@@ -308,7 +378,9 @@ async fn command(state: &AppState, req: &ActionRequest) -> ApiResult<Command> {
         }
         "accept" => Command::Accept,
         "reject_report" => Command::RejectReport,
-        "verify" => Command::Verify { confirmed: need(req.confirmed, "confirmed")? },
+        "verify" => Command::Verify {
+            confirmed: need(req.confirmed, "confirmed")?,
+        },
         "file" => Command::File {
             class: match req.class_code.as_deref() {
                 Some(c) => Some(class_snapshot(state, req.standard_ref.as_deref(), c).await?),
@@ -318,29 +390,40 @@ async fn command(state: &AppState, req: &ActionRequest) -> ApiResult<Command> {
         },
         "reject" => Command::Reject,
         "return_to_intake" => Command::ReturnToIntake,
-        "dispatch" => Command::Dispatch { department_id: need(req.department_id, "department_id")? },
+        "dispatch" => Command::Dispatch {
+            department_id: need(req.department_id, "department_id")?,
+        },
         "accept_task" => Command::AcceptTask,
         "request_return" => Command::RequestReturn,
         "approve_return" => Command::ApproveReturn,
         "deny_return" => Command::DenyReturn,
         "feedback" => Command::Feedback,
-        "request_extension" => Command::RequestExtension { minutes: need(req.minutes, "minutes")? },
+        "request_extension" => Command::RequestExtension {
+            minutes: need(req.minutes, "minutes")?,
+        },
         "approve_extension" => Command::ApproveExtension,
         "deny_extension" => Command::DenyExtension,
         "request_suspension" => Command::RequestSuspension,
         "approve_suspension" => Command::ApproveSuspension,
         "deny_suspension" => Command::DenySuspension,
         "resume" => Command::Resume,
-        "check" => Command::Check { passed: need(req.passed, "passed")? },
+        "check" => Command::Check {
+            passed: need(req.passed, "passed")?,
+        },
         "close" => Command::Close,
         "rework" => Command::Rework,
         "supervise" => Command::Supervise,
         "request_void" => Command::RequestVoid,
         "approve_void" => Command::ApproveVoid,
         "deny_void" => Command::DenyVoid,
-        "link_duplicate" => Command::LinkDuplicate { master_case_id: need(req.master_case_id, "master_case_id")? },
+        "link_duplicate" => Command::LinkDuplicate {
+            master_case_id: need(req.master_case_id, "master_case_id")?,
+        },
         other => {
-            return Err(ApiError::unprocessable("unknown_action", format!("unknown action {other:?}")));
+            return Err(ApiError::unprocessable(
+                "unknown_action",
+                format!("unknown action {other:?}"),
+            ));
         }
     })
 }
@@ -350,14 +433,22 @@ async fn command(state: &AppState, req: &ActionRequest) -> ApiResult<Command> {
 ///
 /// # Errors
 /// Every refusal the workflow, the store or the reference checks can give.
-pub async fn transition(state: &AppState, auth: &AuthUser, id: i64, req: &ActionRequest) -> ApiResult<(Case, EventDto)> {
+pub async fn transition(
+    state: &AppState,
+    auth: &AuthUser,
+    id: i64,
+    req: &ActionRequest,
+) -> ApiResult<(Case, EventDto)> {
     let now = state.now();
     let rules = state.rules.get(now).await?;
     check_text("note", req.note.as_deref(), MAX_NOTE)?;
     if req.attachments.len() > MAX_ATTACHMENTS {
-        return Err(ApiError::unprocessable("too_many_attachments", format!("at most {MAX_ATTACHMENTS} photos")));
+        return Err(ApiError::unprocessable(
+            "too_many_attachments",
+            format!("at most {MAX_ATTACHMENTS} photos"),
+        ));
     }
-    let case = visible_case(state, auth, id).await?;
+    let (case, followers) = visible_case_and_followers(state, auth, id).await?;
     if let Some(v) = req.expected_version
         && v != case.version
     {
@@ -368,8 +459,15 @@ pub async fn transition(state: &AppState, auth: &AuthUser, id: i64, req: &Action
         });
     }
     let cmd = command(state, req).await?;
-    let evidence = Evidence { note: req.note.clone(), attachments: req.attachments.clone() };
-    let ctx = Ctx { calendar: &rules.calendar, limits: &rules.limits, now };
+    let evidence = Evidence {
+        note: req.note.clone(),
+        attachments: req.attachments.clone(),
+    };
+    let ctx = Ctx {
+        calendar: &rules.calendar,
+        limits: &rules.limits,
+        now,
+    };
     let t = workflow::apply(&case, &auth.caller, &cmd, &evidence, &ctx)?;
     validate_references(state, auth, &cmd, &case).await?;
     let stored = match state.store.apply_transition(case.version, &t).await {
@@ -388,11 +486,6 @@ pub async fn transition(state: &AppState, auth: &AuthUser, id: i64, req: &Action
         Err(e) => return Err(e.into()),
     };
     metrics::counter!("yiwang_case_transitions_total", "action" => t.event.action).increment(1);
-    let followers: Vec<i64> = if matches!(cmd, Command::LinkDuplicate { .. }) {
-        Vec::new()
-    } else {
-        state.store.duplicates_of(id).await?.iter().filter_map(|d| d.reporter_id).collect()
-    };
     state.bus.publish(BusEvent::CaseChanged {
         action: t.event.action.to_owned(),
         actor_id: auth.caller.user_id,
@@ -456,14 +549,19 @@ fn parse_time(field: &'static str, s: &str) -> ApiResult<Timestamp> {
     }
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map(Timestamp::shanghai_midnight)
-        .map_err(|_| ApiError::BadRequest(format!("{field}: use RFC 3339 or YYYY-MM-DD, not {s:?}")))
+        .map_err(|_| {
+            ApiError::BadRequest(format!("{field}: use RFC 3339 or YYYY-MM-DD, not {s:?}"))
+        })
 }
 
 fn filter_of(q: &ListQuery, auth: &AuthUser) -> ApiResult<CaseFilter> {
     let mut f = CaseFilter::default();
     if let Some(s) = q.state.as_deref().filter(|s| !s.is_empty()) {
         for part in s.split(',') {
-            f.states.push(CaseState::parse(part.trim()).ok_or_else(|| ApiError::BadRequest(format!("unknown state {part:?}")))?);
+            f.states.push(
+                CaseState::parse(part.trim())
+                    .ok_or_else(|| ApiError::BadRequest(format!("unknown state {part:?}")))?,
+            );
         }
     }
     if let Some(a) = &q.area {
@@ -471,7 +569,10 @@ fn filter_of(q: &ListQuery, auth: &AuthUser) -> ApiResult<CaseFilter> {
     }
     f.class_code = q.class.clone();
     if let Some(s) = &q.source {
-        f.source = Some(Source::parse(s).ok_or_else(|| ApiError::BadRequest(format!("unknown source {s:?}")))?);
+        f.source = Some(
+            Source::parse(s)
+                .ok_or_else(|| ApiError::BadRequest(format!("unknown source {s:?}")))?,
+        );
     }
     f.department_id = q.department;
     f.assignee_id = q.assignee;
@@ -486,7 +587,11 @@ fn filter_of(q: &ListQuery, auth: &AuthUser) -> ApiResult<CaseFilter> {
             "green" => Light::Green,
             "yellow" => Light::Yellow,
             "red" => Light::Red,
-            _ => return Err(ApiError::BadRequest(format!("light must be green, yellow or red, not {l:?}"))),
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "light must be green, yellow or red, not {l:?}"
+                )));
+            }
         });
     }
     if let Some(s) = &q.from {
@@ -507,21 +612,35 @@ fn filter_of(q: &ListQuery, auth: &AuthUser) -> ApiResult<CaseFilter> {
 }
 
 /// `GET /api/cases` — filtered, scoped, newest first, keyset-paginated.
-pub async fn list(State(state): State<AppState>, auth: AuthUser, Query(q): Query<ListQuery>) -> ApiResult<Json<CaseListDto>> {
+pub async fn list(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<CaseListDto>> {
     let now = state.now();
     let rules = state.rules.get(now).await?;
     let filter = filter_of(&q, &auth)?;
     let vis = policy::visibility(&auth.caller);
     let page = state
         .store
-        .list_cases(&filter, &vis, now, q.limit.unwrap_or(50), q.cursor.as_deref())
+        .list_cases(
+            &filter,
+            &vis,
+            now,
+            q.limit.unwrap_or(50),
+            q.cursor.as_deref(),
+        )
         .await
         .map_err(|e| match e {
             StoreError::Invalid(m) => ApiError::BadRequest(m),
             other => other.into(),
         })?;
     Ok(Json(CaseListDto {
-        items: page.cases.iter().map(|c| dto(now, &rules, c, &auth.caller)).collect(),
+        items: page
+            .cases
+            .iter()
+            .map(|c| dto(now, &rules, c, &auth.caller))
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -530,21 +649,40 @@ pub async fn list(State(state): State<AppState>, auth: AuthUser, Query(q): Query
 pub async fn queues(State(state): State<AppState>, auth: AuthUser) -> ApiResult<Json<Value>> {
     let now = state.now();
     let vis = policy::visibility(&auth.caller);
-    let by_state = state.store.count_by_state(&CaseFilter::default(), &vis, now).await?;
+    let by_state = state
+        .store
+        .count_by_state(&CaseFilter::default(), &vis, now)
+        .await?;
     let mut states = serde_json::Map::new();
     for s in CaseState::ALL {
-        let n = by_state.iter().find(|(x, _)| *x == s).map(|(_, n)| *n).unwrap_or(0);
+        let n = by_state
+            .iter()
+            .find(|(x, _)| *x == s)
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
         states.insert(s.as_str().to_owned(), json!(n));
     }
     let mut pending = serde_json::Map::new();
     for kind in ["return", "extension", "suspension", "void"] {
-        let f = CaseFilter { pending_kind: Some(kind.into()), ..CaseFilter::default() };
-        pending.insert(kind.to_owned(), json!(state.store.count_cases(&f, &vis, now).await?));
+        let f = CaseFilter {
+            pending_kind: Some(kind.into()),
+            ..CaseFilter::default()
+        };
+        pending.insert(
+            kind.to_owned(),
+            json!(state.store.count_cases(&f, &vis, now).await?),
+        );
     }
     let mut lights = serde_json::Map::new();
     for (name, l) in [("yellow", Light::Yellow), ("red", Light::Red)] {
-        let f = CaseFilter { light: Some(l), ..CaseFilter::default() };
-        lights.insert(name.to_owned(), json!(state.store.count_cases(&f, &vis, now).await?));
+        let f = CaseFilter {
+            light: Some(l),
+            ..CaseFilter::default()
+        };
+        lights.insert(
+            name.to_owned(),
+            json!(state.store.count_cases(&f, &vis, now).await?),
+        );
     }
     let mine = CaseFilter {
         assignee_id: Some(auth.caller.user_id),
@@ -561,15 +699,37 @@ pub async fn queues(State(state): State<AppState>, auth: AuthUser) -> ApiResult<
 }
 
 /// `GET /api/stats/summary?from=&to=&area=` — counts for the command centre.
-pub async fn summary(State(state): State<AppState>, auth: AuthUser, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+pub async fn summary(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
     let now = state.now();
     let filter = filter_of(&q, &auth)?;
     let vis = policy::visibility(&auth.caller);
     let by_state = state.store.count_by_state(&filter, &vis, now).await?;
     let total: i64 = by_state.iter().map(|(_, n)| n).sum();
-    let closed = by_state.iter().find(|(s, _)| *s == CaseState::Closed).map(|(_, n)| *n).unwrap_or(0);
-    let open: i64 = by_state.iter().filter(|(s, _)| !s.is_terminal()).map(|(_, n)| n).sum();
-    let red = state.store.count_cases(&CaseFilter { light: Some(Light::Red), ..filter.clone() }, &vis, now).await?;
+    let closed = by_state
+        .iter()
+        .find(|(s, _)| *s == CaseState::Closed)
+        .map(|(_, n)| *n)
+        .unwrap_or(0);
+    let open: i64 = by_state
+        .iter()
+        .filter(|(s, _)| !s.is_terminal())
+        .map(|(_, n)| n)
+        .sum();
+    let red = state
+        .store
+        .count_cases(
+            &CaseFilter {
+                light: Some(Light::Red),
+                ..filter.clone()
+            },
+            &vis,
+            now,
+        )
+        .await?;
     Ok(Json(json!({
         "total": total,
         "open": open,

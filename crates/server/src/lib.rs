@@ -19,9 +19,11 @@ pub mod dto;
 pub mod error;
 mod extract;
 pub mod metrics;
+pub mod openapi;
 pub mod routes;
 pub mod rules;
 pub mod sse;
+pub mod web;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -108,6 +110,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::router(&state.config))
         .merge(sse::router())
         .merge(metrics::router())
+        .merge(openapi::router())
+        .fallback(web::serve)
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)

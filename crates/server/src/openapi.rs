@@ -1,0 +1,3159 @@
+//! The OpenAPI 3.1 document of the HTTP API (`GET /api/openapi.json`) and a self-contained page
+//! that browses it (`GET /api/docs`, no CDN, no external assets).
+//!
+//! The document is built here with `serde_json::json!` from a table of operations, one function
+//! per tag, so no handler carries documentation attributes. Enumerations come from the domain
+//! (`CaseState::ALL`, `Source::ALL`, `Role::ALL`, `DepartmentType::ALL`, each command's
+//! `name()`, `roles()` and `from_states()`, serde names of the smaller enums behind exhaustive
+//! matches), so the document cannot drift from the code unnoticed. The tests
+//! (`openapi_tests.rs`) hold it to the routes actually registered, to the error codes the
+//! handlers can produce, and to the shapes real responses have.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use domain::area::AreaLevel;
+use domain::calendar::{DayKind, Light};
+use domain::org::{DepartmentType, Role};
+use domain::taxonomy::{ClassKind, GB_47678_5_2026, LimitUnit, Urgency};
+use domain::workflow::{CaseState, Command, PendingRequest, Source};
+use serde_json::{Map, Value, json};
+
+use crate::AppState;
+use crate::auth::SESSION_COOKIE;
+
+/// The browsable page, rendered in the browser from `/api/openapi.json`.
+pub const DOCS_HTML: &str = include_str!("openapi_docs.html");
+
+/// Where the document is served.
+pub const OPENAPI_PATH: &str = "/api/openapi.json";
+/// Where the page is served.
+pub const DOCS_PATH: &str = "/api/docs";
+
+/// `GET /api/openapi.json` and `GET /api/docs`; neither needs credentials.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi_json))
+        .route("/api/docs", get(docs_page))
+}
+
+async fn openapi_json() -> Response {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    let text = TEXT.get_or_init(|| document().to_string());
+    ([(header::CONTENT_TYPE, "application/json")], text.as_str()).into_response()
+}
+
+async fn docs_page() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            // The page may talk to this server only: no external script, style, font or image.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+                 connect-src 'self'; img-src 'self' blob: data:; base-uri 'none'; \
+                 form-action 'none'; frame-ancestors 'none'",
+            ),
+        ],
+        DOCS_HTML,
+    )
+        .into_response()
+}
+
+/// The whole document (built once).
+pub fn document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(build)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error codes
+
+/// One error code the API can answer with, in `{"error":{"code","message"}}`.
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorCode {
+    pub code: &'static str,
+    pub status: u16,
+    pub meaning: &'static str,
+}
+
+const fn ec(code: &'static str, status: u16, meaning: &'static str) -> ErrorCode {
+    ErrorCode {
+        code,
+        status,
+        meaning,
+    }
+}
+
+/// Every error code, with its HTTP status (as `error.rs` and the handlers produce them).
+pub const ERROR_CODES: &[ErrorCode] = &[
+    ec(
+        "bad_request",
+        400,
+        "Malformed request: a bad path or query parameter, an unknown query parameter, or an \
+         unreadable body.",
+    ),
+    ec("bad_json", 400, "The body is not well-formed JSON."),
+    ec(
+        "unauthenticated",
+        401,
+        "No valid credentials: no session cookie, bearer token or API key, or an unknown or \
+         revoked one.",
+    ),
+    ec(
+        "token_expired",
+        401,
+        "The session has expired; sign in again.",
+    ),
+    ec(
+        "bad_credentials",
+        401,
+        "Wrong username or password, or the account is deactivated.",
+    ),
+    ec(
+        "forbidden",
+        403,
+        "Signed in, but not allowed: a missing role, a case outside the caller's scope, a \
+         channel the caller may not report through, or a deactivated account.",
+    ),
+    ec(
+        "not_found",
+        404,
+        "No such thing, or not visible to the caller (existence is not leaked).",
+    ),
+    ec(
+        "invalid_transition",
+        409,
+        "The action does not apply in the case's current state (see `GET /api/meta`).",
+    ),
+    ec(
+        "request_pending",
+        409,
+        "A return, extension, suspension or void request is waiting for a decision; only that \
+         decision (or supervision) is allowed now.",
+    ),
+    ec(
+        "version_conflict",
+        409,
+        "The case is not at `expected_version`, or someone else changed it first; `error.current` \
+         carries the case as it is now.",
+    ),
+    ec(
+        "duplicate",
+        409,
+        "Something with this code or name already exists.",
+    ),
+    ec(
+        "payload_too_large",
+        413,
+        "The body or upload is larger than allowed.",
+    ),
+    ec(
+        "unsupported_media_type",
+        415,
+        "JSON sent without `Content-Type: application/json`, or an upload that is not a JPEG, \
+         PNG or WebP image.",
+    ),
+    ec(
+        "invalid_body",
+        422,
+        "The JSON does not fit the expected shape: a missing or mistyped field, or an unknown \
+         one.",
+    ),
+    ec(
+        "missing_field",
+        422,
+        "A field this action or report needs is missing (e.g. `department_id` for dispatch, a \
+         note, a photo).",
+    ),
+    ec(
+        "invalid",
+        422,
+        "A value is present but not acceptable (the message says which and why).",
+    ),
+    ec(
+        "too_long",
+        422,
+        "A text is longer than allowed (description and note: 2000 characters, address: 200).",
+    ),
+    ec(
+        "too_many_attachments",
+        422,
+        "More than 9 photos on one step.",
+    ),
+    ec(
+        "invalid_point",
+        422,
+        "`lat`/`lon` are not WGS-84 degrees, or only one of them is given.",
+    ),
+    ec(
+        "invalid_area_code",
+        422,
+        "An area code is not 6, 9, 12 or 15 digits.",
+    ),
+    ec("unknown_area", 422, "No area with this code."),
+    ec("unknown_source", 422, "Not a known report channel."),
+    ec(
+        "unknown_class",
+        422,
+        "No matter class with this code in this standard.",
+    ),
+    ec("unknown_action", 422, "Not a known action."),
+    ec(
+        "unknown_inspector",
+        422,
+        "The user is not an active inspector whose area covers the case.",
+    ),
+    ec("unknown_department", 422, "No department with this id."),
+    ec(
+        "invalid_master",
+        422,
+        "The master case is not an open case the caller can see.",
+    ),
+    ec(
+        "unknown_reference",
+        422,
+        "Refers to something that does not exist (a user, department or area).",
+    ),
+    ec(
+        "weak_password",
+        422,
+        "The password has fewer than 8 characters.",
+    ),
+    ec(
+        "internal",
+        500,
+        "A server-side failure (logged); retry later.",
+    ),
+    ec(
+        "store_unavailable",
+        503,
+        "The database does not answer (health check only).",
+    ),
+];
+
+/// The registry entry of `code`.
+pub fn error_code(code: &str) -> Option<&'static ErrorCode> {
+    ERROR_CODES.iter().find(|e| e.code == code)
+}
+
+/// Failures any signed-in request can meet.
+const AUTH: &[&str] = &["unauthenticated", "token_expired", "forbidden", "internal"];
+/// Failures of reading a JSON body.
+const JSON_BODY: &[&str] = &[
+    "bad_json",
+    "bad_request",
+    "payload_too_large",
+    "unsupported_media_type",
+    "invalid_body",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Enumerations, from the domain
+
+/// Each [`Light`], by its wire name.
+fn lights() -> Vec<&'static str> {
+    [Light::Green, Light::Yellow, Light::Red]
+        .into_iter()
+        .map(|l| match l {
+            // Exhaustive on purpose: a new variant must be listed above.
+            Light::Green | Light::Yellow | Light::Red => crate::dto::light_str(l),
+        })
+        .collect()
+}
+
+/// Each [`Urgency`] with its Chinese label (as `GET /api/meta` gives them).
+fn urgencies() -> Vec<(&'static str, &'static str)> {
+    [Urgency::Urgent, Urgency::High, Urgency::Normal]
+        .into_iter()
+        .map(|u| {
+            let label = match u {
+                Urgency::Urgent => "紧急",
+                Urgency::High => "较急",
+                Urgency::Normal => "一般",
+            };
+            (u.as_str(), label)
+        })
+        .collect()
+}
+
+fn class_kinds() -> Vec<&'static str> {
+    [ClassKind::Component, ClassKind::Matter]
+        .into_iter()
+        .map(|k| match k {
+            ClassKind::Component | ClassKind::Matter => k.as_str(),
+        })
+        .collect()
+}
+
+fn area_levels() -> Vec<&'static str> {
+    [
+        AreaLevel::District,
+        AreaLevel::Street,
+        AreaLevel::Community,
+        AreaLevel::Grid,
+    ]
+    .into_iter()
+    .map(|l| match l {
+        AreaLevel::District | AreaLevel::Street | AreaLevel::Community | AreaLevel::Grid => {
+            l.as_str()
+        }
+    })
+    .collect()
+}
+
+/// The serde name of a unit enum variant.
+fn wire<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        other => panic!("not a unit variant: {other:?}"),
+    }
+}
+
+fn limit_units() -> Vec<String> {
+    [
+        LimitUnit::WorkMinutes,
+        LimitUnit::WorkHours,
+        LimitUnit::WorkDays,
+    ]
+    .iter()
+    .map(|u| match u {
+        LimitUnit::WorkMinutes | LimitUnit::WorkHours | LimitUnit::WorkDays => wire(u),
+    })
+    .collect()
+}
+
+fn day_kinds() -> Vec<String> {
+    [DayKind::Holiday, DayKind::MakeupWorkday]
+        .iter()
+        .map(|d| match d {
+            DayKind::Holiday | DayKind::MakeupWorkday => wire(d),
+        })
+        .collect()
+}
+
+/// The kinds of pending request, by `PendingRequest::kind`.
+fn pending_kinds() -> Vec<&'static str> {
+    let (by, reason) = (0, String::new());
+    [
+        PendingRequest::Return {
+            requested_by: by,
+            reason: reason.clone(),
+        },
+        PendingRequest::Extension {
+            requested_by: by,
+            minutes: 0,
+            reason: reason.clone(),
+        },
+        PendingRequest::Suspension {
+            requested_by: by,
+            reason: reason.clone(),
+        },
+        PendingRequest::Void {
+            requested_by: by,
+            reason,
+        },
+    ]
+    .iter()
+    .map(PendingRequest::kind)
+    .collect()
+}
+
+/// What a photo rule of an action is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhotoRule {
+    Never,
+    Always,
+    /// Only when `confirmed` is true (verify).
+    WhenConfirmed,
+}
+
+/// What one action of `POST /api/cases/{id}/actions` is and needs.
+#[derive(Clone, Debug)]
+pub struct ActionDoc {
+    /// A command of this action (payload values are placeholders).
+    pub command: Command,
+    pub name: &'static str,
+    /// The standard Chinese term (as `GET /api/meta` labels it).
+    pub label: &'static str,
+    pub what: &'static str,
+    /// Request fields the action requires besides `action`.
+    pub required: &'static [&'static str],
+    /// Request fields the action may take.
+    pub optional: &'static [&'static str],
+    /// Whether a non-blank `note` is required.
+    pub note: bool,
+    pub photo: PhotoRule,
+}
+
+/// Every action, in loop order. Roles and states come from the domain's `Command`.
+pub fn actions() -> Vec<ActionDoc> {
+    let templates = [
+        Command::SendVerify { inspector_id: 0 },
+        Command::Accept,
+        Command::RejectReport,
+        Command::Verify { confirmed: true },
+        Command::File {
+            class: None,
+            urgency: None,
+        },
+        Command::Reject,
+        Command::ReturnToIntake,
+        Command::LinkDuplicate { master_case_id: 0 },
+        Command::Dispatch { department_id: 0 },
+        Command::AcceptTask,
+        Command::RequestReturn,
+        Command::ApproveReturn,
+        Command::DenyReturn,
+        Command::Feedback,
+        Command::RequestExtension { minutes: 0 },
+        Command::ApproveExtension,
+        Command::DenyExtension,
+        Command::RequestSuspension,
+        Command::ApproveSuspension,
+        Command::DenySuspension,
+        Command::Resume,
+        Command::SendCheck { inspector_id: 0 },
+        Command::Check { passed: true },
+        Command::Close,
+        Command::Rework,
+        Command::Supervise,
+        Command::RequestVoid,
+        Command::ApproveVoid,
+        Command::DenyVoid,
+    ];
+    templates.into_iter().map(action_doc).collect()
+}
+
+/// The documentation of one command. Exhaustive: a new command does not compile until it is
+/// documented here (and added to [`actions`]).
+fn action_doc(command: Command) -> ActionDoc {
+    use PhotoRule::{Always, Never, WhenConfirmed};
+    let (label, what, required, optional, note, photo): (
+        &str,
+        &str,
+        &[&str],
+        &[&str],
+        bool,
+        PhotoRule,
+    ) = match &command {
+        Command::SendVerify { .. } => (
+            "发核实",
+            "Send an inspector to verify the report on site. reported → verifying.",
+            &["inspector_id"],
+            &[],
+            false,
+            Never,
+        ),
+        Command::Accept => (
+            "受理",
+            "Accept a report that carries its own evidence (inspector, camera, sensor, vehicle, \
+             third-party inspection, superior). reported → pending_filing.",
+            &[],
+            &[],
+            false,
+            Never,
+        ),
+        Command::RejectReport => (
+            "不予受理",
+            "Reject a report (not a city-management matter, spam). reported → rejected.",
+            &[],
+            &[],
+            true,
+            Never,
+        ),
+        Command::Verify { .. } => (
+            "核实",
+            "The assigned inspector reports what they found; a photo is required when \
+             confirmed. verifying → pending_filing.",
+            &["confirmed"],
+            &[],
+            false,
+            WhenConfirmed,
+        ),
+        Command::File { .. } => (
+            "立案",
+            "File the case under a matter class (事项), optionally setting its urgency. \
+             `class_code` is required unless the case already has a class (422 `missing_field`, \
+             \"class is required\"); a report whose verification did not confirm it cannot be \
+             filed. pending_filing → pending_dispatch.",
+            &[],
+            &["class_code", "standard_ref", "urgency"],
+            false,
+            Never,
+        ),
+        Command::Reject => (
+            "不予立案",
+            "Decline to file. pending_filing → rejected.",
+            &[],
+            &[],
+            true,
+            Never,
+        ),
+        Command::ReturnToIntake => (
+            "立案回退",
+            "Send the report back to the operator. pending_filing → reported.",
+            &[],
+            &[],
+            true,
+            Never,
+        ),
+        Command::Dispatch { .. } => (
+            "派遣",
+            "Send the case to a responsible department. pending_dispatch → dispatched.",
+            &["department_id"],
+            &[],
+            false,
+            Never,
+        ),
+        Command::AcceptTask => (
+            "签收",
+            "The department accepts the task. dispatched → handling.",
+            &[],
+            &[],
+            false,
+            Never,
+        ),
+        Command::RequestReturn => (
+            "申请回退",
+            "The department asks to hand the case back (not theirs); the dispatcher decides.",
+            &[],
+            &[],
+            true,
+            Never,
+        ),
+        Command::ApproveReturn => (
+            "同意回退",
+            "Approve a pending return; the case goes back for re-dispatch.",
+            &[],
+            &[],
+            false,
+            Never,
+        ),
+        Command::DenyReturn => ("驳回回退", "Deny a pending return.", &[], &[], true, Never),
+        Command::Feedback => (
+            "处置反馈",
+            "The department reports the work done. handling → pending_check.",
+            &[],
+            &[],
+            true,
+            Always,
+        ),
+        Command::RequestExtension { .. } => (
+            "申请延期",
+            "Ask for more working minutes (1–25200) to handle the case.",
+            &["minutes"],
+            &[],
+            true,
+            Never,
+        ),
+        Command::ApproveExtension => (
+            "同意延期",
+            "Approve a pending extension; the handling deadline moves.",
+            &[],
+            &[],
+            false,
+            Never,
+        ),
+        Command::DenyExtension => (
+            "驳回延期",
+            "Deny a pending extension.",
+            &[],
+            &[],
+            true,
+            Never,
+        ),
+        Command::RequestSuspension => (
+            "申请挂账",
+            "Ask to park the case (the clock would stop).",
+            &[],
+            &[],
+            true,
+            Never,
+        ),
+        Command::ApproveSuspension => (
+            "同意挂账",
+            "Approve a pending suspension. handling → suspended; the clock stops.",
+            &[],
+            &[],
+            false,
+            Never,
+        ),
+        Command::DenySuspension => (
+            "驳回挂账",
+            "Deny a pending suspension.",
+            &[],
+            &[],
+            true,
+            Never,
+        ),
+        Command::Resume => (
+            "挂账恢复",
+            "Resume a suspended case. suspended → handling; the clock runs on.",
+            &[],
+            &[],
+            false,
+            Never,
+        ),
+        Command::SendCheck { .. } => (
+            "发核查",
+            "Send an inspector to check the result on site. pending_check → checking.",
+            &["inspector_id"],
+            &[],
+            false,
+            Never,
+        ),
+        Command::Check { .. } => (
+            "核查",
+            "The assigned inspector reports whether the work is done. checking → pending_close.",
+            &["passed"],
+            &[],
+            false,
+            Always,
+        ),
+        Command::Close => (
+            "结案",
+            "Close the case; needs a passed check or a self-handled report. pending_close → \
+             closed.",
+            &[],
+            &[],
+            false,
+            Never,
+        ),
+        Command::Rework => (
+            "返工",
+            "Send the case back to the same department. pending_close → dispatched.",
+            &[],
+            &[],
+            true,
+            Never,
+        ),
+        Command::Supervise => (
+            "督办",
+            "Flag an open case for supervision; each call escalates one level. Allowed while a \
+             request is pending.",
+            &[],
+            &[],
+            true,
+            Never,
+        ),
+        Command::RequestVoid => (
+            "申请作废",
+            "Ask to void the case; the shift supervisor decides.",
+            &[],
+            &[],
+            true,
+            Never,
+        ),
+        Command::ApproveVoid => (
+            "同意作废",
+            "Approve a pending void. → voided.",
+            &[],
+            &[],
+            false,
+            Never,
+        ),
+        Command::DenyVoid => ("驳回作废", "Deny a pending void.", &[], &[], true, Never),
+        Command::LinkDuplicate { .. } => (
+            "合并重复案件",
+            "Link this case, a duplicate, to its open master case. → merged.",
+            &["master_case_id"],
+            &[],
+            false,
+            Never,
+        ),
+    };
+    ActionDoc {
+        name: command.name(),
+        command,
+        label,
+        what,
+        required,
+        optional,
+        note,
+        photo,
+    }
+}
+
+/// Event actions besides the commands: how a case is created.
+const REPORT_ACTIONS: [&str; 2] = ["report", "report_self_handled"];
+
+/// Backend names of `GET /api/health`, as the handler prints `Backend` (lower-case Debug).
+fn backends() -> Vec<String> {
+    [store::Backend::Sqlite, store::Backend::Postgres]
+        .iter()
+        .map(|b| match b {
+            store::Backend::Sqlite | store::Backend::Postgres => format!("{b:?}").to_lowercase(),
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema helpers
+
+fn r(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+/// `schema` or JSON `null`.
+fn nullable(schema: Value) -> Value {
+    if schema.get("$ref").is_some() {
+        return json!({ "anyOf": [schema, { "type": "null" }] });
+    }
+    let mut s = schema;
+    if let Some(t) = s.get("type").cloned() {
+        s["type"] = match t {
+            Value::String(t) => json!([t, "null"]),
+            Value::Array(mut ts) => {
+                ts.push(json!("null"));
+                Value::Array(ts)
+            }
+            other => other,
+        };
+        s
+    } else {
+        json!({ "anyOf": [s, { "type": "null" }] })
+    }
+}
+
+fn arr(items: Value) -> Value {
+    json!({ "type": "array", "items": items })
+}
+
+fn string(description: &str) -> Value {
+    json!({ "type": "string", "description": description })
+}
+
+fn int64(description: &str) -> Value {
+    json!({ "type": "integer", "format": "int64", "description": description })
+}
+
+fn int32(description: &str) -> Value {
+    json!({ "type": "integer", "format": "int32", "description": description })
+}
+
+fn boolean(description: &str) -> Value {
+    json!({ "type": "boolean", "description": description })
+}
+
+fn date_time(description: &str) -> Value {
+    json!({ "type": "string", "format": "date-time", "description": description })
+}
+
+/// `schema` with a description (beside a `$ref` too, as OpenAPI 3.1 allows).
+fn with_description(mut schema: Value, description: &str) -> Value {
+    schema["description"] = json!(description);
+    schema
+}
+
+/// An object schema; `required` lists the properties always present (responses) or needed
+/// (requests).
+fn object(properties: Vec<(&str, Value)>, required: &[&str]) -> Value {
+    let props: Map<String, Value> = properties
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    for req in required {
+        assert!(
+            props.contains_key(*req),
+            "required property {req} is not defined"
+        );
+    }
+    json!({ "type": "object", "properties": props, "required": required })
+}
+
+/// An object schema that refuses unknown properties (request structs with
+/// `#[serde(deny_unknown_fields)]`).
+fn closed(properties: Vec<(&str, Value)>, required: &[&str]) -> Value {
+    let mut o = object(properties, required);
+    o["additionalProperties"] = json!(false);
+    o
+}
+
+fn string_enum<S: AsRef<str>>(values: impl IntoIterator<Item = S>, description: &str) -> Value {
+    let values: Vec<Value> = values.into_iter().map(|v| json!(v.as_ref())).collect();
+    json!({ "type": "string", "enum": values, "description": description })
+}
+
+fn json_content(schema: Value) -> Value {
+    json!({ "application/json": { "schema": schema } })
+}
+
+fn md_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut s = format!(
+        "| {} |\n|{}\n",
+        header.join(" | "),
+        "---|".repeat(header.len())
+    );
+    for row in rows {
+        s.push_str(&format!("| {} |\n", row.join(" | ")));
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+
+/// Who may call an operation.
+#[derive(Clone, Copy, Debug)]
+enum Access {
+    /// No credentials needed.
+    Public,
+    /// Any signed-in caller; what they see is still bounded by their scope.
+    SignedIn,
+    /// Signed in and holding one of these roles (in any scope).
+    Roles(&'static [Role]),
+}
+
+/// One operation of the document.
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    id: &'static str,
+    summary: &'static str,
+    description: String,
+    access: Access,
+    params: Vec<Value>,
+    body: Option<Value>,
+    responses: Vec<(u16, Value)>,
+    errors: Vec<&'static str>,
+    extra: Vec<(&'static str, Value)>,
+    /// Error statuses that may also come as plain text (from an axum extractor), with why.
+    plain_text: Vec<(u16, &'static str)>,
+}
+
+impl Op {
+    fn new(
+        method: &'static str,
+        path: &'static str,
+        id: &'static str,
+        summary: &'static str,
+    ) -> Op {
+        Op {
+            method,
+            path,
+            id,
+            summary,
+            description: String::new(),
+            access: Access::SignedIn,
+            params: Vec::new(),
+            body: None,
+            responses: Vec::new(),
+            errors: Vec::new(),
+            extra: Vec::new(),
+            plain_text: Vec::new(),
+        }
+    }
+
+    fn get(path: &'static str, id: &'static str, summary: &'static str) -> Op {
+        Op::new("get", path, id, summary)
+    }
+
+    fn post(path: &'static str, id: &'static str, summary: &'static str) -> Op {
+        Op::new("post", path, id, summary)
+    }
+
+    fn put(path: &'static str, id: &'static str, summary: &'static str) -> Op {
+        Op::new("put", path, id, summary)
+    }
+
+    fn doc(mut self, description: impl Into<String>) -> Op {
+        self.description = description.into();
+        self
+    }
+
+    fn public(mut self) -> Op {
+        self.access = Access::Public;
+        self
+    }
+
+    fn roles(mut self, roles: &'static [Role]) -> Op {
+        self.access = Access::Roles(roles);
+        self
+    }
+
+    fn path_param(mut self, name: &str, schema: Value, description: &str) -> Op {
+        self.params.push(json!({
+            "name": name, "in": "path", "required": true, "schema": schema, "description": description,
+        }));
+        self
+    }
+
+    fn query(mut self, name: &str, required: bool, schema: Value, description: &str) -> Op {
+        self.params.push(json!({
+            "name": name, "in": "query", "required": required, "schema": schema,
+            "description": description,
+        }));
+        self
+    }
+
+    fn query_param(mut self, param: Value) -> Op {
+        self.params.push(param);
+        self
+    }
+
+    /// A required JSON body.
+    fn json_body(mut self, schema: Value, description: &str) -> Op {
+        self.body = Some(json!({
+            "required": true, "description": description, "content": json_content(schema),
+        }));
+        self
+    }
+
+    fn body(mut self, body: Value) -> Op {
+        self.body = Some(body);
+        self
+    }
+
+    /// A JSON success response.
+    fn ok(mut self, status: u16, description: &str, schema: Value) -> Op {
+        self.responses.push((
+            status,
+            json!({ "description": description, "content": json_content(schema) }),
+        ));
+        self
+    }
+
+    /// A success response with no body.
+    fn empty(mut self, status: u16, description: &str) -> Op {
+        self.responses
+            .push((status, json!({ "description": description })));
+        self
+    }
+
+    /// Any response object as is.
+    fn response(mut self, status: u16, response: Value) -> Op {
+        self.responses.push((status, response));
+        self
+    }
+
+    fn errors(mut self, list: &[&'static str]) -> Op {
+        for c in list {
+            if !self.errors.contains(c) {
+                self.errors.push(c);
+            }
+        }
+        self
+    }
+
+    /// `status` may also come as `text/plain` (a rejection the API's error shape does not cover).
+    fn plain_text(mut self, status: u16, why: &'static str) -> Op {
+        self.plain_text.push((status, why));
+        self
+    }
+
+    fn ext(mut self, key: &'static str, value: Value) -> Op {
+        self.extra.push((key, value));
+        self
+    }
+
+    fn render(&self, tag: &str) -> Value {
+        let mut responses = Map::new();
+        for (status, resp) in &self.responses {
+            responses.insert(status.to_string(), resp.clone());
+        }
+        let mut by_status: BTreeMap<u16, Vec<&ErrorCode>> = BTreeMap::new();
+        for c in &self.errors {
+            let Some(e) = error_code(c) else {
+                panic!(
+                    "{} {}: error code {c} is not in ERROR_CODES",
+                    self.method, self.path
+                );
+            };
+            by_status.entry(e.status).or_default().push(e);
+        }
+        for (status, list) in by_status {
+            let names: Vec<&str> = list.iter().map(|e| e.code).collect();
+            let lines: Vec<String> = list
+                .iter()
+                .map(|e| format!("- `{}`: {}", e.code, e.meaning))
+                .collect();
+            let mut description = format!(
+                "{}. `error.code` is one of:\n{}",
+                reason(status),
+                lines.join("\n")
+            );
+            let mut content = json_content(r("Error"));
+            for (_, why) in self.plain_text.iter().filter(|(s, _)| *s == status) {
+                description.push_str(&format!(
+                    "\n\nAlso as `text/plain` (not the error shape): {why}"
+                ));
+                content["text/plain"] = json!({ "schema": { "type": "string" } });
+            }
+            responses.insert(
+                status.to_string(),
+                json!({ "description": description, "content": content, "x-error-codes": names }),
+            );
+        }
+        for (status, _) in &self.plain_text {
+            assert!(
+                by_status_has(&self.errors, *status),
+                "{} {}: plain {status} without codes",
+                self.method,
+                self.path
+            );
+        }
+        let mut op = json!({
+            "operationId": self.id,
+            "summary": self.summary,
+            "tags": [tag],
+            "responses": responses,
+        });
+        let mut description = self.description.clone();
+        match self.access {
+            Access::Public => {
+                op["security"] = json!([]);
+            }
+            Access::SignedIn => {
+                op["security"] = signed_in();
+            }
+            Access::Roles(roles) => {
+                op["security"] = signed_in();
+                let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+                op["x-roles"] = json!(names);
+                let labels: Vec<String> = roles
+                    .iter()
+                    .map(|r| format!("`{}` ({})", r.as_str(), r.label_zh()))
+                    .collect();
+                if !description.is_empty() {
+                    description.push_str("\n\n");
+                }
+                description.push_str(&format!("Needs the role {}.", labels.join(" or ")));
+            }
+        }
+        if !description.is_empty() {
+            op["description"] = json!(description);
+        }
+        if !self.params.is_empty() {
+            op["parameters"] = json!(self.params);
+        }
+        if let Some(b) = &self.body {
+            op["requestBody"] = b.clone();
+        }
+        for (k, v) in &self.extra {
+            op[*k] = v.clone();
+        }
+        op
+    }
+}
+
+fn by_status_has(codes: &[&str], status: u16) -> bool {
+    codes
+        .iter()
+        .any(|c| error_code(c).is_some_and(|e| e.status == status))
+}
+
+fn signed_in() -> Value {
+    json!([{ "sessionCookie": [] }, { "bearerToken": [] }, { "apiKey": [] }])
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        400 => "Bad request",
+        401 => "Not signed in",
+        403 => "Forbidden",
+        404 => "Not found",
+        409 => "Conflict",
+        413 => "Payload too large",
+        415 => "Unsupported media type",
+        422 => "Unprocessable",
+        500 => "Internal error",
+        503 => "Unavailable",
+        _ => "Error",
+    }
+}
+
+fn id_param(op: Op, what: &str) -> Op {
+    op.path_param("id", int64(""), what)
+}
+
+// ---- system --------------------------------------------------------------------------------
+
+fn system_ops() -> Vec<Op> {
+    vec![
+        Op::get("/api/health", "getHealth", "Health check")
+            .public()
+            .doc("Whether the server and its database answer. For load balancers and probes.")
+            .ok(200, "The server and the store answer.", r("Health"))
+            .errors(&["store_unavailable"]),
+        Op::get("/api/meta", "getMeta", "Vocabulary for clients (元数据)")
+            .public()
+            .doc(
+                "Case states, report channels, roles, department types, urgencies and actions, \
+                 each with its code and Chinese label.",
+            )
+            .ok(200, "The vocabulary.", r("Meta")),
+        Op::get("/metrics", "getMetrics", "Prometheus metrics")
+            .public()
+            .doc(
+                "Request counts by route and status, latencies, case transitions by action and \
+                 error counts by code, in the Prometheus text format. Not under `/api`; protect \
+                 it at the proxy if needed.",
+            )
+            .response(
+                200,
+                json!({
+                    "description": "Metrics in the Prometheus text exposition format 0.0.4.",
+                    "content": { "text/plain": { "schema": { "type": "string" } } },
+                }),
+            )
+            .response(
+                503,
+                json!({
+                    "description": "The metrics recorder could not be installed (plain text).",
+                    "content": { "text/plain": { "schema": { "type": "string" } } },
+                }),
+            ),
+        Op::get(OPENAPI_PATH, "getOpenApi", "This OpenAPI document")
+            .public()
+            .ok(
+                200,
+                "The OpenAPI 3.1 document.",
+                json!({ "type": "object" }),
+            ),
+        Op::get(DOCS_PATH, "getApiDocs", "Browsable API documentation")
+            .public()
+            .doc("A self-contained HTML page (no external assets) that renders this document.")
+            .response(
+                200,
+                json!({
+                    "description": "The page.",
+                    "content": { "text/html": { "schema": { "type": "string" } } },
+                }),
+            ),
+    ]
+}
+
+// ---- auth ----------------------------------------------------------------------------------
+
+fn auth_ops() -> Vec<Op> {
+    let set_cookie = json!({
+        "Set-Cookie": {
+            "description": format!("`{SESSION_COOKIE}=<token>; HttpOnly; SameSite=Lax; Path=/; Max-Age=<seconds>` (plus `Secure` behind HTTPS)."),
+            "schema": { "type": "string" },
+        }
+    });
+    vec![
+        Op::post("/api/auth/login", "login", "Sign in (登录)")
+            .public()
+            .doc(
+                "Starts a session. Browsers get the HTTP-only session cookie; API clients use the \
+                 `token` from the body as `Authorization: Bearer <token>`. The session lasts the \
+                 configured time (12 h by default).",
+            )
+            .json_body(r("LoginRequest"), "Username and password.")
+            .response(
+                200,
+                json!({
+                    "description": "Signed in.",
+                    "headers": set_cookie,
+                    "content": json_content(r("LoginResponse")),
+                }),
+            )
+            .errors(JSON_BODY)
+            .errors(&["bad_credentials", "internal"]),
+        Op::post("/api/auth/logout", "logout", "Sign out (退出登录)")
+            .doc(
+                "Ends the session of the bearer token or cookie and clears the cookie. With an API \
+                 key, nothing is ended.",
+            )
+            .response(
+                204,
+                json!({
+                    "description": "Signed out; the cookie is cleared.",
+                    "headers": {
+                        "Set-Cookie": {
+                            "description": format!("`{SESSION_COOKIE}=; …; Max-Age=0`"),
+                            "schema": { "type": "string" },
+                        }
+                    },
+                }),
+            )
+            .errors(AUTH),
+        Op::get("/api/me", "getMe", "Who am I")
+            .doc("The caller and their role grants (each with its area or department scope).")
+            .ok(200, "The caller.", r("UserWithRoles"))
+            .errors(AUTH),
+    ]
+}
+
+// ---- cases ---------------------------------------------------------------------------------
+
+/// The filters of `GET /api/cases` (and `GET /api/stats/summary`).
+fn case_filters(op: Op) -> Op {
+    op.query_param(json!({
+        "name": "state", "in": "query", "required": false, "style": "form", "explode": false,
+        "schema": arr(r("CaseState")),
+        "description": "Comma-separated case states, e.g. `pending_dispatch,dispatched`.",
+    }))
+    .query(
+        "area",
+        false,
+        r("AreaCode"),
+        "Any area code (district, street, community or grid); cases inside it.",
+    )
+    .query(
+        "class",
+        false,
+        string("Matter class code, e.g. `06010`."),
+        "Matter class code.",
+    )
+    .query("source", false, r("Source"), "Report channel.")
+    .query(
+        "department",
+        false,
+        int64(""),
+        "Cases dispatched to this department.",
+    )
+    .query(
+        "assignee",
+        false,
+        int64(""),
+        "Cases assigned to this inspector (verify/check task).",
+    )
+    .query(
+        "light",
+        false,
+        r("Light"),
+        "Overdue light (颜色预警) of the current node.",
+    )
+    .query(
+        "from",
+        false,
+        json!({ "type": "string", "examples": ["2026-01-01", "2026-01-01T09:00:00+08:00"] }),
+        "Created at or after: RFC 3339, or `YYYY-MM-DD` meaning midnight Asia/Shanghai.",
+    )
+    .query(
+        "to",
+        false,
+        json!({ "type": "string", "examples": ["2026-02-01"] }),
+        "Created before (exclusive): RFC 3339 or `YYYY-MM-DD`.",
+    )
+    .query(
+        "q",
+        false,
+        string(""),
+        "Text in the description or address, or an exact case number.",
+    )
+    .query(
+        "supervised",
+        false,
+        boolean(""),
+        "Only cases under supervision (督办), or only those not.",
+    )
+    .query(
+        "pending",
+        false,
+        r("PendingKind"),
+        "Cases with a pending request of this kind.",
+    )
+    .query(
+        "mine",
+        false,
+        boolean(""),
+        "`true`: only cases the caller reported.",
+    )
+    .query(
+        "assigned",
+        false,
+        boolean(""),
+        "`true`: only cases assigned to the caller (verify/check tasks).",
+    )
+}
+
+fn case_ops() -> Vec<Op> {
+    let list = case_filters(
+        Op::get("/api/cases", "listCases", "List cases (案卷列表)").doc(
+            "Cases the caller may see, filtered, newest first, keyset-paginated: pass \
+             `next_cursor` back as `cursor` for the next page. Unknown query parameters are \
+             refused.",
+        ),
+    )
+    .query(
+        "limit",
+        false,
+        json!({ "type": "integer", "minimum": 1, "maximum": 500, "default": 50 }),
+        "Page size; clamped to 1–500.",
+    )
+    .query(
+        "cursor",
+        false,
+        string(""),
+        "`next_cursor` of the previous page.",
+    )
+    .ok(200, "A page of cases.", r("CaseList"))
+    .errors(AUTH)
+    .errors(&["bad_request"]);
+
+    let report = Op::post("/api/cases", "reportCase", "Report a problem (上报)")
+        .doc(format!(
+            "Creates a case from a report through any channel. Inspector reports go straight to \
+             filing (`pending_filing`), self-handled ones (自行处置) to `pending_close`; every other \
+             channel starts at `reported`. Who may report through which channel:\n\n{}",
+            sources_table()
+        ))
+        .json_body(r("ReportRequest"), "The report.")
+        .ok(201, "The new case.", r("CaseCreated"))
+        .errors(AUTH)
+        .errors(JSON_BODY)
+        .errors(&[
+            "missing_field",
+            "invalid",
+            "unknown_source",
+            "too_long",
+            "invalid_point",
+            "too_many_attachments",
+            "invalid_area_code",
+            "unknown_area",
+            "unknown_class",
+        ]);
+
+    let detail = id_param(
+        Op::get("/api/cases/{id}", "getCase", "Case detail (案卷详情)"),
+        "Case id.",
+    )
+    .doc(
+        "The case, its audit trail (oldest first), its linked duplicates and the actions the \
+         caller could take now (some still need inputs). Cases outside the caller's scope are \
+         404.",
+    )
+    .ok(200, "The case.", r("CaseDetail"))
+    .errors(AUTH)
+    .errors(&["bad_request", "not_found"]);
+
+    let events = id_param(
+        Op::get(
+            "/api/cases/{id}/events",
+            "listCaseEvents",
+            "Audit trail of a case (流转记录)",
+        ),
+        "Case id.",
+    )
+    .doc("Every step taken on the case, oldest first. Events are immutable.")
+    .ok(200, "The events.", arr(r("Event")))
+    .errors(AUTH)
+    .errors(&["bad_request", "not_found"]);
+
+    let act = id_param(
+        Op::post(
+            "/api/cases/{id}/actions",
+            "actOnCase",
+            "Take a step in the case loop (案卷流转)",
+        ),
+        "Case id.",
+    )
+    .doc(format!(
+        "Applies one action to the case. Send `expected_version` (the `version` you saw) to be \
+         refused with 409 `version_conflict` — carrying the current case in `error.current` — \
+         instead of acting on a case someone else changed. Photos are uploaded first with \
+         `POST /api/attachments` and referred to by id in `attachments`.\n\n{}",
+        actions_table()
+    ))
+    .json_body(r("ActionRequest"), "The action and its inputs.")
+    .ok(
+        200,
+        "The case after the step, the event written and what may be done next.",
+        r("ActionResult"),
+    )
+    .errors(AUTH)
+    .errors(&["bad_request"])
+    .errors(JSON_BODY)
+    .errors(&[
+        "not_found",
+        "invalid_transition",
+        "request_pending",
+        "version_conflict",
+        "missing_field",
+        "invalid",
+        "too_long",
+        "too_many_attachments",
+        "unknown_action",
+        "unknown_inspector",
+        "unknown_department",
+        "unknown_class",
+        "invalid_master",
+    ]);
+
+    let queues = Op::get("/api/queues", "getQueues", "Work queues (工作台)")
+        .doc(
+            "Counts for the caller's workbench badges, within their scope: cases per state, \
+             pending requests per kind, yellow and red lights, and the caller's own \
+             verification/check tasks.",
+        )
+        .ok(200, "The counts.", r("Queues"))
+        .errors(AUTH);
+
+    let summary = case_filters(
+        Op::get(
+            "/api/stats/summary",
+            "getSummary",
+            "Summary counts (统计概览)",
+        )
+        .doc(
+            "Counts for the command centre over the cases the caller may see that match the \
+             filters (the same as `GET /api/cases`).",
+        ),
+    )
+    .ok(200, "The counts.", r("Summary"))
+    .errors(AUTH)
+    .errors(&["bad_request"]);
+
+    vec![list, report, detail, events, act, queues, summary]
+}
+
+fn sources_table() -> String {
+    let rows: Vec<Vec<String>> = Source::ALL
+        .iter()
+        .map(|s| {
+            let roles: Vec<String> = s
+                .reporter_roles()
+                .iter()
+                .map(|r| format!("`{}`", r.as_str()))
+                .collect();
+            vec![
+                format!("`{}`", s.as_str()),
+                s.label_zh().to_owned(),
+                roles.join(", "),
+                if s.has_own_evidence() {
+                    "may be accepted (受理) directly"
+                } else {
+                    "verified (核实) first"
+                }
+                .to_owned(),
+            ]
+        })
+        .collect();
+    md_table(
+        &["source", "渠道", "who may report", "before filing"],
+        &rows,
+    )
+}
+
+fn actions_table() -> String {
+    let rows: Vec<Vec<String>> = actions()
+        .iter()
+        .map(|a| {
+            let roles: Vec<String> = a
+                .command
+                .roles()
+                .iter()
+                .map(|r| format!("`{}`", r.as_str()))
+                .collect();
+            let states: Vec<String> = a
+                .command
+                .from_states()
+                .iter()
+                .map(|s| format!("`{}`", s.as_str()))
+                .collect();
+            let mut needs: Vec<String> = a.required.iter().map(|f| format!("`{f}`")).collect();
+            if a.note {
+                needs.push("`note`".into());
+            }
+            match a.photo {
+                PhotoRule::Never => {}
+                PhotoRule::Always => needs.push("a photo in `attachments`".into()),
+                PhotoRule::WhenConfirmed => {
+                    needs.push("a photo in `attachments` when `confirmed`".into());
+                }
+            }
+            let optional: Vec<String> = a.optional.iter().map(|f| format!("`{f}`")).collect();
+            vec![
+                format!("`{}`", a.name),
+                a.label.to_owned(),
+                roles.join(", "),
+                if states.len() >= 10 {
+                    "any open state".to_owned()
+                } else {
+                    states.join(", ")
+                },
+                if needs.is_empty() {
+                    "—".to_owned()
+                } else {
+                    needs.join(", ")
+                },
+                if optional.is_empty() {
+                    "—".to_owned()
+                } else {
+                    optional.join(", ")
+                },
+                a.what.to_owned(),
+            ]
+        })
+        .collect();
+    md_table(
+        &[
+            "action",
+            "术语",
+            "roles",
+            "from states",
+            "requires",
+            "may take",
+            "what it does",
+        ],
+        &rows,
+    )
+}
+
+// ---- organisation --------------------------------------------------------------------------
+
+const ADMIN: &[Role] = &[Role::Admin];
+const ASSIGNERS: &[Role] = &[
+    Role::Operator,
+    Role::ShiftSupervisor,
+    Role::Dispatcher,
+    Role::Leader,
+    Role::Admin,
+];
+
+fn organisation_ops() -> Vec<Op> {
+    vec![
+        Op::get("/api/areas", "listAreas", "List areas (区域)")
+            .doc(
+                "With `level`: every area at that level. Otherwise the children of `parent`, or \
+                 the districts without it. Ordered by code.",
+            )
+            .query(
+                "parent",
+                false,
+                r("AreaCode"),
+                "List the children of this area.",
+            )
+            .query(
+                "level",
+                false,
+                r("AreaLevel"),
+                "List every area at this level (wins over `parent`).",
+            )
+            .ok(200, "The areas.", arr(r("Area")))
+            .errors(AUTH)
+            .errors(&["bad_request"]),
+        Op::post(
+            "/api/areas",
+            "upsertAreas",
+            "Add or rename areas (区域维护)",
+        )
+        .roles(ADMIN)
+        .doc(
+            "Adds areas, or renames existing ones. Parents are implied by the codes and must \
+                 exist already or come earlier in the list.",
+        )
+        .json_body(arr(r("AreaInput")), "The areas.")
+        .empty(204, "Saved.")
+        .errors(AUTH)
+        .errors(JSON_BODY)
+        .errors(&[
+            "invalid_area_code",
+            "missing_field",
+            "invalid",
+            "unknown_reference",
+        ]),
+        Op::get("/api/areas/{code}", "getArea", "One area")
+            .path_param("code", r("AreaCode"), "Area code.")
+            .ok(200, "The area.", r("Area"))
+            .errors(AUTH)
+            .errors(&["bad_request", "not_found"]),
+        Op::get(
+            "/api/departments",
+            "listDepartments",
+            "List departments (处置部门)",
+        )
+        .ok(200, "Every department.", arr(r("Department")))
+        .errors(AUTH),
+        Op::post(
+            "/api/departments",
+            "createDepartment",
+            "Create a department (处置部门)",
+        )
+        .roles(ADMIN)
+        .json_body(r("DepartmentInput"), "The department.")
+        .ok(201, "The new department.", r("Department"))
+        .errors(AUTH)
+        .errors(JSON_BODY)
+        .errors(&[
+            "invalid",
+            "invalid_area_code",
+            "duplicate",
+            "unknown_reference",
+        ]),
+        Op::get("/api/users", "listUsers", "List users")
+            .roles(ADMIN)
+            .ok(
+                200,
+                "Every user with their role grants.",
+                arr(r("UserWithRoles")),
+            )
+            .errors(AUTH),
+        Op::post("/api/users", "createUser", "Create a user")
+            .roles(ADMIN)
+            .json_body(r("UserInput"), "The user, their password and role grants.")
+            .ok(201, "The new user's id.", r("Created"))
+            .errors(AUTH)
+            .errors(JSON_BODY)
+            .errors(&[
+                "invalid",
+                "weak_password",
+                "missing_field",
+                "invalid_area_code",
+                "duplicate",
+                "unknown_reference",
+            ]),
+        id_param(
+            Op::put(
+                "/api/users/{id}/grants",
+                "setUserGrants",
+                "Replace a user's roles (授权)",
+            ),
+            "User id.",
+        )
+        .roles(ADMIN)
+        .doc("Replaces all of the user's role grants and their scopes.")
+        .json_body(arr(r("GrantInput")), "The new grants (may be empty).")
+        .empty(204, "Saved.")
+        .errors(AUTH)
+        .errors(&["bad_request", "not_found"])
+        .errors(JSON_BODY)
+        .errors(&[
+            "invalid",
+            "missing_field",
+            "invalid_area_code",
+            "unknown_reference",
+        ]),
+        Op::get(
+            "/api/inspectors",
+            "listInspectors",
+            "List inspectors (监督员)",
+        )
+        .roles(ASSIGNERS)
+        .doc("Active inspectors with the areas they cover, for verify/check assignment.")
+        .ok(200, "The inspectors.", arr(r("Inspector")))
+        .errors(AUTH),
+        Op::post("/api/api-keys", "createApiKey", "Create an API key")
+            .roles(ADMIN)
+            .doc(
+                "A key for a machine client acting as `user_id` (with that user's roles). The key \
+                 is shown once; only its hash is stored. Send it as `X-Api-Key: <key>` or \
+                 `Authorization: ApiKey <key>`.",
+            )
+            .json_body(r("ApiKeyInput"), "Name and user.")
+            .ok(201, "The key.", r("ApiKey"))
+            .errors(AUTH)
+            .errors(JSON_BODY)
+            .errors(&["unknown_reference", "duplicate"]),
+    ]
+}
+
+// ---- configuration -------------------------------------------------------------------------
+
+fn configuration_ops() -> Vec<Op> {
+    let std_ref = json!({ "type": "string", "default": GB_47678_5_2026 });
+    vec![
+        Op::get(
+            "/api/taxonomy",
+            "listTaxonomyClasses",
+            "List taxonomy classes (部件事件分类)",
+        )
+        .doc(
+            "Component (部件) and matter (事项) classes with their department type, filing and \
+                 closing conditions and handling limits. The filters combine; an unknown `kind` \
+                 matches nothing.",
+        )
+        .query("kind", false, r("ClassKind"), "Component or matter.")
+        .query(
+            "major",
+            false,
+            string(""),
+            "Major class (大类) code, e.g. `06`.",
+        )
+        .query(
+            "q",
+            false,
+            string(""),
+            "Text in the name, or a code prefix.",
+        )
+        .query(
+            "standard_ref",
+            false,
+            string(""),
+            "Standard, e.g. `GB/T 47678.5-2026`.",
+        )
+        .ok(200, "The classes.", arr(r("TaxonomyClass")))
+        .errors(AUTH)
+        .errors(&["bad_request"]),
+        Op::get(
+            "/api/taxonomy/{kind}/{code}",
+            "getTaxonomyClass",
+            "One taxonomy class",
+        )
+        .path_param("kind", r("ClassKind"), "Component or matter.")
+        .path_param("code", string(""), "Class (小类) code, e.g. `06010`.")
+        .query(
+            "standard_ref",
+            false,
+            std_ref.clone(),
+            "Standard of the class.",
+        )
+        .ok(200, "The class.", r("TaxonomyClass"))
+        .errors(AUTH)
+        .errors(&["bad_request", "not_found"]),
+        Op::put(
+            "/api/taxonomy/{kind}/{code}",
+            "updateTaxonomyClass",
+            "Edit a taxonomy class",
+        )
+        .roles(ADMIN)
+        .doc(
+            "Edits the department type, filing conditions (立案条件), closing condition \
+                 (结案条件) and handling limits (处置时限) of a class. Absent fields stay as they \
+                 are. Cases keep the class snapshot they were filed with.",
+        )
+        .path_param("kind", r("ClassKind"), "Component or matter.")
+        .path_param("code", string(""), "Class code.")
+        .json_body(r("ClassUpdate"), "The fields to change.")
+        .ok(200, "The class as saved.", r("TaxonomyClass"))
+        .errors(AUTH)
+        .errors(&["bad_request", "not_found"])
+        .errors(JSON_BODY)
+        .errors(&["invalid"]),
+        Op::get(
+            "/api/config/node-limits",
+            "getNodeLimits",
+            "Node time limits (环节时限)",
+        )
+        .ok(
+            200,
+            "Working minutes allowed at each node.",
+            r("NodeLimits"),
+        )
+        .errors(AUTH),
+        Op::put(
+            "/api/config/node-limits",
+            "putNodeLimits",
+            "Set node time limits (环节时限)",
+        )
+        .roles(ADMIN)
+        .doc("Applies to clocks started from now on; running clocks keep their limits.")
+        .json_body(
+            r("NodeLimits"),
+            "Every limit, in working minutes (1–153300).",
+        )
+        .ok(200, "The limits as saved.", r("NodeLimits"))
+        .errors(AUTH)
+        .errors(JSON_BODY)
+        .errors(&["invalid"]),
+        Op::get(
+            "/api/config/work-schedule",
+            "getWorkSchedule",
+            "Working hours (工作时间)",
+        )
+        .ok(200, "The daily working windows.", r("WorkSchedule"))
+        .errors(AUTH),
+        Op::put(
+            "/api/config/work-schedule",
+            "putWorkSchedule",
+            "Set working hours (工作时间)",
+        )
+        .roles(ADMIN)
+        .json_body(r("WorkSchedule"), "The daily working windows.")
+        .ok(200, "The schedule as saved.", r("WorkSchedule"))
+        .errors(AUTH)
+        .errors(JSON_BODY)
+        .errors(&["invalid"]),
+        Op::get(
+            "/api/calendar/special-days",
+            "listSpecialDays",
+            "Holidays and make-up workdays (节假日与调休)",
+        )
+        .query("year", false, int32(""), "Only this year.")
+        .ok(200, "The special days, by date.", arr(r("SpecialDay")))
+        .errors(AUTH)
+        .errors(&["bad_request"]),
+        Op::put(
+            "/api/calendar/special-days/{year}",
+            "putSpecialDays",
+            "Replace a year's holidays and make-up workdays (节假日与调休)",
+        )
+        .roles(ADMIN)
+        .doc(
+            "Replaces every special day of `year` with the list (which must all fall in that \
+             year). Deadlines of running clocks are not recomputed.",
+        )
+        .path_param("year", int32(""), "The year replaced.")
+        .json_body(arr(r("SpecialDay")), "The year's special days.")
+        .empty(204, "Saved.")
+        .errors(AUTH)
+        .errors(&["bad_request"])
+        .errors(JSON_BODY)
+        .errors(&["invalid"]),
+        Op::get(
+            "/api/calendar/deadline",
+            "computeDeadline",
+            "Compute a deadline in working time (工作时计算)",
+        )
+        .doc("When `minutes` working minutes after `start` end, under the working calendar.")
+        .query("start", true, date_time(""), "Start instant (RFC 3339).")
+        .query(
+            "minutes",
+            true,
+            json!({ "type": "integer", "minimum": 0, "maximum": 1_533_000 }),
+            "Working minutes.",
+        )
+        .ok(200, "The deadline.", r("Deadline"))
+        .errors(AUTH)
+        .errors(&["bad_request"]),
+    ]
+}
+
+// ---- attachments ---------------------------------------------------------------------------
+
+fn attachment_ops() -> Vec<Op> {
+    vec![
+        Op::post("/api/attachments", "uploadAttachment", "Upload a photo (上传照片)")
+            .doc(
+                "A multipart form with one field named `file` holding a JPEG, PNG or WebP image \
+                 (recognised by content, not by name), at most the configured size (10 MiB by \
+                 default). Refer to the returned id in `attachments` of a report or an action; \
+                 a photo can belong to one case only.",
+            )
+            .body(json!({
+                "required": true,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {
+                                "file": {
+                                    "type": "string",
+                                    "contentMediaType": "application/octet-stream",
+                                    "description": "The image.",
+                                },
+                            },
+                        },
+                        "encoding": { "file": { "contentType": "image/jpeg, image/png, image/webp" } },
+                    },
+                },
+            }))
+            .ok(201, "Stored.", r("Attachment"))
+            .errors(AUTH)
+            .errors(&["bad_request", "payload_too_large", "unsupported_media_type", "missing_field"])
+            .plain_text(
+                400,
+                "a body that is not `multipart/form-data` with a boundary is refused by the \
+                 multipart reader before the handler runs.",
+            ),
+        id_param(
+            Op::get("/api/attachments/{id}", "getAttachment", "Download a photo"),
+            "Attachment id.",
+        )
+        .doc("The image, to its uploader or anyone who can see its case.")
+        .response(
+            200,
+            json!({
+                "description": "The image bytes.",
+                "headers": {
+                    "Cache-Control": { "schema": { "type": "string" }, "description": "`private, max-age=86400`" },
+                },
+                "content": {
+                    "image/jpeg": { "schema": { "type": "string", "contentMediaType": "image/jpeg" } },
+                    "image/png": { "schema": { "type": "string", "contentMediaType": "image/png" } },
+                    "image/webp": { "schema": { "type": "string", "contentMediaType": "image/webp" } },
+                },
+            }),
+        )
+        .errors(AUTH)
+        .errors(&["bad_request", "not_found"]),
+    ]
+}
+
+// ---- live ----------------------------------------------------------------------------------
+
+fn live_ops() -> Vec<Op> {
+    vec![
+        Op::get("/api/events", "streamEvents", "Live case updates (推送)")
+            .doc(
+                "Server-sent events: every change to a case within the caller's scope (as they \
+                 reported it, are assigned to it, follow it as the reporter of a duplicate, or \
+                 cover its area or department), as it happens. Reporters' phone numbers are masked \
+                 unless the caller may see contacts. A comment line keeps the connection alive \
+                 every 15 s. Events:\n\n\
+                 - `hello` — once on connect: `SseHello`.\n\
+                 - `case` — a case changed: `SseCase`.\n\
+                 - `lagged` — the stream fell behind and `missed` changes were dropped; reload \
+                 what you show: `SseLagged`.\n\n\
+                 Browsers: `new EventSource('/api/events')` sends the session cookie.",
+            )
+            .response(
+                200,
+                json!({
+                    "description": "An endless `text/event-stream`.",
+                    "content": {
+                        "text/event-stream": {
+                            "schema": { "type": "string", "description": "`event: <name>` and `data: <JSON>` lines." },
+                        },
+                    },
+                }),
+            )
+            .ext(
+                "x-sse-events",
+                json!([
+                    { "event": "hello", "schema": r("SseHello") },
+                    { "event": "case", "schema": r("SseCase") },
+                    { "event": "lagged", "schema": r("SseLagged") },
+                ]),
+            )
+            .errors(AUTH),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Components
+
+fn schemas() -> Value {
+    let mut s = Map::new();
+    let mut put = |name: &str, schema: Value| {
+        assert!(
+            s.insert(name.to_owned(), schema).is_none(),
+            "schema {name} defined twice"
+        );
+    };
+
+    // -- enumerations
+    put(
+        "CaseState",
+        string_enum(
+            CaseState::ALL.map(CaseState::as_str),
+            &format!(
+                "Where a case is in the loop:\n\n{}",
+                md_table(
+                    &["state", "状态", "terminal"],
+                    &CaseState::ALL.map(|c| vec![
+                        format!("`{}`", c.as_str()),
+                        c.label_zh().to_owned(),
+                        if c.is_terminal() { "yes" } else { "" }.to_owned(),
+                    ])
+                ),
+            ),
+        ),
+    );
+    put(
+        "Source",
+        string_enum(
+            Source::ALL.map(Source::as_str),
+            "The channel a report came through (案件来源).",
+        ),
+    );
+    put(
+        "Role",
+        string_enum(
+            Role::ALL.map(Role::as_str),
+            &format!(
+                "A role a user holds:\n\n{}",
+                md_table(
+                    &["role", "角色"],
+                    &Role::ALL.map(|r| vec![format!("`{}`", r.as_str()), r.label_zh().to_owned()])
+                ),
+            ),
+        ),
+    );
+    put(
+        "DepartmentType",
+        string_enum(
+            DepartmentType::ALL.map(DepartmentType::as_str),
+            &format!(
+                "The kind of a responsible department (处置部门):\n\n{}",
+                md_table(
+                    &["type", "类型"],
+                    &DepartmentType::ALL
+                        .map(|d| vec![format!("`{}`", d.as_str()), d.label_zh().to_owned()])
+                ),
+            ),
+        ),
+    );
+    put(
+        "Urgency",
+        string_enum(
+            urgencies().into_iter().map(|(c, _)| c),
+            &format!(
+                "How urgent a case is; picks the handling limit (处置时限): {}.",
+                urgencies()
+                    .iter()
+                    .map(|(c, l)| format!("`{c}` {l}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    );
+    put(
+        "ClassKind",
+        string_enum(class_kinds(), "`component` 部件 or `matter` 事项."),
+    );
+    put(
+        "LimitUnit",
+        string_enum(
+            limit_units(),
+            "工作分钟, 工作时 (60 min) or 工作日 (one working day).",
+        ),
+    );
+    put(
+        "AreaLevel",
+        string_enum(
+            area_levels(),
+            "district 区 (6 digits), street 街道 (9), community 社区 (12), grid 单元网格 (15).",
+        ),
+    );
+    put(
+        "DayKind",
+        string_enum(
+            day_kinds(),
+            "`holiday` 法定节假日 or `makeup_workday` 调休上班.",
+        ),
+    );
+    put(
+        "Light",
+        string_enum(
+            lights(),
+            "Overdue light (颜色预警): green below 80 % of the node's limit, yellow up to 100 %, red past it.",
+        ),
+    );
+    put(
+        "PendingKind",
+        string_enum(
+            pending_kinds(),
+            "回退 return, 延期 extension, 挂账 suspension, 作废 void.",
+        ),
+    );
+    put(
+        "Action",
+        string_enum(
+            actions().iter().map(|a| a.name),
+            "An action of `POST /api/cases/{id}/actions` (see that operation for what each needs).",
+        ),
+    );
+    put(
+        "EventAction",
+        string_enum(
+            REPORT_ACTIONS
+                .into_iter()
+                .chain(actions().iter().map(|a| a.name)),
+            "What an audit event records: `report`/`report_self_handled` (the case was created) \
+             or an action.",
+        ),
+    );
+    put(
+        "AreaCode",
+        json!({
+            "type": "string",
+            "pattern": "^[0-9]{6}([0-9]{3}){0,3}$",
+            "description": "District 6 digits (GB/T 2260) → street 9 (GB/T 10114) → community 12 → unit grid 15 (单元网格). A code's level is its length; areas nest by prefix.",
+            "examples": ["110101", "110101001001001"],
+        }),
+    );
+
+    // -- errors
+    put(
+        "Error",
+        object(
+            vec![(
+                "error",
+                object(
+                    vec![
+                        (
+                            "code",
+                            string_enum(
+                                ERROR_CODES.iter().map(|e| e.code),
+                                "Machine-readable; see the table in the API description.",
+                            ),
+                        ),
+                        ("message", string("Human-readable, in English.")),
+                        (
+                            "current",
+                            with_description(
+                                r("Case"),
+                                "With `version_conflict` from an action: the case as it is now.",
+                            ),
+                        ),
+                    ],
+                    &["code", "message"],
+                ),
+            )],
+            &["error"],
+        ),
+    );
+
+    // -- system
+    put(
+        "Health",
+        object(
+            vec![
+                ("status", json!({ "const": "ok", "type": "string" })),
+                ("store", string_enum(backends(), "The database backend.")),
+                ("version", string("Server version.")),
+            ],
+            &["status", "store", "version"],
+        ),
+    );
+    let labelled = |code: Value| {
+        object(
+            vec![("code", code), ("label", string("Chinese label."))],
+            &["code", "label"],
+        )
+    };
+    put(
+        "Meta",
+        object(
+            vec![
+                (
+                    "states",
+                    arr(object(
+                        vec![
+                            ("code", r("CaseState")),
+                            ("label", string("Chinese label.")),
+                            ("terminal", boolean("No further action is possible.")),
+                        ],
+                        &["code", "label", "terminal"],
+                    )),
+                ),
+                ("sources", arr(labelled(r("Source")))),
+                ("roles", arr(labelled(r("Role")))),
+                ("department_types", arr(labelled(r("DepartmentType")))),
+                ("urgencies", arr(labelled(r("Urgency")))),
+                ("actions", arr(labelled(r("Action")))),
+            ],
+            &[
+                "states",
+                "sources",
+                "roles",
+                "department_types",
+                "urgencies",
+                "actions",
+            ],
+        ),
+    );
+
+    // -- auth and organisation
+    put(
+        "LoginRequest",
+        closed(
+            vec![
+                ("username", string("")),
+                (
+                    "password",
+                    json!({ "type": "string", "format": "password" }),
+                ),
+            ],
+            &["username", "password"],
+        ),
+    );
+    put(
+        "LoginResponse",
+        object(
+            vec![
+                (
+                    "token",
+                    string("Session token for `Authorization: Bearer` (64 hex characters)."),
+                ),
+                ("expires_at", date_time("When the session ends.")),
+                ("user", r("UserWithRoles")),
+            ],
+            &["token", "expires_at", "user"],
+        ),
+    );
+    put(
+        "User",
+        object(
+            vec![
+                ("id", int64("")),
+                ("username", string("")),
+                ("display_name", string("")),
+                ("phone", nullable(string(""))),
+                (
+                    "active",
+                    boolean("Deactivated users cannot sign in or act."),
+                ),
+            ],
+            &["id", "username", "display_name", "phone", "active"],
+        ),
+    );
+    put(
+        "RoleGrant",
+        object(
+            vec![
+                ("role", r("Role")),
+                (
+                    "area",
+                    nullable(with_description(
+                        r("AreaCode"),
+                        "The area the role covers; `null` = the whole city.",
+                    )),
+                ),
+                (
+                    "department_id",
+                    nullable(int64(
+                        "The department the role acts for (department handlers).",
+                    )),
+                ),
+            ],
+            &["role", "area", "department_id"],
+        ),
+    );
+    put(
+        "UserWithRoles",
+        object(
+            vec![("user", r("User")), ("grants", arr(r("RoleGrant")))],
+            &["user", "grants"],
+        ),
+    );
+    put(
+        "GrantInput",
+        closed(
+            vec![
+                ("role", r("Role")),
+                (
+                    "area_code",
+                    with_description(
+                        r("AreaCode"),
+                        "The area the role covers; absent = the whole city.",
+                    ),
+                ),
+                ("department_id", int64("Required for `department_handler`.")),
+            ],
+            &["role"],
+        ),
+    );
+    put(
+        "UserInput",
+        closed(
+            vec![
+                (
+                    "username",
+                    json!({ "type": "string", "minLength": 1, "maxLength": 64 }),
+                ),
+                ("display_name", string("")),
+                ("phone", string("")),
+                (
+                    "password",
+                    json!({ "type": "string", "format": "password", "minLength": 8 }),
+                ),
+                (
+                    "grants",
+                    json!({ "type": "array", "items": r("GrantInput"), "default": [] }),
+                ),
+            ],
+            &["username", "display_name", "password"],
+        ),
+    );
+    put(
+        "Created",
+        object(vec![("id", int64("The new id."))], &["id"]),
+    );
+    put(
+        "Inspector",
+        object(
+            vec![
+                ("id", int64("User id.")),
+                ("display_name", string("")),
+                (
+                    "areas",
+                    arr(nullable(with_description(
+                        r("AreaCode"),
+                        "`null` = the whole city.",
+                    ))),
+                ),
+            ],
+            &["id", "display_name", "areas"],
+        ),
+    );
+    put(
+        "ApiKeyInput",
+        closed(
+            vec![
+                ("name", string("What the key is for.")),
+                ("user_id", int64("The user the key acts as.")),
+            ],
+            &["name", "user_id"],
+        ),
+    );
+    put(
+        "ApiKey",
+        object(
+            vec![
+                (
+                    "key",
+                    string("The key (`yw_` and 64 hex characters); shown only now."),
+                ),
+                ("name", string("")),
+                ("user_id", int64("")),
+            ],
+            &["key", "name", "user_id"],
+        ),
+    );
+    put(
+        "Area",
+        object(
+            vec![
+                ("code", r("AreaCode")),
+                ("name", string("")),
+                ("parent_code", nullable(r("AreaCode"))),
+            ],
+            &["code", "name", "parent_code"],
+        ),
+    );
+    put(
+        "AreaInput",
+        closed(
+            vec![
+                ("code", r("AreaCode")),
+                ("name", json!({ "type": "string", "minLength": 1 })),
+            ],
+            &["code", "name"],
+        ),
+    );
+    put(
+        "Department",
+        object(
+            vec![
+                ("id", int64("")),
+                ("code", string("")),
+                ("name", string("")),
+                ("dept_type", r("DepartmentType")),
+                (
+                    "areas",
+                    with_description(arr(r("AreaCode")), "The areas it serves."),
+                ),
+            ],
+            &["id", "code", "name", "dept_type", "areas"],
+        ),
+    );
+    put(
+        "DepartmentInput",
+        closed(
+            vec![
+                ("code", string("Unique.")),
+                ("name", string("")),
+                ("dept_type", r("DepartmentType")),
+                (
+                    "areas",
+                    json!({ "type": "array", "items": r("AreaCode"), "default": [], "description": "The areas it serves." }),
+                ),
+            ],
+            &["code", "name", "dept_type"],
+        ),
+    );
+
+    // -- configuration
+    put(
+        "TimeLimit",
+        object(
+            vec![
+                (
+                    "amount",
+                    json!({ "type": "integer", "minimum": 1, "maximum": u32::MAX }),
+                ),
+                ("unit", r("LimitUnit")),
+            ],
+            &["amount", "unit"],
+        ),
+    );
+    put(
+        "HandlingLimits",
+        with_description(
+            object(
+                vec![
+                    ("urgent", r("TimeLimit")),
+                    ("high", r("TimeLimit")),
+                    ("normal", r("TimeLimit")),
+                ],
+                &["urgent", "high", "normal"],
+            ),
+            "Handling limits (处置时限) per urgency; urgent ≤ high ≤ normal.",
+        ),
+    );
+    put(
+        "TaxonomyClass",
+        object(
+            vec![
+                ("standard_ref", string("e.g. `GB/T 47678.5-2026`.")),
+                ("kind", r("ClassKind")),
+                ("major_code", string("大类 code, e.g. `06`.")),
+                ("major_name", string("")),
+                ("code", string("小类 code, e.g. `06010`.")),
+                ("name", string("")),
+                (
+                    "department_type",
+                    with_description(
+                        r("DepartmentType"),
+                        "Where a case of this class goes by default.",
+                    ),
+                ),
+                (
+                    "filing_conditions",
+                    with_description(arr(string("")), "立案条件."),
+                ),
+                ("closing_condition", string("结案条件.")),
+                ("limits", r("HandlingLimits")),
+                (
+                    "is_local_extension",
+                    boolean("A local addition beside the national standard."),
+                ),
+            ],
+            &[
+                "standard_ref",
+                "kind",
+                "major_code",
+                "major_name",
+                "code",
+                "name",
+                "department_type",
+                "filing_conditions",
+                "closing_condition",
+                "limits",
+                "is_local_extension",
+            ],
+        ),
+    );
+    put(
+        "ClassUpdate",
+        closed(
+            vec![
+                (
+                    "standard_ref",
+                    json!({ "type": "string", "default": GB_47678_5_2026, "description": "Which standard's class." }),
+                ),
+                ("department_type", r("DepartmentType")),
+                (
+                    "filing_conditions",
+                    json!({ "type": "array", "items": { "type": "string", "minLength": 1 }, "minItems": 1 }),
+                ),
+                ("closing_condition", string("")),
+                ("limits", r("HandlingLimits")),
+            ],
+            &[],
+        ),
+    );
+    let minutes = |d: &str| json!({ "type": "integer", "format": "int64", "minimum": 1, "maximum": 153_300, "description": d });
+    put(
+        "NodeLimits",
+        with_description(
+            object(
+                vec![
+                    ("accept", minutes("受理 — operator takes up a new report.")),
+                    ("verify", minutes("核实 — inspector verifies on site.")),
+                    ("file", minutes("立案 — shift supervisor decides.")),
+                    ("dispatch", minutes("派遣 — dispatcher sends it out.")),
+                    ("sign", minutes("签收 — department accepts.")),
+                    ("send_check", minutes("发核查 — operator sends the check.")),
+                    ("check", minutes("核查 — inspector checks on site.")),
+                    ("close", minutes("结案 — shift supervisor closes.")),
+                    (
+                        "suspended",
+                        minutes("挂账 — how long a suspended case may stay parked."),
+                    ),
+                ],
+                &[
+                    "accept",
+                    "verify",
+                    "file",
+                    "dispatch",
+                    "sign",
+                    "send_check",
+                    "check",
+                    "close",
+                    "suspended",
+                ],
+            ),
+            "Working minutes allowed at each node (环节时限) except handling, which comes from the class.",
+        ),
+    );
+    put(
+        "WorkSchedule",
+        object(
+            vec![(
+                "windows",
+                json!({
+                    "type": "array",
+                    "description": "Daily working windows `[start, end)` in minutes after local midnight (Asia/Shanghai): sorted, disjoint, non-empty. Default `[[540,720],[780,1020]]` = 09:00–12:00 and 13:00–17:00.",
+                    "items": {
+                        "type": "array",
+                        "prefixItems": [
+                            { "type": "integer", "minimum": 0, "maximum": 1440 },
+                            { "type": "integer", "minimum": 0, "maximum": 1440 },
+                        ],
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
+                }),
+            )],
+            &["windows"],
+        ),
+    );
+    put(
+        "SpecialDay",
+        object(
+            vec![
+                ("date", json!({ "type": "string", "format": "date" })),
+                ("kind", r("DayKind")),
+                ("name", string("e.g. 春节.")),
+            ],
+            &["date", "kind", "name"],
+        ),
+    );
+    put(
+        "Deadline",
+        object(
+            vec![
+                ("start", date_time("")),
+                ("minutes", int64("")),
+                ("deadline", date_time("When the working minutes end.")),
+            ],
+            &["start", "minutes", "deadline"],
+        ),
+    );
+
+    // -- cases
+    put(
+        "ClassRef",
+        object(
+            vec![
+                ("standard_ref", string("")),
+                ("kind", r("ClassKind")),
+                ("code", string("")),
+                ("name", string("")),
+            ],
+            &["standard_ref", "kind", "code", "name"],
+        ),
+    );
+    put(
+        "PendingRequest",
+        object(
+            vec![
+                ("kind", r("PendingKind")),
+                ("requested_by", int64("User id.")),
+                ("reason", string("The request's note.")),
+                (
+                    "minutes",
+                    int64("Extensions only: working minutes asked for."),
+                ),
+            ],
+            &["kind", "requested_by", "reason"],
+        ),
+    );
+    put("Case", case_schema());
+    put(
+        "Event",
+        object(
+            vec![
+                ("id", int64("")),
+                ("action", r("EventAction")),
+                ("actor_id", int64("")),
+                (
+                    "actor_role",
+                    with_description(r("Role"), "The role the actor acted in."),
+                ),
+                (
+                    "from_state",
+                    nullable(with_description(r("CaseState"), "`null` for the report.")),
+                ),
+                ("to_state", r("CaseState")),
+                ("note", nullable(string(""))),
+                (
+                    "attachments",
+                    with_description(arr(int64("")), "Attachment ids."),
+                ),
+                (
+                    "data",
+                    json!({
+                        "type": "object",
+                        "additionalProperties": true,
+                        "description": "Action-specific facts, e.g. `source` (report), `inspector_id` (send_verify, send_check), `confirmed` (verify), `class_code` and `urgency` (file), `department_id` (dispatch), `minutes` (extensions), `passed` (check), `level` (supervise), `master_case_id` (link_duplicate).",
+                    }),
+                ),
+                ("at", date_time("")),
+            ],
+            &[
+                "id",
+                "action",
+                "actor_id",
+                "actor_role",
+                "from_state",
+                "to_state",
+                "note",
+                "attachments",
+                "data",
+                "at",
+            ],
+        ),
+    );
+    put("ReportRequest", report_request_schema());
+    put("ActionRequest", action_request_schema());
+    put(
+        "CaseList",
+        object(
+            vec![
+                ("items", arr(r("Case"))),
+                (
+                    "next_cursor",
+                    nullable(string(
+                        "Pass as `cursor` for the next page; `null` on the last.",
+                    )),
+                ),
+            ],
+            &["items", "next_cursor"],
+        ),
+    );
+    put("CaseCreated", object(vec![("case", r("Case"))], &["case"]));
+    put(
+        "CaseDetail",
+        object(
+            vec![
+                ("case", r("Case")),
+                ("events", arr(r("Event"))),
+                (
+                    "duplicates",
+                    with_description(
+                        arr(object(
+                            vec![("id", int64("")), ("case_no", string(""))],
+                            &["id", "case_no"],
+                        )),
+                        "Cases linked to this one as duplicates.",
+                    ),
+                ),
+                (
+                    "available_actions",
+                    with_description(
+                        arr(r("Action")),
+                        "What the caller could do now (some need inputs).",
+                    ),
+                ),
+            ],
+            &["case", "events", "duplicates", "available_actions"],
+        ),
+    );
+    put(
+        "ActionResult",
+        object(
+            vec![
+                ("case", r("Case")),
+                ("event", r("Event")),
+                ("available_actions", arr(r("Action"))),
+            ],
+            &["case", "event", "available_actions"],
+        ),
+    );
+    let count = || json!({ "type": "integer", "format": "int64", "minimum": 0 });
+    let state_names: Vec<&str> = CaseState::ALL.iter().map(|c| c.as_str()).collect();
+    let pending = pending_kinds();
+    put(
+        "Queues",
+        object(
+            vec![
+                (
+                    "states",
+                    with_description(
+                        object(
+                            state_names.iter().map(|s| (*s, count())).collect(),
+                            &state_names,
+                        ),
+                        "Cases per state.",
+                    ),
+                ),
+                (
+                    "pending_requests",
+                    with_description(
+                        object(pending.iter().map(|k| (*k, count())).collect(), &pending),
+                        "Cases with a pending request, per kind.",
+                    ),
+                ),
+                (
+                    "lights",
+                    with_description(
+                        object(
+                            vec![("yellow", count()), ("red", count())],
+                            &["yellow", "red"],
+                        ),
+                        "Cases whose current node is yellow or red.",
+                    ),
+                ),
+                (
+                    "my_inspection_tasks",
+                    with_description(count(), "Verify/check tasks assigned to the caller."),
+                ),
+            ],
+            &[
+                "states",
+                "pending_requests",
+                "lights",
+                "my_inspection_tasks",
+            ],
+        ),
+    );
+    put(
+        "Summary",
+        object(
+            vec![
+                ("total", count()),
+                (
+                    "open",
+                    with_description(count(), "Not in a terminal state."),
+                ),
+                ("closed", count()),
+                ("overdue", with_description(count(), "Red light.")),
+                (
+                    "by_state",
+                    with_description(
+                        arr(object(
+                            vec![
+                                ("state", r("CaseState")),
+                                ("label", string("")),
+                                ("count", count()),
+                            ],
+                            &["state", "label", "count"],
+                        )),
+                        "States with at least one case.",
+                    ),
+                ),
+            ],
+            &["total", "open", "closed", "overdue", "by_state"],
+        ),
+    );
+
+    // -- attachments and live
+    put(
+        "Attachment",
+        object(
+            vec![
+                ("id", int64("")),
+                (
+                    "content_type",
+                    string_enum(["image/jpeg", "image/png", "image/webp"], ""),
+                ),
+                ("size_bytes", int64("")),
+                ("sha256", string("Hex SHA-256 of the bytes.")),
+            ],
+            &["id", "content_type", "size_bytes", "sha256"],
+        ),
+    );
+    put(
+        "SseHello",
+        object(vec![("user_id", int64("The caller."))], &["user_id"]),
+    );
+    put(
+        "SseCase",
+        object(
+            vec![
+                ("action", r("EventAction")),
+                ("actor_id", int64("Who acted.")),
+                ("case", r("Case")),
+            ],
+            &["action", "actor_id", "case"],
+        ),
+    );
+    put(
+        "SseLagged",
+        object(
+            vec![("missed", int64("How many changes were dropped."))],
+            &["missed"],
+        ),
+    );
+    Value::Object(s)
+}
+
+fn case_schema() -> Value {
+    let ns = |d: &str| nullable(string(d));
+    let ni = |d: &str| nullable(int64(d));
+    let area = |d: &str| nullable(with_description(r("AreaCode"), d));
+    let props = vec![
+        ("id", int64("")),
+        (
+            "case_no",
+            string("Human-readable number, e.g. `20261124000123`."),
+        ),
+        (
+            "version",
+            int64("Bumped by every step; send it back as `expected_version`."),
+        ),
+        ("state", r("CaseState")),
+        ("state_label", string("Chinese name of the state.")),
+        ("source", r("Source")),
+        ("source_label", string("Chinese name of the channel.")),
+        ("description", string("")),
+        ("address", ns("")),
+        (
+            "lat",
+            nullable(
+                json!({ "type": "number", "minimum": -90, "maximum": 90, "description": "WGS-84." }),
+            ),
+        ),
+        (
+            "lon",
+            nullable(
+                json!({ "type": "number", "minimum": -180, "maximum": 180, "description": "WGS-84." }),
+            ),
+        ),
+        ("district_code", area("")),
+        ("street_code", area("")),
+        ("community_code", area("")),
+        ("grid_code", area("")),
+        ("class", nullable(r("ClassRef"))),
+        ("urgency", r("Urgency")),
+        ("department_id", ni("The department it was dispatched to.")),
+        (
+            "assignee_id",
+            ni("The inspector of the current verify/check task."),
+        ),
+        ("reporter_id", ni("")),
+        ("reporter_name", ns("")),
+        (
+            "reporter_phone",
+            ns("Masked (`138****0000`) unless the caller may see contacts or reported it."),
+        ),
+        (
+            "master_case_id",
+            ni("Set when linked as a duplicate (merged)."),
+        ),
+        ("pending", nullable(r("PendingRequest"))),
+        (
+            "supervision_level",
+            int32("督办 level; 0 = not supervised."),
+        ),
+        ("rework_count", int32("")),
+        ("dispatch_count", int32("")),
+        (
+            "self_handled",
+            boolean("自行处置 by the reporting inspector."),
+        ),
+        ("verified", nullable(boolean("Outcome of 核实."))),
+        ("check_passed", nullable(boolean("Outcome of 核查."))),
+        (
+            "light",
+            nullable(with_description(
+                r("Light"),
+                "`null` once the case is finished.",
+            )),
+        ),
+        (
+            "node_limit_minutes",
+            ni("Working minutes allowed at the current node."),
+        ),
+        (
+            "node_used_minutes",
+            ni("Working minutes used at the current node."),
+        ),
+        (
+            "deadline_at",
+            nullable(date_time(
+                "When the current node turns red; `null` while suspended or finished.",
+            )),
+        ),
+        ("created_at", date_time("")),
+        ("updated_at", date_time("")),
+        ("closed_at", nullable(date_time(""))),
+    ];
+    let required: Vec<&str> = props.iter().map(|(k, _)| *k).collect();
+    with_description(
+        object(props, &required),
+        "A case (案卷). Times are RFC 3339 with the +08:00 offset.",
+    )
+}
+
+fn report_request_schema() -> Value {
+    let mut s = closed(
+        vec![
+            ("source", r("Source")),
+            (
+                "description",
+                json!({ "type": "string", "minLength": 1, "maxLength": 2000, "description": "What is wrong (not blank)." }),
+            ),
+            ("address", json!({ "type": "string", "maxLength": 200 })),
+            (
+                "lat",
+                json!({ "type": "number", "minimum": -90, "maximum": 90, "description": "WGS-84; give both or neither." }),
+            ),
+            (
+                "lon",
+                json!({ "type": "number", "minimum": -180, "maximum": 180, "description": "WGS-84; give both or neither." }),
+            ),
+            (
+                "area_code",
+                with_description(
+                    r("AreaCode"),
+                    "Where it is: a grid (15 digits) or a coarser area that exists.",
+                ),
+            ),
+            (
+                "class_code",
+                string("A matter class code (e.g. `06010`), if the reporter knows it."),
+            ),
+            (
+                "standard_ref",
+                json!({ "type": "string", "default": GB_47678_5_2026, "description": "Standard of `class_code`." }),
+            ),
+            (
+                "urgency",
+                json!({ "$ref": "#/components/schemas/Urgency", "default": "normal" }),
+            ),
+            (
+                "reporter_name",
+                string("Defaults to the caller's display name."),
+            ),
+            ("reporter_phone", string("Defaults to the caller's phone.")),
+            (
+                "self_handled",
+                json!({ "type": "boolean", "default": false, "description": "自行处置: an inspector fixed it already (source `inspector`, photo required)." }),
+            ),
+            (
+                "attachments",
+                json!({ "type": "array", "items": { "type": "integer", "format": "int64" }, "maxItems": 9, "default": [], "description": "Uploaded photo ids." }),
+            ),
+            ("note", json!({ "type": "string", "maxLength": 2000 })),
+        ],
+        &["source", "description", "area_code"],
+    );
+    s["dependentRequired"] = json!({ "lat": ["lon"], "lon": ["lat"] });
+    s["allOf"] = json!([{
+        "if": { "properties": { "self_handled": { "const": true } }, "required": ["self_handled"] },
+        "then": {
+            "properties": { "source": { "const": "inspector" }, "attachments": { "minItems": 1 } },
+            "required": ["attachments"],
+        },
+    }]);
+    s["description"] = json!(
+        "A report. A missing `area_code` is refused with 422 `missing_field`; a self-handled report needs source `inspector` and a photo."
+    );
+    s
+}
+
+fn action_request_schema() -> Value {
+    let mut s = closed(
+        vec![
+            ("action", r("Action")),
+            (
+                "expected_version",
+                int64(
+                    "Refuse with 409 `version_conflict` unless the case is still at this version.",
+                ),
+            ),
+            (
+                "note",
+                json!({ "type": "string", "maxLength": 2000, "description": "Reason or remark; required (non-blank) by some actions." }),
+            ),
+            (
+                "attachments",
+                json!({ "type": "array", "items": { "type": "integer", "format": "int64" }, "maxItems": 9, "default": [], "description": "Uploaded photo ids; some actions need at least one." }),
+            ),
+            ("department_id", int64("dispatch: the department.")),
+            (
+                "inspector_id",
+                int64("send_verify, send_check: an active inspector whose area covers the case."),
+            ),
+            ("confirmed", boolean("verify: whether the problem is real.")),
+            ("passed", boolean("check: whether the work is done.")),
+            (
+                "minutes",
+                json!({ "type": "integer", "format": "int64", "minimum": 1, "maximum": 25_200, "description": "request_extension: extra working minutes." }),
+            ),
+            (
+                "master_case_id",
+                int64("link_duplicate: the open master case."),
+            ),
+            (
+                "class_code",
+                string(
+                    "file: a matter class code (e.g. `06010`); required unless the case already has a class.",
+                ),
+            ),
+            (
+                "standard_ref",
+                json!({ "type": "string", "default": GB_47678_5_2026, "description": "file: standard of `class_code`." }),
+            ),
+            (
+                "urgency",
+                with_description(r("Urgency"), "file: the urgency (default: as reported)."),
+            ),
+        ],
+        &["action"],
+    );
+    // What each action needs, as JSON Schema conditionals.
+    let mut rules = Vec::new();
+    for a in actions() {
+        let is_action =
+            json!({ "properties": { "action": { "const": a.name } }, "required": ["action"] });
+        let mut required: Vec<&str> = a.required.to_vec();
+        let mut props = Map::new();
+        if a.note {
+            required.push("note");
+            props.insert("note".into(), json!({ "pattern": "\\S" }));
+        }
+        match a.photo {
+            PhotoRule::Never => {}
+            PhotoRule::Always => {
+                required.push("attachments");
+                props.insert("attachments".into(), json!({ "minItems": 1 }));
+            }
+            PhotoRule::WhenConfirmed => rules.push(json!({
+                "if": {
+                    "properties": { "action": { "const": a.name }, "confirmed": { "const": true } },
+                    "required": ["action", "confirmed"],
+                },
+                "then": { "required": ["attachments"], "properties": { "attachments": { "minItems": 1 } } },
+            })),
+        }
+        if required.is_empty() {
+            continue;
+        }
+        let mut then = json!({ "required": required });
+        if !props.is_empty() {
+            then["properties"] = Value::Object(props);
+        }
+        rules.push(json!({ "if": is_action, "then": then }));
+    }
+    s["allOf"] = Value::Array(rules);
+    s["description"] = json!(
+        "One step of the case loop. Which fields each action needs is in the `allOf` conditions and in the table of `POST /api/cases/{id}/actions`; fields an action does not use are ignored."
+    );
+    s["x-actions"] = Value::Array(
+        actions()
+            .iter()
+            .map(|a| {
+                json!({
+                    "action": a.name,
+                    "label": a.label,
+                    "summary": a.what,
+                    "roles": a.command.roles().iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                    "from_states": a.command.from_states().iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                    "requires": a.required,
+                    "optional": a.optional,
+                    "note_required": a.note,
+                    "photo_required": match a.photo {
+                        PhotoRule::Never => json!(false),
+                        PhotoRule::Always => json!(true),
+                        PhotoRule::WhenConfirmed => json!("when confirmed"),
+                    },
+                })
+            })
+            .collect(),
+    );
+    s
+}
+
+// ---------------------------------------------------------------------------------------------
+// The document
+
+/// The tags, in display order, with their operations.
+fn tags() -> Vec<(&'static str, &'static str, Vec<Op>)> {
+    vec![
+        ("auth", "Sign in and out; who the caller is.", auth_ops()),
+        (
+            "cases",
+            "Cases (案卷) and the closed loop (闭环): report, file, dispatch, handle, check, close.",
+            case_ops(),
+        ),
+        (
+            "organisation",
+            "Areas and grids (区域与网格), departments (处置部门), users and their roles, API keys.",
+            organisation_ops(),
+        ),
+        (
+            "configuration",
+            "The taxonomy (部件事件分类), node limits (环节时限), working hours and the holiday calendar.",
+            configuration_ops(),
+        ),
+        (
+            "attachments",
+            "Photos as evidence (照片).",
+            attachment_ops(),
+        ),
+        (
+            "live",
+            "Live updates over server-sent events (推送).",
+            live_ops(),
+        ),
+        (
+            "system",
+            "Health, vocabulary, metrics and this documentation.",
+            system_ops(),
+        ),
+    ]
+}
+
+fn description() -> String {
+    let rows: Vec<Vec<String>> = ERROR_CODES
+        .iter()
+        .map(|e| {
+            vec![
+                format!("`{}`", e.code),
+                e.status.to_string(),
+                e.meaning.to_owned(),
+            ]
+        })
+        .collect();
+    format!(
+        "The HTTP API of yiwang (一网统管), a smart urban-management platform: cases (案卷) \
+         reported through any channel move through the closed loop 上报 → 受理/核实 → 立案 → 派遣 \
+         → 处置 → 核查 → 结案, with working-time limits (时限) and overdue lights (颜色预警).\n\n\
+         **Authentication.** Sign in with `POST /api/auth/login`: browsers get the HTTP-only \
+         `{SESSION_COOKIE}` cookie, API clients send the returned token as `Authorization: Bearer \
+         <token>`. Machine clients use an API key as `X-Api-Key: <key>` (or `Authorization: ApiKey \
+         <key>`). Operations with an empty `security` need no credentials.\n\n\
+         **Scope.** Every signed-in caller sees only the cases within the areas or department of \
+         their role grants, the cases they reported and the cases assigned to them; others answer \
+         404. Admin operations name the roles they need (`x-roles`).\n\n\
+         **Times** are RFC 3339 with the +08:00 offset (Asia/Shanghai). Limits count working \
+         minutes under the work schedule and the holiday calendar.\n\n\
+         **Errors** are `{{\"error\":{{\"code\",\"message\"}}}}` with the HTTP status below; each \
+         operation lists the codes it can return.\n\n{}",
+        md_table(&["code", "status", "meaning"], &rows)
+    )
+}
+
+fn build() -> Value {
+    let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+    let mut tag_list = Vec::new();
+    for (tag, desc, ops) in tags() {
+        tag_list.push(json!({ "name": tag, "description": desc }));
+        for op in ops {
+            let prev = paths
+                .entry(op.path)
+                .or_default()
+                .insert(op.method.to_owned(), op.render(tag));
+            assert!(prev.is_none(), "{} {} documented twice", op.method, op.path);
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "yiwang API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "summary": "Smart urban management (一网统管): cases, organisation, configuration, live updates.",
+            "description": description(),
+            "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" },
+        },
+        "servers": [{ "url": "/", "description": "This server." }],
+        "tags": tag_list,
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "sessionCookie": {
+                    "type": "apiKey", "in": "cookie", "name": SESSION_COOKIE,
+                    "description": "Set by `POST /api/auth/login` (HttpOnly, SameSite=Lax).",
+                },
+                "bearerToken": {
+                    "type": "http", "scheme": "bearer",
+                    "description": "The `token` returned by `POST /api/auth/login`.",
+                },
+                "apiKey": {
+                    "type": "apiKey", "in": "header", "name": "X-Api-Key",
+                    "description": "A key from `POST /api/api-keys`; `Authorization: ApiKey <key>` works too.",
+                },
+            },
+        },
+    })
+}
+
+#[cfg(test)]
+#[path = "openapi_tests.rs"]
+mod tests;

@@ -1,0 +1,407 @@
+// End-to-end: the whole case loop through the web UI in a real Chromium.
+//
+// Starts `yiwang demo --pace 0` on a free port with a temporary database (or uses the server at
+// YIWANG_E2E_URL), then, each person in their own browser context:
+//   operator reports a hotline case and sends it to verify → inspector verifies with a photo →
+//   shift supervisor files → dispatcher dispatches → department accepts and feeds back with a
+//   photo → operator sends the check → inspector checks with a photo → supervisor closes.
+// Screenshots of every main screen go to web/test-artifacts/.
+//
+// Env: YIWANG_BIN (the binary; default <repo>/target/debug/yiwang), YIWANG_E2E_URL (use a
+// running server instead), CHROMIUM (default /usr/bin/chromium), E2E_SLOWMO (ms).
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { chromium } from 'playwright-core'
+import { makePng } from './png.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const webDir = resolve(here, '..')
+const repoRoot = resolve(webDir, '..')
+const artifacts = join(webDir, 'test-artifacts')
+mkdirSync(artifacts, { recursive: true })
+
+const PASSWORD = 'yiwang2026'
+const TIMEOUT = 20_000
+
+let baseUrl = process.env.YIWANG_E2E_URL?.replace(/\/$/, '')
+let server = null
+let scratch = null
+let browser = null
+const serverLog = []
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer()
+    s.unref()
+    s.on('error', rej)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => res(port))
+    })
+  })
+}
+
+async function waitHealthy(url, ms = 60_000) {
+  const until = Date.now() + ms
+  let last = ''
+  while (Date.now() < until) {
+    if (server && server.exitCode !== null) throw new Error(`yiwang exited (${server.exitCode}):\n${serverLog.join('')}`)
+    try {
+      const r = await fetch(`${url}/api/health`)
+      if (r.ok) return
+      last = `HTTP ${r.status}`
+    } catch (e) {
+      last = String(e)
+    }
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  throw new Error(`server at ${url} not healthy: ${last}\n${serverLog.join('')}`)
+}
+
+/** The server's environment: yiwang reads YIWANG_* as configuration, so this script's own
+ * YIWANG_BIN / YIWANG_E2E_URL must not reach it. */
+function serverEnv() {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('YIWANG_')))
+  env.RUST_LOG = process.env.RUST_LOG ?? 'warn'
+  return env
+}
+
+before(async () => {
+  if (!baseUrl) {
+    const bin = resolve(repoRoot, process.env.YIWANG_BIN ?? 'target/debug/yiwang')
+    const port = await freePort()
+    scratch = mkdtempSync(join(tmpdir(), 'yiwang-e2e-'))
+    baseUrl = `http://127.0.0.1:${port}`
+    server = spawn(
+      bin,
+      ['demo', '--pace', '0', '--listen', `127.0.0.1:${port}`, '--database', `sqlite://${join(scratch, 'e2e.db')}`],
+      { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() },
+    )
+    server.stdout.on('data', (d) => serverLog.push(d.toString()))
+    server.stderr.on('data', (d) => serverLog.push(d.toString()))
+  }
+  await waitHealthy(baseUrl)
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    slowMo: Number(process.env.E2E_SLOWMO ?? 0),
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  })
+})
+
+after(async () => {
+  await browser?.close().catch(() => undefined)
+  if (server) {
+    server.kill('SIGTERM')
+    await new Promise((r) => (server.exitCode !== null ? r() : server.once('exit', r)))
+  }
+  if (scratch) rmSync(scratch, { recursive: true, force: true })
+})
+
+/** A signed-in page for `username`, in its own context (own cookies). */
+async function signIn(username) {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
+  ctx.setDefaultTimeout(TIMEOUT)
+  const page = await ctx.newPage()
+  const errors = []
+  page.on('pageerror', (e) => errors.push(String(e)))
+  page.errors = errors
+  await page.goto(`${baseUrl}/login`)
+  await field(page, 'login-username').fill(username)
+  await field(page, 'login-password').fill(PASSWORD)
+  await page.getByTestId('login-submit').click()
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'))
+  await page.getByTestId('current-user').waitFor()
+  return page
+}
+
+/** The text field with `testid` (Element Plus puts the attribute on the <input>/<textarea> itself). */
+function field(scope, testid) {
+  const id = `[data-testid="${testid}"]`
+  return scope.locator(`input${id}, textarea${id}, ${id} input, ${id} textarea`).first()
+}
+
+async function shot(page, name) {
+  // Let charts, images and transitions settle.
+  await page.waitForLoadState('networkidle').catch(() => undefined)
+  await page.waitForTimeout(400)
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
+}
+
+async function openCase(page, id) {
+  await page.goto(`${baseUrl}/cases/${id}`)
+  await page.getByTestId('case-state').waitFor()
+}
+
+async function expectState(page, state) {
+  await page.locator(`[data-testid="case-state"][data-state="${state}"]`).waitFor()
+}
+
+/** Picks the option labelled `label` (or the first enabled one) in an Element Plus select. */
+async function pickOption(page, testid, label, search) {
+  const select = page.getByTestId(testid)
+  await select.click()
+  if (search) await select.locator('input').fill(search)
+  const items = page.locator('.el-select-dropdown:visible .el-select-dropdown__item:not(.is-disabled)')
+  const item = label ? items.filter({ hasText: label }).first() : items.first()
+  await item.click()
+}
+
+/** Opens the action's dialog, lets `fill` fill it in, sends it and waits for the dialog to close. */
+async function act(page, action, fill) {
+  await page.locator(`[data-testid="case-actions"] [data-action="${action}"]`).click()
+  const dialog = page.locator('.el-dialog:visible')
+  await dialog.waitFor()
+  if (fill) await fill(dialog)
+  await dialog.getByTestId('action-submit').click()
+  await dialog.waitFor({ state: 'hidden' })
+}
+
+async function uploadPhoto(page, testid, name, colours) {
+  const before = await page.getByTestId(testid).locator('.item').count()
+  await page.getByTestId(`${testid}-input`).setInputFiles({ name, mimeType: 'image/png', buffer: makePng(...colours) })
+  await page.getByTestId(testid).locator('.item').nth(before).waitFor()
+}
+
+/** Who is who in the demo district, read through the API (set-up, not part of the UI flow). */
+async function demoDirectory() {
+  const login = await fetch(`${baseUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+  })
+  assert.equal(login.status, 200)
+  const { token } = await login.json()
+  const get = async (p) => {
+    const r = await fetch(`${baseUrl}${p}`, { headers: { authorization: `Bearer ${token}` } })
+    assert.equal(r.status, 200, p)
+    return r.json()
+  }
+  const users = await get('/api/users')
+  const byName = (u) => users.find((x) => x.user.username === u)
+  const inspector = byName('inspector1')
+  const street = inspector.grants.find((g) => g.role === 'inspector').area
+  const district = street.slice(0, 6)
+  const districts = await get('/api/areas')
+  const streets = await get(`/api/areas?parent=${district}`)
+  const depts = await get('/api/departments')
+  const dept1 = byName('dept1').grants[0].department_id
+  return {
+    inspectorName: inspector.user.display_name,
+    districtName: districts.find((a) => a.code === district).name,
+    streetName: streets.find((a) => a.code === street).name,
+    departmentName: depts.find((d) => d.id === dept1).name,
+  }
+}
+
+test('the case loop through the web UI', async (t) => {
+  const dir = await demoDirectory()
+  const description = `E2E 热线反映：建设路与桐柏路交叉口有暴露垃圾 ${Date.now()}`
+  let caseId = 0
+  let caseNo = ''
+  const pages = []
+  let broken = false
+  // Steps run in order; once one fails the rest are skipped (they build on it), and every open
+  // page is captured for a look.
+  const step = (name, fn) =>
+    t.test(name, { skip: broken && 'an earlier step failed' }, async () => {
+      try {
+        await fn()
+      } catch (e) {
+        broken = true
+        for (const [i, p] of pages.entries()) await p.screenshot({ path: join(artifacts, `failed-${i}.png`), fullPage: true }).catch(() => undefined)
+        throw e
+      }
+    })
+
+  await step('login page shows a plain error for a wrong password', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+    const page = await ctx.newPage()
+    await page.goto(`${baseUrl}/`)
+    await page.waitForURL(/\/login/)
+    await shot(page, '01-login')
+    await field(page, 'login-username').fill('operator')
+    await field(page, 'login-password').fill('not-the-password')
+    await page.getByTestId('login-submit').click()
+    await page.getByTestId('login-error').filter({ hasText: '用户名或密码错误' }).waitFor()
+    await shot(page, '02-login-error')
+    await ctx.close()
+  })
+
+  const operator = await signIn('operator')
+  const inspector = await signIn('inspector1')
+  pages.push(operator, inspector)
+
+  await step('operator: workbench and a hotline report', async () => {
+    await operator.waitForURL(/\/workbench/)
+    await operator.getByTestId('queue-reported').waitFor()
+    await shot(operator, '03-operator-workbench')
+    await operator.getByRole('menuitem', { name: '上报', exact: true }).click()
+    await operator.getByTestId('report-form').waitFor()
+    await pickOption(operator, 'report-source', '12319')
+    await field(operator, 'report-caller-name').fill('王先生')
+    await field(operator, 'report-caller-phone').fill('13800138000')
+    await field(operator, 'report-description').fill(description)
+    // District → street → community → grid.
+    await operator.getByTestId('area-cascader').click()
+    const menus = operator.locator('.el-cascader-menu:visible')
+    await menus.nth(0).locator('.el-cascader-node', { hasText: dir.districtName }).click()
+    await menus.nth(1).locator('.el-cascader-node', { hasText: dir.streetName }).click()
+    await menus.nth(2).locator('.el-cascader-node').first().click()
+    await menus.nth(3).locator('.el-cascader-node').first().locator('.el-radio').click()
+    await operator.keyboard.press('Escape')
+    await field(operator, 'report-address').fill('建设路与桐柏路交叉口东北角')
+    await shot(operator, '04-report-form')
+    await operator.getByTestId('report-submit').click()
+    await operator.waitForURL(/\/cases\/\d+/)
+    await expectState(operator, 'reported')
+    caseId = Number(new URL(operator.url()).pathname.split('/').pop())
+    caseNo = (await operator.getByTestId('case-no').textContent()).trim()
+    assert.ok(caseId > 0 && caseNo.length > 0)
+    assert.equal((await operator.getByTestId('case-description').textContent()).trim(), description)
+    await shot(operator, '05-case-reported')
+  })
+
+  await step('operator sends it to verify; the inspector is told at once', async () => {
+    // The inspector sits on the workbench with the live stream open.
+    await inspector.getByTestId('queue-my_tasks').waitFor()
+    // A note-less rejection is stopped before it is sent.
+    await operator.locator('[data-testid="case-actions"] [data-action="reject_report"]').click()
+    const dialog = operator.locator('.el-dialog:visible')
+    await dialog.getByTestId('action-submit').click()
+    await dialog.locator('.el-form-item__error', { hasText: '请填写说明' }).waitFor()
+    await shot(operator, '06-action-validation')
+    await dialog.getByRole('button', { name: '取消' }).click()
+    await dialog.waitFor({ state: 'hidden' })
+
+    await act(operator, 'send_verify', async () => {
+      await pickOption(operator, 'inspector-select', dir.inspectorName)
+    })
+    await expectState(operator, 'verifying')
+    await inspector.locator('.el-notification', { hasText: caseNo }).waitFor()
+    await shot(inspector, '07-inspector-notified')
+  })
+
+  await step('inspector verifies on site with a photo', async () => {
+    await inspector.getByTestId('queue-my_tasks').click()
+    await inspector.getByTestId('case-table').getByText(caseNo).click()
+    await expectState(inspector, 'verifying')
+    await act(inspector, 'verify', async () => {
+      await uploadPhoto(inspector, 'action-photos', 'verify.png', [[200, 120, 40], [90, 60, 20]])
+      await field(inspector, 'note-input').fill('现场核实属实，垃圾约2立方米')
+    })
+    await expectState(inspector, 'pending_filing')
+  })
+
+  const supervisor = await signIn('supervisor')
+  pages.push(supervisor)
+  await step('shift supervisor files it with a class', async () => {
+    await supervisor.waitForURL(/\/workbench/)
+    await supervisor.getByTestId('case-table').getByText(caseNo).waitFor()
+    await shot(supervisor, '08-supervisor-workbench')
+    await supervisor.getByTestId('case-table').getByText(caseNo).click()
+    await expectState(supervisor, 'pending_filing')
+    await act(supervisor, 'file', async () => {
+      await pickOption(supervisor, 'class-picker', '暴露垃圾', '暴露垃圾')
+    })
+    await expectState(supervisor, 'pending_dispatch')
+  })
+
+  const dispatcher = await signIn('dispatcher')
+  pages.push(dispatcher)
+  await step('dispatcher dispatches it to the sanitation department', async () => {
+    await dispatcher.getByTestId('case-table').getByText(caseNo).click()
+    await expectState(dispatcher, 'pending_dispatch')
+    await act(dispatcher, 'dispatch', async (dialog) => {
+      await pickOption(dispatcher, 'department-select', dir.departmentName)
+      await shot(dispatcher, '09-dispatch-dialog')
+      void dialog
+    })
+    await expectState(dispatcher, 'dispatched')
+  })
+
+  const dept = await signIn('dept1')
+  pages.push(dept)
+  await step('department accepts and feeds back with a photo', async () => {
+    await dept.getByTestId('case-table').getByText(caseNo).waitFor()
+    await shot(dept, '10-department-workbench')
+    await dept.getByTestId('case-table').getByText(caseNo).click()
+    await act(dept, 'accept_task')
+    await expectState(dept, 'handling')
+    await act(dept, 'feedback', async () => {
+      await field(dept, 'note-input').fill('已清运完毕，现场已冲洗')
+      await uploadPhoto(dept, 'action-photos', 'after.png', [[60, 170, 90], [20, 90, 160]])
+    })
+    await expectState(dept, 'pending_check')
+  })
+
+  await step('operator sends the check; inspector checks with a photo', async () => {
+    await openCase(operator, caseId)
+    await expectState(operator, 'pending_check')
+    await act(operator, 'send_check', async () => {
+      await pickOption(operator, 'inspector-select', dir.inspectorName)
+    })
+    await expectState(operator, 'checking')
+    await openCase(inspector, caseId)
+    await expectState(inspector, 'checking')
+    await act(inspector, 'check', async () => {
+      await uploadPhoto(inspector, 'action-photos', 'check.png', [[40, 140, 200], [20, 180, 120]])
+    })
+    await expectState(inspector, 'pending_close')
+  })
+
+  await step('shift supervisor closes it; the history shows every step', async () => {
+    await openCase(supervisor, caseId)
+    await act(supervisor, 'close')
+    await expectState(supervisor, 'closed')
+    const steps = await supervisor.getByTestId('timeline').locator('.ev-action').allTextContents()
+    assert.deepEqual(
+      steps.map((s) => s.trim()).reverse(),
+      ['上报', '发核实', '核实', '立案', '派遣', '签收', '处置反馈', '发核查', '核查', '结案'],
+    )
+    assert.equal(await supervisor.getByTestId('case-photos').locator('.el-image').count(), 3)
+    await supervisor.getByTestId('case-actions').waitFor({ state: 'detached' })
+    await shot(supervisor, '11-case-closed')
+  })
+
+  await step('leader overview, admin screens and the English switch', async () => {
+    const leader = await signIn('leader')
+    pages.push(leader)
+    await leader.waitForURL(/\/overview/)
+    await leader.getByTestId('stat-closed').waitFor()
+    await leader.locator('canvas').first().waitFor()
+    await shot(leader, '12-leader-overview')
+
+    const admin = await signIn('admin')
+    pages.push(admin)
+    await admin.goto(`${baseUrl}/admin/users`)
+    await admin.getByTestId('users-table').getByText('inspector1').waitFor()
+    await shot(admin, '13-admin-users')
+    await admin.goto(`${baseUrl}/admin/taxonomy`)
+    await admin.getByTestId('taxonomy-table').getByText('暴露垃圾').first().waitFor()
+    await shot(admin, '14-admin-taxonomy')
+    await admin.goto(`${baseUrl}/admin/node-limits`)
+    await admin.getByTestId('node-limits-form').waitFor()
+    await shot(admin, '15-admin-node-limits')
+    await admin.goto(`${baseUrl}/admin/departments`)
+    await admin.getByTestId('departments-table').getByText(dir.departmentName).waitFor()
+    await shot(admin, '16-admin-departments')
+
+    await openCase(operator, caseId)
+    await operator.getByTestId('lang-switch').getByText('EN').click()
+    await operator.getByText('History').waitFor()
+    await expectState(operator, 'closed')
+    await shot(operator, '17-case-closed-en')
+    await operator.goto(`${baseUrl}/workbench`)
+    await operator.getByTestId('queue-reported').filter({ hasText: 'To accept' }).waitFor()
+    await shot(operator, '18-workbench-en')
+  })
+
+  for (const p of pages) assert.deepEqual(p.errors, [], 'no uncaught errors in the page')
+})

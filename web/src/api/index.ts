@@ -1,0 +1,65 @@
+// The endpoints the UI uses, typed.
+import { http, request } from './http'
+import type {
+  ActionRequest,
+  Area,
+  Case,
+  CaseDetail,
+  CaseEvent,
+  CasePage,
+  Department,
+  Inspector,
+  Me,
+  Meta,
+  NodeLimits,
+  Queues,
+  ReportRequest,
+  Summary,
+  TaxonomyClass,
+  UserWithRoles,
+} from './types'
+
+export interface CaseListQuery {
+  state?: string
+  pending?: string
+  light?: string
+  q?: string
+  area?: string
+  source?: string
+  department?: number
+  assigned?: boolean
+  mine?: boolean
+  supervised?: boolean
+  limit?: number
+  cursor?: string
+}
+
+export const api = {
+  meta: () => http.get<Meta>('/api/meta'),
+  login: (username: string, password: string) =>
+    http.post<{ token: string; expires_at: string; user: Me }>('/api/auth/login', { username, password }, { quiet401: true }),
+  logout: () => request<void>('/api/auth/logout', { method: 'POST', quiet401: true }),
+  me: (quiet = false) => http.get<Me>('/api/me', undefined, { quiet401: quiet }),
+  queues: () => http.get<Queues>('/api/queues'),
+  cases: (q: CaseListQuery) => http.get<CasePage>('/api/cases', { ...q }),
+  caseDetail: (id: number) => http.get<CaseDetail>(`/api/cases/${id}`),
+  act: (id: number, req: ActionRequest) =>
+    http.post<{ case: Case; event: CaseEvent; available_actions: string[] }>(`/api/cases/${id}/actions`, req),
+  report: (req: ReportRequest) => http.post<{ case: Case }>('/api/cases', req),
+  summary: (q: { from?: string; to?: string; area?: string } = {}) => http.get<Summary>('/api/stats/summary', q),
+  areas: (parent?: string) => http.get<Area[]>('/api/areas', { parent }),
+  area: (code: string) => http.get<Area>(`/api/areas/${code}`),
+  departments: () => http.get<Department[]>('/api/departments'),
+  inspectors: () => http.get<Inspector[]>('/api/inspectors'),
+  taxonomy: (q: { kind?: string; q?: string; major?: string } = {}) => http.get<TaxonomyClass[]>('/api/taxonomy', q),
+  users: () => http.get<UserWithRoles[]>('/api/users'),
+  nodeLimits: () => http.get<NodeLimits>('/api/config/node-limits'),
+  putNodeLimits: (l: NodeLimits) => http.put<NodeLimits>('/api/config/node-limits', l),
+  upload: (file: File | Blob, name = 'photo.jpg') => {
+    const fd = new FormData()
+    fd.append('file', file, (file as File).name || name)
+    return http.post<{ id: number; content_type: string; size_bytes: number; sha256: string }>('/api/attachments', fd)
+  },
+}
+
+export const attachmentUrl = (id: number) => `/api/attachments/${id}`

@@ -1,0 +1,36 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { hasRole, homePath, loadMe, loadMeta, me, REPORTER_ROLES, WORKBENCH_ROLES } from './lib/session'
+
+const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
+  {
+    path: '/',
+    component: () => import('./layouts/MainLayout.vue'),
+    children: [
+      { path: '', name: 'home', redirect: () => homePath() },
+      { path: 'overview', name: 'overview', component: () => import('./views/OverviewView.vue'), meta: { roles: ['leader', 'admin'] } },
+      { path: 'workbench', name: 'workbench', component: () => import('./views/WorkbenchView.vue'), meta: { roles: WORKBENCH_ROLES } },
+      { path: 'cases/:id(\\d+)', name: 'case', component: () => import('./views/CaseDetailView.vue'), props: true },
+      { path: 'report', name: 'report', component: () => import('./views/ReportView.vue'), meta: { roles: REPORTER_ROLES } },
+      { path: 'mine', name: 'mine', component: () => import('./views/MyReportsView.vue') },
+      { path: 'admin/users', name: 'users', component: () => import('./views/admin/UsersView.vue'), meta: { roles: ['admin'] } },
+      { path: 'admin/departments', name: 'departments', component: () => import('./views/admin/DepartmentsView.vue'), meta: { roles: ['admin'] } },
+      { path: 'admin/taxonomy', name: 'taxonomy', component: () => import('./views/admin/TaxonomyView.vue'), meta: { roles: ['admin'] } },
+      { path: 'admin/node-limits', name: 'node-limits', component: () => import('./views/admin/NodeLimitsView.vue'), meta: { roles: ['admin'] } },
+      { path: ':rest(.*)*', redirect: '/' },
+    ],
+  },
+]
+
+export const router = createRouter({ history: createWebHistory(), routes })
+
+router.beforeEach(async (to) => {
+  await loadMeta().catch(() => undefined)
+  if (to.meta.public) return true
+  if (!me.value && !(await loadMe())) {
+    return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
+  }
+  const need = to.meta.roles as string[] | undefined
+  if (need && !hasRole(...need)) return homePath() === to.path ? true : homePath()
+  return true
+})

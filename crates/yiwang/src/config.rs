@@ -87,7 +87,13 @@ impl Config {
             anyhow::ensure!(f.exists(), "config file {} does not exist", f.display());
             fig = fig.merge(Toml::file(f));
         }
-        fig = fig.merge(Env::prefixed("YIWANG_").split("__"));
+        // Only `YIWANG_<SECTION>__<KEY>` variables are configuration; other `YIWANG_*` names
+        // (YIWANG_CONFIG, test and tool variables) are left alone.
+        fig = fig.merge(
+            Env::prefixed("YIWANG_")
+                .filter(|k| k.as_str().contains("__"))
+                .split("__"),
+        );
         let cfg: Config = fig.extract()?;
         anyhow::ensure!(
             cfg.server.max_upload_mb > 0,
@@ -116,20 +122,43 @@ mod tests {
 
     #[test]
     fn example_file_parses_and_equals_defaults() {
-        let example =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/yiwang.example.toml");
-        let cfg = Config::load(Some(&example)).expect("example config");
-        let def = Config::default();
-        assert_eq!(cfg.server.listen, def.server.listen);
-        assert_eq!(cfg.database.url, def.database.url);
-        assert_eq!(cfg.server.max_upload_mb, def.server.max_upload_mb);
+        // Every test that reads the environment runs inside a Jail: they then run one at a time.
+        figment::Jail::expect_with(|_| {
+            let example =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/yiwang.example.toml");
+            let cfg = Config::load(Some(&example)).map_err(|e| e.to_string())?;
+            let def = Config::default();
+            assert_eq!(cfg.server.listen, def.server.listen);
+            assert_eq!(cfg.database.url, def.database.url);
+            assert_eq!(cfg.server.max_upload_mb, def.server.max_upload_mb);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_overrides_file_and_other_variables_are_ignored() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("y.toml", "[server]\nlisten = \"127.0.0.1:1\"\n")?;
+            jail.set_env("YIWANG_SERVER__LISTEN", "127.0.0.1:2");
+            jail.set_env("YIWANG_REQUIRE_PG", "1");
+            jail.set_env("YIWANG_BIN", "/x");
+            let cfg = Config::load(Some(Path::new("y.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(cfg.server.listen, "127.0.0.1:2");
+            Ok(())
+        });
     }
 
     #[test]
     fn unknown_keys_are_refused() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let f = dir.path().join("bad.toml");
-        std::fs::write(&f, "[server]\nlisten_on = \"x\"\n").expect("write");
-        assert!(Config::load(Some(&f)).is_err());
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "[server]\nlisten_on = \"x\"\n")?;
+            assert!(Config::load(Some(Path::new("bad.toml"))).is_err());
+            jail.set_env("YIWANG_SERVER__LISTEN_ON", "x");
+            assert!(
+                Config::load(None).is_err(),
+                "unknown keys from the environment are refused too"
+            );
+            Ok(())
+        });
     }
 }

@@ -55,17 +55,19 @@ impl People {
     }
 }
 
-/// A photo record standing in for an on-site picture (the demo's attachments dir may not hold
-/// the bytes; the metadata is what the audit trail needs).
+/// Where the history's stand-in photo lives, relative to the attachments directory.
+const HISTORY_PHOTO: &str = "demo/history.png";
+
+/// A photo record for an on-site picture of the replayed history (one shared stand-in image).
 async fn photo(store: &Store, who: &Caller, at: Timestamp) -> anyhow::Result<i64> {
     Ok(store
         .insert_attachment(
             &NewAttachment {
                 uploader_id: who.user_id,
                 content_type: "image/png".into(),
-                size_bytes: 0,
+                size_bytes: crate::sim::PHOTO_PNG.len() as i64,
                 sha256: String::new(),
-                path: "demo/missing.png".into(),
+                path: HISTORY_PHOTO.into(),
                 original_name: Some("history.png".into()),
             },
             at,
@@ -82,7 +84,13 @@ pub async fn backfill(
     district: &DemoDistrict,
     now: Timestamp,
     seed: u64,
+    attachments_dir: &std::path::Path,
 ) -> anyhow::Result<usize> {
+    let file = attachments_dir.join(HISTORY_PHOTO);
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&file, crate::sim::PHOTO_PNG)?;
     let all = domain::policy::Visibility {
         all: true,
         ..Default::default()

@@ -239,9 +239,15 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         server::clock::SystemClock.now()
     };
     let district = demo::ensure_district(&store, now).await?;
-    let replayed = history::backfill(&store, &district, now, args.seed)
-        .await
-        .context("demo history")?;
+    let replayed = history::backfill(
+        &store,
+        &district,
+        now,
+        args.seed,
+        &cfg.server.attachments_dir,
+    )
+    .await
+    .context("demo history")?;
     if replayed > 0 {
         println!("  replayed {replayed} cases of the past two weeks through the workflow");
     }

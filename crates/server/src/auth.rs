@@ -37,7 +37,9 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 /// Whether `password` matches the stored PHC hash. A malformed stored hash never matches.
 pub fn verify_password(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -81,7 +83,10 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
 }
 
 fn bearer_token(headers: &HeaderMap) -> Option<String> {
-    let v = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let v = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     v.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
 }
 
@@ -89,7 +94,10 @@ fn api_key(headers: &HeaderMap) -> Option<String> {
     if let Some(k) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
         return Some(k.trim().to_owned());
     }
-    let v = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let v = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     v.strip_prefix("ApiKey ").map(|t| t.trim().to_owned())
 }
 
@@ -115,7 +123,9 @@ pub struct SessionCache {
 impl SessionCache {
     fn get(&self, key: &str, now: Timestamp) -> Option<CachedAuth> {
         let map = self.inner.lock().ok()?;
-        map.get(key).filter(|c| (now.0 - c.loaded_at.0).abs() < SESSION_CACHE_TTL_MS).cloned()
+        map.get(key)
+            .filter(|c| (now.0 - c.loaded_at.0).abs() < SESSION_CACHE_TTL_MS)
+            .cloned()
     }
 
     fn put(&self, key: String, value: CachedAuth) {
@@ -144,7 +154,9 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<AuthU
     let key = match api_key(headers) {
         Some(k) => format!("k:{}", token_hash(&k)),
         None => {
-            let token = bearer_token(headers).or_else(|| cookie_token(headers)).ok_or(ApiError::Unauthenticated)?;
+            let token = bearer_token(headers)
+                .or_else(|| cookie_token(headers))
+                .ok_or(ApiError::Unauthenticated)?;
             format!("s:{}", token_hash(&token))
         }
     };
@@ -156,28 +168,57 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<AuthU
     }
     let hash = key.get(2..).unwrap_or_default();
     let (user_id, via, expires_at) = if key.starts_with("k:") {
-        let id = state.store.api_key_user(hash).await?.ok_or(ApiError::Unauthenticated)?;
+        let id = state
+            .store
+            .api_key_user(hash)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
         (id, AuthVia::ApiKey, None)
     } else {
-        let (id, expires_at) = state.store.session(hash).await?.ok_or(ApiError::Unauthenticated)?;
+        let (id, expires_at) = state
+            .store
+            .session(hash)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
         if expires_at <= now {
             return Err(ApiError::TokenExpired);
         }
         (id, AuthVia::Session, Some(expires_at))
     };
-    let found = state.store.user_with_roles(user_id).await?.ok_or(ApiError::Unauthenticated)?;
+    let found = state
+        .store
+        .user_with_roles(user_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
     if !found.user.active {
         return Err(ApiError::Forbidden("this account is deactivated".into()));
     }
-    let user = AuthUser { caller: Caller { user_id, grants: found.grants }, user: found.user, via };
-    state.sessions.put(key, CachedAuth { user: user.clone(), expires_at, loaded_at: now });
+    let user = AuthUser {
+        caller: Caller {
+            user_id,
+            grants: found.grants,
+        },
+        user: found.user,
+        via,
+    };
+    state.sessions.put(
+        key,
+        CachedAuth {
+            user: user.clone(),
+            expires_at,
+            loaded_at: now,
+        },
+    );
     Ok(user)
 }
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         authenticate(state, &parts.headers).await
     }
 }

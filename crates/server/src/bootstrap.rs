@@ -24,7 +24,8 @@ pub struct Seeded {
 pub async fn seed_defaults(store: &Store, now: Timestamp) -> Result<Seeded, StoreError> {
     let mut out = Seeded::default();
     if store.taxonomy_count().await? == 0 {
-        let classes = builtin_classes().map_err(|e| StoreError::Invalid(format!("shipped taxonomy: {e}")))?;
+        let classes =
+            builtin_classes().map_err(|e| StoreError::Invalid(format!("shipped taxonomy: {e}")))?;
         store.upsert_classes(&classes, now).await?;
         out.classes = classes.len();
     }
@@ -38,12 +39,20 @@ pub async fn seed_defaults(store: &Store, now: Timestamp) -> Result<Seeded, Stor
         store.replace_special_days(&years, &days).await?;
         out.special_days = days.len();
     }
-    if store.setting::<WorkSchedule>(WORK_SCHEDULE).await?.is_none() {
-        store.put_setting(WORK_SCHEDULE, &WorkSchedule::default(), now).await?;
+    if store
+        .setting::<WorkSchedule>(WORK_SCHEDULE)
+        .await?
+        .is_none()
+    {
+        store
+            .put_setting(WORK_SCHEDULE, &WorkSchedule::default(), now)
+            .await?;
         out.settings += 1;
     }
     if store.setting::<NodeLimits>(NODE_LIMITS).await?.is_none() {
-        store.put_setting(NODE_LIMITS, &NodeLimits::default(), now).await?;
+        store
+            .put_setting(NODE_LIMITS, &NodeLimits::default(), now)
+            .await?;
         out.settings += 1;
     }
     Ok(out)

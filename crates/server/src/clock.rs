@@ -34,7 +34,8 @@ impl ManualClock {
         self.0.store(t.0, Ordering::SeqCst);
     }
     pub fn advance_minutes(&self, minutes: i64) {
-        self.0.fetch_add(minutes * Timestamp::MINUTE_MS, Ordering::SeqCst);
+        self.0
+            .fetch_add(minutes * Timestamp::MINUTE_MS, Ordering::SeqCst);
     }
 }
 

@@ -97,7 +97,10 @@ pub fn mask_phone(p: &str) -> String {
 /// Whether `caller` may see reporters' contact details of cases they can see.
 pub fn may_see_contacts(caller: &Caller) -> bool {
     caller.grants.iter().any(|g| {
-        matches!(g.role, Role::Operator | Role::ShiftSupervisor | Role::Dispatcher | Role::Admin)
+        matches!(
+            g.role,
+            Role::Operator | Role::ShiftSupervisor | Role::Dispatcher | Role::Admin
+        )
     })
 }
 
@@ -105,15 +108,28 @@ impl CaseDto {
     pub fn new(c: &Case, now: Timestamp, cal: &WorkCalendar, reveal_contact: bool) -> CaseDto {
         let code = |a: &Option<domain::area::AreaCode>| a.as_ref().map(|x| x.as_str().to_owned());
         let pending = c.pending.as_ref().map(|p| match p {
-            PendingRequest::Return { requested_by, reason }
-            | PendingRequest::Suspension { requested_by, reason }
-            | PendingRequest::Void { requested_by, reason } => PendingDto {
+            PendingRequest::Return {
+                requested_by,
+                reason,
+            }
+            | PendingRequest::Suspension {
+                requested_by,
+                reason,
+            }
+            | PendingRequest::Void {
+                requested_by,
+                reason,
+            } => PendingDto {
                 kind: p.kind().to_owned(),
                 requested_by: *requested_by,
                 reason: reason.clone(),
                 minutes: None,
             },
-            PendingRequest::Extension { requested_by, minutes, reason } => PendingDto {
+            PendingRequest::Extension {
+                requested_by,
+                minutes,
+                reason,
+            } => PendingDto {
                 kind: p.kind().to_owned(),
                 requested_by: *requested_by,
                 reason: reason.clone(),
@@ -148,10 +164,13 @@ impl CaseDto {
             assignee_id: c.assignee_id,
             reporter_id: c.reporter_id,
             reporter_name: c.reporter_name.clone(),
-            reporter_phone: c
-                .reporter_phone
-                .as_deref()
-                .map(|p| if reveal_contact { p.to_owned() } else { mask_phone(p) }),
+            reporter_phone: c.reporter_phone.as_deref().map(|p| {
+                if reveal_contact {
+                    p.to_owned()
+                } else {
+                    mask_phone(p)
+                }
+            }),
             master_case_id: c.master_case_id,
             pending,
             supervision_level: c.supervision_level,

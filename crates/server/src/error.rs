@@ -32,7 +32,11 @@ pub enum ApiError {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{message}")]
-    Conflict { code: &'static str, message: String, current: Option<Box<CaseDto>> },
+    Conflict {
+        code: &'static str,
+        message: String,
+        current: Option<Box<CaseDto>>,
+    },
     #[error("upload too large: at most {limit} bytes")]
     TooLarge { limit: usize },
     #[error("{0}")]
@@ -43,7 +47,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Unprocessable { code, message: message.into() }
+        ApiError::Unprocessable {
+            code,
+            message: message.into(),
+        }
     }
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -74,7 +81,10 @@ impl IntoResponse for ApiError {
         }
         metrics::counter!("yiwang_http_errors_total", "code" => code).increment(1);
         let mut body = json!({ "error": { "code": code, "message": self.to_string() } });
-        if let ApiError::Conflict { current: Some(c), .. } = &self {
+        if let ApiError::Conflict {
+            current: Some(c), ..
+        } = &self
+        {
             body["error"]["current"] = serde_json::to_value(c).unwrap_or_default();
         }
         (status, Json(body)).into_response()
@@ -85,12 +95,16 @@ impl From<WorkflowError> for ApiError {
     fn from(e: WorkflowError) -> Self {
         let message = e.to_string();
         match e {
-            WorkflowError::NotAllowedInState { .. } => {
-                ApiError::Conflict { code: "invalid_transition", message, current: None }
-            }
-            WorkflowError::RequestPending(_) => {
-                ApiError::Conflict { code: "request_pending", message, current: None }
-            }
+            WorkflowError::NotAllowedInState { .. } => ApiError::Conflict {
+                code: "invalid_transition",
+                message,
+                current: None,
+            },
+            WorkflowError::RequestPending(_) => ApiError::Conflict {
+                code: "request_pending",
+                message,
+                current: None,
+            },
             WorkflowError::Forbidden(m) => ApiError::Forbidden(m),
             WorkflowError::Missing(_) => ApiError::unprocessable("missing_field", message),
             WorkflowError::Invalid(_) => ApiError::unprocessable("invalid", message),
@@ -111,9 +125,11 @@ impl From<StoreError> for ApiError {
                 current: None,
             },
             StoreError::NotFound(what) => ApiError::NotFound(what),
-            StoreError::Duplicate(m) => {
-                ApiError::Conflict { code: "duplicate", message: format!("already exists: {m}"), current: None }
-            }
+            StoreError::Duplicate(m) => ApiError::Conflict {
+                code: "duplicate",
+                message: format!("already exists: {m}"),
+                current: None,
+            },
             StoreError::ForeignKey(m) => ApiError::unprocessable(
                 "unknown_reference",
                 format!("refers to something that does not exist ({m})"),
@@ -132,12 +148,14 @@ impl From<JsonRejection> for ApiError {
                 ApiError::unprocessable("invalid_body", e.body_text())
             }
             JsonRejection::JsonSyntaxError(e) => ApiError::BadJson(e.body_text()),
-            JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMedia(
-                "send JSON with Content-Type: application/json".into(),
-            ),
+            JsonRejection::MissingJsonContentType(_) => {
+                ApiError::UnsupportedMedia("send JSON with Content-Type: application/json".into())
+            }
             JsonRejection::BytesRejection(e) => {
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::TooLarge { limit: crate::JSON_BODY_LIMIT }
+                    ApiError::TooLarge {
+                        limit: crate::JSON_BODY_LIMIT,
+                    }
                 } else {
                     ApiError::BadRequest(e.body_text())
                 }

@@ -38,7 +38,10 @@ pub struct RulesCache {
 
 impl RulesCache {
     pub fn new(store: Store) -> RulesCache {
-        RulesCache { store, cached: Arc::new(RwLock::new(None)) }
+        RulesCache {
+            store,
+            cached: Arc::new(RwLock::new(None)),
+        }
     }
 
     /// The current rules, reloading when the cache is older than the TTL.

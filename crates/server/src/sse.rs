@@ -15,7 +15,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::bus::BusEvent;
-use crate::dto::{CaseDto, may_see_contacts, mask_phone};
+use crate::dto::{CaseDto, mask_phone, may_see_contacts};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/events", get(events))
@@ -30,10 +30,17 @@ fn admits(caller: &Caller, case: &CaseDto, followers: &[i64]) -> bool {
     {
         return true;
     }
-    let finest = case.grid_code.as_deref().or(case.community_code.as_deref()).or(case.street_code.as_deref()).or(case.district_code.as_deref());
+    let finest = case
+        .grid_code
+        .as_deref()
+        .or(case.community_code.as_deref())
+        .or(case.street_code.as_deref())
+        .or(case.district_code.as_deref());
     caller.grants.iter().any(|g| match g.role {
         domain::org::Role::Citizen | domain::org::Role::Volunteer => false,
-        domain::org::Role::DepartmentHandler => g.department_id.is_some() && g.department_id == case.department_id,
+        domain::org::Role::DepartmentHandler => {
+            g.department_id.is_some() && g.department_id == case.department_id
+        }
         _ => match &g.area {
             None => true,
             Some(a) => finest.is_some_and(|f| f.starts_with(a.as_str())),
@@ -41,18 +48,28 @@ fn admits(caller: &Caller, case: &CaseDto, followers: &[i64]) -> bool {
     })
 }
 
-async fn events(State(state): State<AppState>, auth: AuthUser) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+async fn events(
+    State(state): State<AppState>,
+    auth: AuthUser,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let mut rx = state.bus.subscribe();
     let caller = auth.caller;
     let reveal = may_see_contacts(&caller);
     let stream = async_stream(move |tx| async move {
-        let hello = Event::default().event("hello").data(format!("{{\"user_id\":{}}}", caller.user_id));
+        let hello = Event::default()
+            .event("hello")
+            .data(format!("{{\"user_id\":{}}}", caller.user_id));
         if tx.send(hello).await.is_err() {
             return;
         }
         loop {
             match rx.recv().await {
-                Ok(BusEvent::CaseChanged { action, actor_id, case, followers }) => {
+                Ok(BusEvent::CaseChanged {
+                    action,
+                    actor_id,
+                    case,
+                    followers,
+                }) => {
                     if !admits(&caller, &case, &followers) {
                         continue;
                     }
@@ -60,14 +77,17 @@ async fn events(State(state): State<AppState>, auth: AuthUser) -> Sse<impl Strea
                     if !reveal && case.reporter_id != Some(caller.user_id) {
                         case.reporter_phone = case.reporter_phone.as_deref().map(mask_phone);
                     }
-                    let body = serde_json::json!({ "action": action, "actor_id": actor_id, "case": case });
+                    let body =
+                        serde_json::json!({ "action": action, "actor_id": actor_id, "case": case });
                     let ev = Event::default().event("case").data(body.to_string());
                     if tx.send(ev).await.is_err() {
                         return;
                     }
                 }
                 Err(RecvError::Lagged(n)) => {
-                    let ev = Event::default().event("lagged").data(format!("{{\"missed\":{n}}}"));
+                    let ev = Event::default()
+                        .event("lagged")
+                        .data(format!("{{\"missed\":{n}}}"));
                     if tx.send(ev).await.is_err() {
                         return;
                     }
@@ -87,5 +107,8 @@ where
 {
     let (tx, rx) = tokio::sync::mpsc::channel(64);
     tokio::spawn(f(tx));
-    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) })
+    futures_util::stream::unfold(
+        rx,
+        |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
+    )
 }

@@ -40,10 +40,18 @@ pub fn sniff_image(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
 }
 
 /// `POST /api/attachments` — multipart form with one `file` field holding a JPEG, PNG or WebP.
-pub async fn upload(State(state): State<AppState>, auth: AuthUser, mut form: Multipart) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn upload(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    mut form: Multipart,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let limit = state.config.max_upload_bytes;
     let too_large = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { ApiError::TooLarge { limit } } else { ApiError::BadRequest(e.body_text()) }
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge { limit }
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
     };
     let mut found = None;
     while let Some(mut field) = form.next_field().await.map_err(too_large)? {
@@ -61,12 +69,21 @@ pub async fn upload(State(state): State<AppState>, auth: AuthUser, mut form: Mul
         found = Some((name, bytes));
         break;
     }
-    let (name, bytes) = found.ok_or_else(|| ApiError::unprocessable("missing_field", "send the photo in a multipart field named \"file\""))?;
+    let (name, bytes) = found.ok_or_else(|| {
+        ApiError::unprocessable(
+            "missing_field",
+            "send the photo in a multipart field named \"file\"",
+        )
+    })?;
     if bytes.is_empty() {
-        return Err(ApiError::unprocessable("missing_field", "the file is empty"));
+        return Err(ApiError::unprocessable(
+            "missing_field",
+            "the file is empty",
+        ));
     }
-    let (content_type, ext) = sniff_image(&bytes)
-        .ok_or_else(|| ApiError::UnsupportedMedia("only JPEG, PNG and WebP photos are accepted".into()))?;
+    let (content_type, ext) = sniff_image(&bytes).ok_or_else(|| {
+        ApiError::UnsupportedMedia("only JPEG, PNG and WebP photos are accepted".into())
+    })?;
     let sha = hex::encode(Sha256::digest(&bytes));
     let now = state.now();
     let local = now.to_shanghai();
@@ -74,32 +91,63 @@ pub async fn upload(State(state): State<AppState>, auth: AuthUser, mut form: Mul
     let path = state.config.attachments_dir.join(&rel);
     if tokio::fs::metadata(&path).await.is_err() {
         if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(|e| ApiError::Internal(format!("attachments dir: {e}")))?;
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| ApiError::Internal(format!("attachments dir: {e}")))?;
         }
         // Write then rename, so a crash never leaves a half-written photo under its final name.
         let tmp = path.with_extension(format!("{ext}.part{}", std::process::id()));
-        tokio::fs::write(&tmp, &bytes).await.map_err(|e| ApiError::Internal(format!("write attachment: {e}")))?;
-        tokio::fs::rename(&tmp, &path).await.map_err(|e| ApiError::Internal(format!("store attachment: {e}")))?;
+        tokio::fs::write(&tmp, &bytes)
+            .await
+            .map_err(|e| ApiError::Internal(format!("write attachment: {e}")))?;
+        tokio::fs::rename(&tmp, &path)
+            .await
+            .map_err(|e| ApiError::Internal(format!("store attachment: {e}")))?;
     }
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     let id = state
         .store
         .insert_attachment(
-            &NewAttachment { uploader_id: auth.caller.user_id, content_type: content_type.into(), size_bytes: size, sha256: sha.clone(), path: rel, original_name: name },
+            &NewAttachment {
+                uploader_id: auth.caller.user_id,
+                content_type: content_type.into(),
+                size_bytes: size,
+                sha256: sha.clone(),
+                path: rel,
+                original_name: name,
+            },
             now,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id, "content_type": content_type, "size_bytes": size, "sha256": sha }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "content_type": content_type, "size_bytes": size, "sha256": sha })),
+    ))
 }
 
 /// `GET /api/attachments/{id}` — the photo, to its uploader or anyone who can see its case.
-pub async fn download(State(state): State<AppState>, auth: AuthUser, Path(id): Path<i64>) -> ApiResult<Response> {
-    let meta = state.store.attachment(id).await?.ok_or(ApiError::NotFound("attachment"))?;
+pub async fn download(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    let meta = state
+        .store
+        .attachment(id)
+        .await?
+        .ok_or(ApiError::NotFound("attachment"))?;
     let mut allowed = meta.uploader_id == auth.caller.user_id;
     if !allowed && let Some(case_id) = meta.case_id {
         allowed = match state.store.get_case(case_id).await? {
-            Some(c) => policy::can_view(&auth.caller, &c)
-                || state.store.duplicates_of(case_id).await?.iter().any(|d| d.reporter_id == Some(auth.caller.user_id)),
+            Some(c) => {
+                policy::can_view(&auth.caller, &c)
+                    || state
+                        .store
+                        .duplicates_of(case_id)
+                        .await?
+                        .iter()
+                        .any(|d| d.reporter_id == Some(auth.caller.user_id))
+            }
             None => false,
         };
     }
@@ -110,7 +158,10 @@ pub async fn download(State(state): State<AppState>, auth: AuthUser, Path(id): P
         .await
         .map_err(|e| ApiError::Internal(format!("attachment {id} file: {e}")))?;
     Ok((
-        [(header::CONTENT_TYPE, meta.content_type), (header::CACHE_CONTROL, "private, max-age=86400".to_owned())],
+        [
+            (header::CONTENT_TYPE, meta.content_type),
+            (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
+        ],
         Body::from(bytes),
     )
         .into_response())

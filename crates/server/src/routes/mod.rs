@@ -28,22 +28,40 @@ pub fn router(config: &ServerConfig) -> Router<AppState> {
         .route("/api/cases/{id}/actions", post(cases::act))
         .route("/api/queues", get(cases::queues))
         .route("/api/stats/summary", get(cases::summary))
-        .route("/api/areas", get(admin::list_areas).post(admin::upsert_areas))
+        .route(
+            "/api/areas",
+            get(admin::list_areas).post(admin::upsert_areas),
+        )
         .route("/api/areas/{code}", get(admin::get_area))
-        .route("/api/departments", get(admin::list_departments).post(admin::create_department))
-        .route("/api/users", get(admin::list_users).post(admin::create_user))
+        .route(
+            "/api/departments",
+            get(admin::list_departments).post(admin::create_department),
+        )
+        .route(
+            "/api/users",
+            get(admin::list_users).post(admin::create_user),
+        )
         .route("/api/users/{id}/grants", put(admin::set_grants))
         .route("/api/inspectors", get(admin::inspectors))
         .route("/api/api-keys", post(admin::create_api_key))
         .route("/api/taxonomy", get(admin::list_classes))
-        .route("/api/taxonomy/{kind}/{code}", get(admin::get_class).put(admin::update_class))
-        .route("/api/config/node-limits", get(admin::get_node_limits).put(admin::put_node_limits))
+        .route(
+            "/api/taxonomy/{kind}/{code}",
+            get(admin::get_class).put(admin::update_class),
+        )
+        .route(
+            "/api/config/node-limits",
+            get(admin::get_node_limits).put(admin::put_node_limits),
+        )
         .route(
             "/api/config/work-schedule",
             get(admin::get_work_schedule).put(admin::put_work_schedule),
         )
         .route("/api/calendar/special-days", get(admin::special_days))
-        .route("/api/calendar/special-days/{year}", put(admin::put_special_days))
+        .route(
+            "/api/calendar/special-days/{year}",
+            put(admin::put_special_days),
+        )
         .route("/api/calendar/deadline", get(admin::deadline))
         .merge(attachments::router(config))
 }
@@ -54,6 +72,9 @@ pub(crate) fn require_any(auth: &AuthUser, roles: &[Role]) -> Result<(), ApiErro
         Ok(())
     } else {
         let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        Err(ApiError::Forbidden(format!("this needs the role {}", names.join(" or "))))
+        Err(ApiError::Forbidden(format!(
+            "this needs the role {}",
+            names.join(" or ")
+        )))
     }
 }

@@ -34,15 +34,35 @@ pub async fn health(State(state): State<AppState>) -> Response {
 /// `GET /api/meta` — the vocabulary clients need: states, sources, roles, actions.
 pub async fn meta() -> Json<Value> {
     let actions = [
-        ("send_verify", "发核实"), ("accept", "受理"), ("reject_report", "不予受理"), ("verify", "核实"),
-        ("file", "立案"), ("reject", "不予立案"), ("return_to_intake", "立案回退"), ("dispatch", "派遣"),
-        ("accept_task", "签收"), ("request_return", "申请回退"), ("approve_return", "同意回退"),
-        ("deny_return", "驳回回退"), ("feedback", "处置反馈"), ("request_extension", "申请延期"),
-        ("approve_extension", "同意延期"), ("deny_extension", "驳回延期"), ("request_suspension", "申请挂账"),
-        ("approve_suspension", "同意挂账"), ("deny_suspension", "驳回挂账"), ("resume", "挂账恢复"),
-        ("send_check", "发核查"), ("check", "核查"), ("close", "结案"), ("rework", "返工"),
-        ("supervise", "督办"), ("request_void", "申请作废"), ("approve_void", "同意作废"),
-        ("deny_void", "驳回作废"), ("link_duplicate", "合并重复案件"),
+        ("send_verify", "发核实"),
+        ("accept", "受理"),
+        ("reject_report", "不予受理"),
+        ("verify", "核实"),
+        ("file", "立案"),
+        ("reject", "不予立案"),
+        ("return_to_intake", "立案回退"),
+        ("dispatch", "派遣"),
+        ("accept_task", "签收"),
+        ("request_return", "申请回退"),
+        ("approve_return", "同意回退"),
+        ("deny_return", "驳回回退"),
+        ("feedback", "处置反馈"),
+        ("request_extension", "申请延期"),
+        ("approve_extension", "同意延期"),
+        ("deny_extension", "驳回延期"),
+        ("request_suspension", "申请挂账"),
+        ("approve_suspension", "同意挂账"),
+        ("deny_suspension", "驳回挂账"),
+        ("resume", "挂账恢复"),
+        ("send_check", "发核查"),
+        ("check", "核查"),
+        ("close", "结案"),
+        ("rework", "返工"),
+        ("supervise", "督办"),
+        ("request_void", "申请作废"),
+        ("approve_void", "同意作废"),
+        ("deny_void", "驳回作废"),
+        ("link_duplicate", "合并重复案件"),
     ];
     Json(json!({
         "states": CaseState::ALL.iter().map(|s| json!({"code": s.as_str(), "label": s.label_zh(), "terminal": s.is_terminal()})).collect::<Vec<_>>(),
@@ -62,9 +82,15 @@ pub struct LoginRequest {
 }
 
 /// `POST /api/auth/login` — a session: cookie for browsers, token in the body for API clients.
-pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>) -> ApiResult<Response> {
+pub async fn login(
+    State(state): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Response> {
     let user = state.store.user_by_username(req.username.trim()).await?;
-    let stored = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_default();
+    let stored = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_default();
     let password = req.password.clone();
     // argon2 is deliberately slow: keep it off the async workers.
     let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &stored))
@@ -77,9 +103,16 @@ pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>)
     let now = state.now();
     let ttl = state.config.session_ttl_minutes;
     let expires_at = now.plus_minutes(ttl);
-    state.store.create_session(&auth::token_hash(&token), user.id, now, expires_at).await?;
+    state
+        .store
+        .create_session(&auth::token_hash(&token), user.id, now, expires_at)
+        .await?;
     let cookie = auth::session_cookie(&token, ttl * 60, state.config.secure_cookies);
-    let me = state.store.user_with_roles(user.id).await?.ok_or(ApiError::NotFound("user"))?;
+    let me = state
+        .store
+        .user_with_roles(user.id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
     Ok((
         AppendHeaders([(SET_COOKIE, cookie)]),
         Json(json!({ "token": token, "expires_at": expires_at.to_rfc3339(), "user": me })),
@@ -88,22 +121,41 @@ pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>)
 }
 
 /// `POST /api/auth/logout` — ends the session (cookie or bearer).
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap, _auth: AuthUser) -> ApiResult<Response> {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    _auth: AuthUser,
+) -> ApiResult<Response> {
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned)
         .or_else(|| {
-            headers.get_all(axum::http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
-                kv.trim().strip_prefix(auth::SESSION_COOKIE).and_then(|r| r.strip_prefix('=')).map(str::to_owned)
-            })
+            headers
+                .get_all(axum::http::header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(';'))
+                .find_map(|kv| {
+                    kv.trim()
+                        .strip_prefix(auth::SESSION_COOKIE)
+                        .and_then(|r| r.strip_prefix('='))
+                        .map(str::to_owned)
+                })
         });
     if let Some(t) = token {
         state.store.delete_session(&auth::token_hash(&t)).await?;
         state.sessions.forget_token(&t);
     }
-    Ok((AppendHeaders([(SET_COOKIE, auth::session_cookie("", 0, state.config.secure_cookies))]), StatusCode::NO_CONTENT).into_response())
+    Ok((
+        AppendHeaders([(
+            SET_COOKIE,
+            auth::session_cookie("", 0, state.config.secure_cookies),
+        )]),
+        StatusCode::NO_CONTENT,
+    )
+        .into_response())
 }
 
 /// `GET /api/me` — the caller and their role grants.

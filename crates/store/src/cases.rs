@@ -316,7 +316,7 @@ fn insert_sql() -> &'static str {
     })
 }
 
-fn update_sql() -> &'static str {
+pub(crate) fn update_sql() -> &'static str {
     static SQL: OnceLock<String> = OnceLock::new();
     SQL.get_or_init(|| {
         let sets: Vec<String> = CASE_COLUMNS
@@ -489,89 +489,6 @@ fn decode_cursor(s: &str) -> Result<(i64, i64), StoreError> {
     }
 }
 
-/// The SQLite transition in two round trips to the writer: one multi-statement call that opens
-/// the transaction, updates the case if its version matches, inserts the event only if the
-/// update happened (`changes() = 1`) and links the attachments; then COMMIT or ROLLBACK by the
-/// summed row count (1 + 1 + attachments). Runs in its own task so a dropped request cannot
-/// leave the writer connection inside an open transaction.
-///
-/// Returns the event id, or `None` if the version did not match.
-async fn sqlite_transition(
-    writer: sqlx::SqlitePool,
-    case: Vec<Arg>,
-    event: Vec<Arg>,
-    actor_id: i64,
-    attachments: Vec<i64>,
-) -> Result<Option<i64>, StoreError> {
-    let task = tokio::spawn(async move {
-        let n_case = case.len();
-        let mut args = case;
-        let first_event = args.len() + 1;
-        args.extend(event);
-        let event_params: Vec<String> = (first_event..args.len() + 1)
-            .map(|i| format!("${i}"))
-            .collect();
-        let id_param = n_case - 1; // `id` is the second-to-last case argument
-        let mut sql = format!(
-            "BEGIN IMMEDIATE; SELECT total_changes() AS n, 0 AS rowid; {}; INSERT INTO case_events (case_id, action, actor_id, actor_role, from_state, to_state, note, attachments, data, at) SELECT {} WHERE changes() = 1",
-            update_sql(),
-            event_params.join(", ")
-        );
-        if !attachments.is_empty() {
-            args.push(actor_id.into());
-            let actor = args.len();
-            let ids: Vec<String> = attachments
-                .iter()
-                .map(|a| {
-                    args.push((*a).into());
-                    format!("${}", args.len())
-                })
-                .collect();
-            sql.push_str(&format!(
-                "; UPDATE attachments SET case_id = ${id_param} WHERE id IN ({}) AND uploader_id = ${actor} AND (case_id IS NULL OR case_id = ${id_param}) AND changes() = 1",
-                ids.join(", ")
-            ));
-        }
-        // `total_changes()` before and after counts only real row changes; the per-statement
-        // counts sqlx sums would include stale values reported for BEGIN and SELECT.
-        sql.push_str("; SELECT total_changes() AS n, last_insert_rowid() AS rowid");
-        let mut conn = writer.acquire().await?;
-        let result = bind_args!(sqlx::query(AssertSqlSafe(sql)), &args)
-            .fetch_all(&mut *conn)
-            .await;
-        let rows = match result {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                return Err(StoreError::from(e));
-            }
-        };
-        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
-            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-            return Err(StoreError::Corrupt(
-                "transition batch returned no rows".into(),
-            ));
-        };
-        let changed = last.i64("n")? - first.i64("n")?;
-        let expected = 2 + attachments.len() as i64;
-        if changed == expected {
-            sqlx::query("COMMIT").execute(&mut *conn).await?;
-            Ok(Some(last.i64("rowid")?))
-        } else {
-            sqlx::query("ROLLBACK").execute(&mut *conn).await?;
-            if changed == 0 {
-                Ok(None)
-            } else {
-                Err(StoreError::Invalid(format!(
-                    "an attachment of {attachments:?} does not exist, was uploaded by someone else, or belongs to another case"
-                )))
-            }
-        }
-    });
-    task.await
-        .map_err(|e| StoreError::Invalid(format!("transition task failed: {e}")))?
-}
-
 impl Store {
     /// Stores a new case and its first event; links its attachments. One transaction.
     ///
@@ -640,16 +557,17 @@ impl Store {
         args.push(expected_version.into());
         let ev = event_args(id, &t.event)?;
         let event_id = match &self.pools {
-            crate::Pools::Sqlite { writer, .. } => {
-                sqlite_transition(
-                    writer.clone(),
-                    args,
-                    ev,
-                    t.event.actor_id,
-                    t.event.attachments.clone(),
-                )
-                .await?
-            }
+            crate::Pools::Sqlite { .. } => match &self.batch {
+                Some(b) => {
+                    b.submit(args, ev, t.event.actor_id, &t.event.attachments)
+                        .await?
+                }
+                None => {
+                    return Err(StoreError::Invalid(
+                        "the SQLite writer is not running".into(),
+                    ));
+                }
+            },
             crate::Pools::Postgres(p) => {
                 let mut tx = p.begin().await?;
                 let q = sqlx::query(update_sql());

@@ -15,6 +15,7 @@
 //!
 //! **Architecture invariant:** this is the only crate that knows SQL.
 
+mod batch;
 mod cases;
 mod config;
 mod error;
@@ -56,6 +57,8 @@ enum Pools {
 #[derive(Clone, Debug)]
 pub struct Store {
     pools: Pools,
+    /// SQLite only: the group-commit writer for case transitions.
+    batch: Option<std::sync::Arc<batch::BatchWriter>>,
 }
 
 /// Runs `$body` with `$p` bound to the pool for reads (an SQLite reader or the PostgreSQL pool).
@@ -136,6 +139,7 @@ impl Store {
                 .await?;
             return Ok(Store {
                 pools: Pools::Postgres(pool),
+                batch: None,
             });
         }
         let path = url
@@ -191,8 +195,12 @@ impl Store {
             .max_lifetime(None)
             .connect_with(base.read_only(!memory))
             .await?;
+        let batch = Some(std::sync::Arc::new(batch::BatchWriter::spawn(
+            writer.clone(),
+        )));
         Ok(Store {
             pools: Pools::Sqlite { writer, reader },
+            batch,
         })
     }
 

@@ -765,3 +765,131 @@ async fn story(store: &Store) {
         .expect("some");
     assert_eq!(back, limits);
 }
+
+/// Many transitions at once go through the group-commit writer: every one commits, a conflict
+/// inside a batch loses cleanly, and an item whose attachment cannot be linked fails alone
+/// without undoing its neighbours.
+#[tokio::test]
+async fn concurrent_transitions_commit_together_and_fail_alone() {
+    for (name, store, schema, _dir) in backends("batch").await {
+        let w = seed(&store).await;
+        let cal = WorkCalendar::builtin();
+        let limits = NodeLimits::default();
+        let now = t0();
+        let ctx = Ctx {
+            calendar: &cal,
+            limits: &limits,
+            now,
+        };
+        let mut cases = Vec::new();
+        for i in 0..40 {
+            let t = workflow::new_case(
+                &w.inspector,
+                NewReport {
+                    source: Source::Inspector,
+                    description: format!("井盖缺失 {i}"),
+                    address: None,
+                    lat: None,
+                    lon: None,
+                    area: AreaPath::of(&code("410102001001")),
+                    class: Some(class_06010()),
+                    urgency: Urgency::Normal,
+                    reporter_name: None,
+                    reporter_phone: None,
+                    self_handled: false,
+                    attachments: vec![],
+                    note: None,
+                },
+                &ctx,
+            )
+            .expect("report");
+            cases.push(store.insert_case(&t).await.expect("insert"));
+        }
+        let foreign = photo(&store, &w.citizen).await;
+        let mut futs = Vec::new();
+        for (i, c) in cases.iter().enumerate() {
+            let ev = if i == 7 {
+                // Not the supervisor's photo: this one must fail, alone.
+                Evidence {
+                    note: None,
+                    attachments: vec![foreign],
+                }
+            } else {
+                Evidence::default()
+            };
+            let t = workflow::apply(
+                c,
+                &w.supervisor,
+                &Command::File {
+                    class: None,
+                    urgency: None,
+                },
+                &ev,
+                &ctx,
+            )
+            .expect("file");
+            futs.push((c.version, t));
+        }
+        // Case 3 is also filed a second time from the same version: one of the two must lose.
+        let again = workflow::apply(
+            &cases[3],
+            &w.supervisor,
+            &Command::Reject,
+            &Evidence {
+                note: Some("重复".into()),
+                attachments: vec![],
+            },
+            &ctx,
+        )
+        .expect("reject");
+        futs.push((cases[3].version, again));
+        let results =
+            futures_util::future::join_all(futs.iter().map(|(v, t)| store.apply_transition(*v, t)))
+                .await;
+        for (i, r) in results.iter().enumerate().take(40) {
+            match i {
+                7 => assert!(
+                    matches!(r, Err(StoreError::Invalid(_))),
+                    "{name}: item 7 {r:?}"
+                ),
+                3 => {}
+                _ => assert!(r.is_ok(), "{name}: item {i} {r:?}"),
+            }
+        }
+        let three: Vec<bool> = [&results[3], &results[40]]
+            .iter()
+            .map(|r| r.is_ok())
+            .collect();
+        assert_eq!(
+            three.iter().filter(|ok| **ok).count(),
+            1,
+            "{name}: exactly one of the racing steps wins"
+        );
+        for (i, c) in cases.iter().enumerate() {
+            let now_case = store.get_case(c.id).await.expect("get").expect("case");
+            let events = store.case_events(c.id).await.expect("events").len();
+            if i == 7 {
+                assert_eq!(
+                    (now_case.version, events),
+                    (1, 1),
+                    "{name}: the failed item wrote nothing"
+                );
+            } else {
+                assert_eq!((now_case.version, events), (2, 2), "{name}: item {i}");
+            }
+        }
+        assert_eq!(
+            store
+                .attachment(foreign)
+                .await
+                .expect("att")
+                .expect("att")
+                .case_id,
+            None
+        );
+        eprintln!("batch test passed on {name}");
+        if let Some(s) = schema {
+            store.drop_schema(&s).await.expect("drop");
+        }
+    }
+}

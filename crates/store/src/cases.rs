@@ -318,20 +318,24 @@ fn insert_sql() -> &'static str {
 
 pub(crate) fn update_sql() -> &'static str {
     static SQL: OnceLock<String> = OnceLock::new();
-    SQL.get_or_init(|| {
-        let sets: Vec<String> = CASE_COLUMNS
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c} = ${}", i + 1))
-            .collect();
-        let n = CASE_COLUMNS.len();
-        format!(
-            "UPDATE cases SET {} WHERE id = ${} AND version = ${}",
-            sets.join(", "),
-            n + 1,
-            n + 2
-        )
-    })
+    SQL.get_or_init(|| update_sql_from(0))
+}
+
+/// The versioned case UPDATE with its parameters numbered from `$base + 1`: the case columns,
+/// then `id`, then the expected `version`.
+pub(crate) fn update_sql_from(base: usize) -> String {
+    let sets: Vec<String> = CASE_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", base + i + 1))
+        .collect();
+    let n = base + CASE_COLUMNS.len();
+    format!(
+        "UPDATE cases SET {} WHERE id = ${} AND version = ${}",
+        sets.join(", "),
+        n + 1,
+        n + 2
+    )
 }
 
 const INSERT_EVENT: &str = "INSERT INTO case_events

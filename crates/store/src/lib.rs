@@ -211,6 +211,29 @@ impl Store {
     pub async fn open(opts: &ConnectOptions) -> Result<Store, StoreError> {
         let store = Store::connect(opts).await?;
         store.migrate().await?;
+        if let Pools::Sqlite { writer, .. } = &store.pools {
+            // Keep the query planner's statistics fresh: without them SQLite may sort a million
+            // rows instead of walking an index (measured: 2 s vs 3 ms on a filtered list).
+            sqlx::query("PRAGMA optimize=0x10002")
+                .execute(writer)
+                .await?;
+            let writer = writer.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_secs(3600));
+                every.tick().await;
+                loop {
+                    every.tick().await;
+                    if writer.is_closed()
+                        || sqlx::query("PRAGMA optimize")
+                            .execute(&writer)
+                            .await
+                            .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
         Ok(store)
     }
 
@@ -238,6 +261,15 @@ impl Store {
     /// The database is unreachable.
     pub async fn ping(&self) -> Result<(), StoreError> {
         on_read!(self, p => { sqlx::query("SELECT 1").execute(p).await?; });
+        Ok(())
+    }
+
+    /// Refreshes the query planner's statistics (run after a bulk import).
+    ///
+    /// # Errors
+    /// The database refuses.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        on_write!(self, p => { sqlx::query("ANALYZE").execute(p).await?; });
         Ok(())
     }
 

@@ -34,21 +34,36 @@ const TEXTS: &[&str] = &[
     "道路不洁",
 ];
 
-/// Inserts `count` cases in batches of `batch`, using the grids under `area` that the store
-/// holds, the given reporter and department ids. Returns how many were written.
+/// What to seed.
+pub struct Plan<'a> {
+    /// Grids to spread cases over (they must exist in the store).
+    pub grids: &'a [AreaCode],
+    /// The user recorded as reporter.
+    pub reporter_id: i64,
+    /// Departments dispatched cases go to.
+    pub department_ids: &'a [i64],
+    pub count: usize,
+    /// Cases per transaction.
+    pub batch: usize,
+    pub seed: u64,
+    /// Cases are created during the year before this instant.
+    pub now: Timestamp,
+}
+
+/// Inserts the planned cases in batches. Returns how many were written.
 ///
 /// # Errors
 /// The store refuses (e.g. unknown grid, user or department).
-pub async fn seed(
-    store: &Store,
-    grids: &[AreaCode],
-    reporter_id: i64,
-    department_ids: &[i64],
-    count: usize,
-    batch: usize,
-    seed: u64,
-    now: Timestamp,
-) -> anyhow::Result<usize> {
+pub async fn seed(store: &Store, plan: &Plan<'_>) -> anyhow::Result<usize> {
+    let Plan {
+        grids,
+        reporter_id,
+        department_ids,
+        count,
+        batch,
+        seed,
+        now,
+    } = *plan;
     anyhow::ensure!(
         !grids.is_empty() && !department_ids.is_empty(),
         "need grids and departments"

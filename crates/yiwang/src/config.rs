@@ -6,7 +6,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerSection,
@@ -35,16 +35,6 @@ pub struct DatabaseSection {
 #[serde(default, deny_unknown_fields)]
 pub struct LogSection {
     pub filter: String,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            server: ServerSection::default(),
-            database: DatabaseSection::default(),
-            log: LogSection::default(),
-        }
-    }
 }
 
 impl Default for ServerSection {
@@ -117,6 +107,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error.
 mod tests {
     use super::*;
 

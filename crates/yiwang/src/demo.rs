@@ -14,7 +14,10 @@ use store::{Area, NewDepartment, NewUser, Store};
 pub const DEMO_PASSWORD: &str = "yiwang2026";
 
 /// (street code, street name, [(community code, community name)]).
-const STREETS: &[(&str, &str, &[(&str, &str)])] = &[
+/// (code, name) of a community.
+type Community = (&'static str, &'static str);
+
+const STREETS: &[(&str, &str, &[Community])] = &[
     (
         "410102002",
         "建设路街道",

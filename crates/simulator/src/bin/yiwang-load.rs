@@ -155,9 +155,19 @@ async fn main() -> anyhow::Result<()> {
                     .unwrap_or(0),
             );
             let started = std::time::Instant::now();
-            let n = seed::seed(&store, &grids, reporter.id, &depts, cases, batch, s, now).await?;
+            let plan = seed::Plan {
+                grids: &grids,
+                reporter_id: reporter.id,
+                department_ids: &depts,
+                count: cases,
+                batch,
+                seed: s,
+                now,
+            };
+            let n = seed::seed(&store, &plan).await?;
+            store.analyze().await?;
             println!(
-                "seeded {n} cases in {:.1} s",
+                "seeded {n} cases in {:.1} s (planner statistics refreshed)",
                 started.elapsed().as_secs_f64()
             );
             store.close().await;

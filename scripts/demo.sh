@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -f web/package.json ]; then
-  [ -d web/node_modules ] || npm --prefix web ci --no-audit --no-fund
+  [ -d web/node_modules ] || npm --prefix web install --no-audit --no-fund
   npm --prefix web run build
 fi
 cargo build --release -p yiwang

@@ -153,8 +153,10 @@ pub enum Source {
     /// Open311 GeoReport v2 clients.
     Open311,
     /// 12319 城建服务热线.
+    #[serde(rename = "hotline_12319")]
     Hotline12319,
     /// 12345 政务服务热线 (forwarded).
+    #[serde(rename = "hotline_12345")]
     Hotline12345,
     /// 微博/网络舆情.
     Weibo,
@@ -1185,4 +1187,25 @@ pub fn apply(
         at: ctx.now,
     };
     Ok(Transition { case: next, event })
+}
+
+#[cfg(test)]
+mod serde_names {
+    use super::*;
+
+    #[test]
+    fn serde_names_equal_api_names() {
+        for s in Source::ALL {
+            assert_eq!(
+                serde_json::to_value(s).ok(),
+                Some(serde_json::json!(s.as_str()))
+            );
+        }
+        for s in CaseState::ALL {
+            assert_eq!(
+                serde_json::to_value(s).ok(),
+                Some(serde_json::json!(s.as_str()))
+            );
+        }
+    }
 }

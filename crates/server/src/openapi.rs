@@ -822,8 +822,6 @@ struct Op {
     responses: Vec<(u16, Value)>,
     errors: Vec<&'static str>,
     extra: Vec<(&'static str, Value)>,
-    /// Error statuses that may also come as plain text (from an axum extractor), with why.
-    plain_text: Vec<(u16, &'static str)>,
 }
 
 impl Op {
@@ -845,7 +843,6 @@ impl Op {
             responses: Vec::new(),
             errors: Vec::new(),
             extra: Vec::new(),
-            plain_text: Vec::new(),
         }
     }
 
@@ -940,12 +937,6 @@ impl Op {
         self
     }
 
-    /// `status` may also come as `text/plain` (a rejection the API's error shape does not cover).
-    fn plain_text(mut self, status: u16, why: &'static str) -> Op {
-        self.plain_text.push((status, why));
-        self
-    }
-
     fn ext(mut self, key: &'static str, value: Value) -> Op {
         self.extra.push((key, value));
         self
@@ -972,29 +963,15 @@ impl Op {
                 .iter()
                 .map(|e| format!("- `{}`: {}", e.code, e.meaning))
                 .collect();
-            let mut description = format!(
+            let description = format!(
                 "{}. `error.code` is one of:\n{}",
                 reason(status),
                 lines.join("\n")
             );
-            let mut content = json_content(r("Error"));
-            for (_, why) in self.plain_text.iter().filter(|(s, _)| *s == status) {
-                description.push_str(&format!(
-                    "\n\nAlso as `text/plain` (not the error shape): {why}"
-                ));
-                content["text/plain"] = json!({ "schema": { "type": "string" } });
-            }
+            let content = json_content(r("Error"));
             responses.insert(
                 status.to_string(),
                 json!({ "description": description, "content": content, "x-error-codes": names }),
-            );
-        }
-        for (status, _) in &self.plain_text {
-            assert!(
-                by_status_has(&self.errors, *status),
-                "{} {}: plain {status} without codes",
-                self.method,
-                self.path
             );
         }
         let mut op = json!({
@@ -1039,12 +1016,6 @@ impl Op {
         }
         op
     }
-}
-
-fn by_status_has(codes: &[&str], status: u16) -> bool {
-    codes
-        .iter()
-        .any(|c| error_code(c).is_some_and(|e| e.status == status))
 }
 
 fn signed_in() -> Value {
@@ -1839,12 +1810,7 @@ fn attachment_ops() -> Vec<Op> {
             }))
             .ok(201, "Stored.", r("Attachment"))
             .errors(AUTH)
-            .errors(&["bad_request", "payload_too_large", "unsupported_media_type", "missing_field"])
-            .plain_text(
-                400,
-                "a body that is not `multipart/form-data` with a boundary is refused by the \
-                 multipart reader before the handler runs.",
-            ),
+            .errors(&["bad_request", "payload_too_large", "unsupported_media_type", "missing_field"]),
         id_param(
             Op::get("/api/attachments/{id}", "getAttachment", "Download a photo"),
             "Attachment id.",

@@ -2320,7 +2320,7 @@ async fn error_responses_fit_the_document() {
         got,
         (StatusCode::UNPROCESSABLE_ENTITY, "missing_field".to_owned())
     );
-    // Not multipart at all: axum's multipart reader answers in plain text (documented so).
+    // Not multipart at all: refused in the API's error shape.
     let got = e2e
         .raw(
             &operator,
@@ -2330,5 +2330,11 @@ async fn error_responses_fit_the_document() {
             b"{}".to_vec(),
         )
         .await;
-    assert_eq!(got, (StatusCode::BAD_REQUEST, String::new()));
+    assert_eq!(
+        got,
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type".to_owned()
+        )
+    );
 }

@@ -43,8 +43,13 @@ pub fn sniff_image(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
 pub async fn upload(
     State(state): State<AppState>,
     auth: AuthUser,
-    mut form: Multipart,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    let mut form = form.map_err(|_| {
+        ApiError::UnsupportedMedia(
+            "send the photo as multipart/form-data in a field named \"file\"".into(),
+        )
+    })?;
     let limit = state.config.max_upload_bytes;
     let too_large = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {

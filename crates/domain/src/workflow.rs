@@ -606,6 +606,45 @@ pub enum Command {
 }
 
 impl Command {
+    /// One example of every command, in loop order, with placeholder ids and values — to ask
+    /// which commands a caller may issue now, or to document them all.
+    pub fn examples() -> [Command; 29] {
+        [
+            Command::SendVerify { inspector_id: 0 },
+            Command::Accept,
+            Command::RejectReport,
+            Command::Verify { confirmed: true },
+            Command::File {
+                class: None,
+                urgency: None,
+            },
+            Command::Reject,
+            Command::ReturnToIntake,
+            Command::LinkDuplicate { master_case_id: -1 },
+            Command::Dispatch { department_id: 0 },
+            Command::AcceptTask,
+            Command::RequestReturn,
+            Command::ApproveReturn,
+            Command::DenyReturn,
+            Command::Feedback,
+            Command::RequestExtension { minutes: 60 },
+            Command::ApproveExtension,
+            Command::DenyExtension,
+            Command::RequestSuspension,
+            Command::ApproveSuspension,
+            Command::DenySuspension,
+            Command::Resume,
+            Command::SendCheck { inspector_id: 0 },
+            Command::Check { passed: true },
+            Command::Close,
+            Command::Rework,
+            Command::Supervise,
+            Command::RequestVoid,
+            Command::ApproveVoid,
+            Command::DenyVoid,
+        ]
+    }
+
     /// The action name written to the audit trail and used in the API.
     pub fn name(&self) -> &'static str {
         match self {

@@ -392,40 +392,7 @@ pub struct ActionDoc {
 
 /// Every action, in loop order. Roles and states come from the domain's `Command`.
 pub fn actions() -> Vec<ActionDoc> {
-    let templates = [
-        Command::SendVerify { inspector_id: 0 },
-        Command::Accept,
-        Command::RejectReport,
-        Command::Verify { confirmed: true },
-        Command::File {
-            class: None,
-            urgency: None,
-        },
-        Command::Reject,
-        Command::ReturnToIntake,
-        Command::LinkDuplicate { master_case_id: 0 },
-        Command::Dispatch { department_id: 0 },
-        Command::AcceptTask,
-        Command::RequestReturn,
-        Command::ApproveReturn,
-        Command::DenyReturn,
-        Command::Feedback,
-        Command::RequestExtension { minutes: 0 },
-        Command::ApproveExtension,
-        Command::DenyExtension,
-        Command::RequestSuspension,
-        Command::ApproveSuspension,
-        Command::DenySuspension,
-        Command::Resume,
-        Command::SendCheck { inspector_id: 0 },
-        Command::Check { passed: true },
-        Command::Close,
-        Command::Rework,
-        Command::Supervise,
-        Command::RequestVoid,
-        Command::ApproveVoid,
-        Command::DenyVoid,
-    ];
+    let templates = Command::examples();
     templates.into_iter().map(action_doc).collect()
 }
 

@@ -90,6 +90,21 @@ pub struct AttachmentMeta {
     pub created_at: Timestamp,
 }
 
+/// Inserts role grants for a user inside the open transaction `$tx` (either backend).
+macro_rules! insert_grants {
+    ($tx:ident, $user_id:expr, $grants:expr) => {
+        for g in $grants.iter() {
+            sqlx::query("INSERT INTO user_roles (user_id, role, area_code, department_id) VALUES ($1, $2, $3, $4)")
+                .bind($user_id)
+                .bind(g.role.as_str())
+                .bind(g.area.as_ref().map(|a| a.as_str()))
+                .bind(g.department_id)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
 fn area_from_row(r: &impl RowExt) -> Result<Area, StoreError> {
     let code = AreaCode::parse(&r.text("code")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let parent_code = match r.opt_text("parent_code")? {
@@ -339,15 +354,7 @@ impl Store {
             .bind(now.0)
             .fetch_one(&mut *tx)
             .await?;
-            for g in &u.grants {
-                sqlx::query("INSERT INTO user_roles (user_id, role, area_code, department_id) VALUES ($1, $2, $3, $4)")
-                    .bind(id)
-                    .bind(g.role.as_str())
-                    .bind(g.area.as_ref().map(|a| a.as_str()))
-                    .bind(g.department_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            insert_grants!(tx, id, &u.grants);
             tx.commit().await?;
             Ok(id)
         })
@@ -365,15 +372,7 @@ impl Store {
                 return Err(StoreError::NotFound("user"));
             }
             sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-            for g in grants {
-                sqlx::query("INSERT INTO user_roles (user_id, role, area_code, department_id) VALUES ($1, $2, $3, $4)")
-                    .bind(user_id)
-                    .bind(g.role.as_str())
-                    .bind(g.area.as_ref().map(|a| a.as_str()))
-                    .bind(g.department_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            insert_grants!(tx, user_id, grants);
             tx.commit().await?;
         });
         Ok(())

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use domain::area::{AreaCode, AreaPath};
 use domain::calendar::WorkCalendar;
-use domain::org::{Caller, DepartmentType, Role};
+use domain::org::{Caller, Role};
 use domain::taxonomy::{ClassKind, GB_47678_5_2026, Urgency};
 use domain::time::Timestamp;
 use domain::workflow::{
@@ -20,28 +20,7 @@ use store::{CaseFilter, NewAttachment, Store};
 
 use crate::demo::DemoDistrict;
 
-const PROBLEMS: &[(&str, &str, DepartmentType)] = &[
-    (
-        "路口有成堆生活垃圾未清运",
-        "06010",
-        DepartmentType::Sanitation,
-    ),
-    (
-        "人行道上垃圾、落叶未清扫",
-        "06012",
-        DepartmentType::Sanitation,
-    ),
-    (
-        "商户占用人行道摆摊经营",
-        "09006",
-        DepartmentType::Enforcement,
-    ),
-    ("电线杆上贴满小广告", "07001", DepartmentType::Enforcement),
-    ("污水井盖破损有塌陷危险", "01002", DepartmentType::Municipal),
-    ("路灯夜间不亮", "01037", DepartmentType::Municipal),
-    ("行道树枝干折断悬挂", "04002", DepartmentType::Landscaping),
-    ("机动车占用盲道停放", "09009", DepartmentType::Traffic),
-];
+use crate::sim::PROBLEMS;
 
 struct People {
     by_name: HashMap<String, Caller>,

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::demo::{DEMO_PASSWORD, DemoDistrict};
 
 /// Problems people report: (description, matter class code, department type it belongs to).
-const PROBLEMS: &[(&str, &str, DepartmentType)] = &[
+pub const PROBLEMS: &[(&str, &str, DepartmentType)] = &[
     (
         "路口有成堆生活垃圾未清运",
         "06010",

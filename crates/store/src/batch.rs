@@ -1,4 +1,5 @@
-//! Group commit for SQLite case transitions (after Traccar's batched database writer).
+//! Group commit for SQLite writes of the case loop (after Traccar's batched database writer):
+//! case transitions, new reports and photo records.
 //!
 //! SQLite has one writer; one transaction per transition spends most of its time handing work
 //! between threads and writing the same index pages to the WAL again and again. Instead, one
@@ -25,17 +26,24 @@ pub const MAX_BATCH: usize = 64;
 
 /// How one item ended inside a transaction.
 enum Outcome {
-    Done(i64),
+    /// The row id the item reports (event, case or attachment) and an optional text (case number).
+    Done(i64, String),
     Conflict,
     /// The case and event were written but not every attachment linked: roll back.
     Mismatch,
 }
 
+/// Row id and text reported by a finished item; `None` = version conflict.
+type Reply = Result<Option<(i64, String)>, StoreError>;
+
 struct Job {
     sql: String,
     args: Vec<Arg>,
-    attachments: usize,
-    reply: oneshot::Sender<Result<Option<i64>, StoreError>>,
+    /// Rows the item changes when it succeeds.
+    expected: i64,
+    /// Whether "no row changed" is a version conflict (transitions) rather than an error.
+    zero_is_conflict: bool,
+    reply: oneshot::Sender<Reply>,
 }
 
 /// Handle to the writer task.
@@ -66,18 +74,119 @@ impl BatchWriter {
         attachments: &[i64],
     ) -> Result<Option<i64>, StoreError> {
         let (sql, args) = item(case, event, actor_id, attachments);
+        let expected = 2 + attachments.len() as i64;
+        Ok(self
+            .send(sql, args, expected, true)
+            .await?
+            .map(|(id, _)| id))
+    }
+
+    /// Queues a new case with its first event and attachments; returns (case id, case number).
+    pub(crate) async fn submit_new_case(
+        &self,
+        case: Vec<Arg>,
+        date: String,
+        provisional_no: String,
+        event: Vec<Arg>,
+        actor_id: i64,
+        attachments: &[i64],
+    ) -> Result<(i64, String), StoreError> {
+        let (sql, args) = new_case_item(case, date, provisional_no, event, actor_id, attachments);
+        let expected = 3 + attachments.len() as i64;
+        self.send(sql, args, expected, false)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("new case not written".into()))
+    }
+
+    /// Queues one INSERT that changes one row; returns its row id.
+    pub(crate) async fn submit_insert(
+        &self,
+        insert: &'static str,
+        args: Vec<Arg>,
+    ) -> Result<i64, StoreError> {
+        let sql = format!(
+            "SELECT total_changes() AS n, 0 AS rowid, '' AS extra; {insert}; SELECT total_changes() AS n, last_insert_rowid() AS rowid, '' AS extra"
+        );
+        self.send(sql, args, 1, false)
+            .await?
+            .map(|(id, _)| id)
+            .ok_or_else(|| StoreError::Corrupt("row not written".into()))
+    }
+
+    async fn send(
+        &self,
+        sql: String,
+        args: Vec<Arg>,
+        expected: i64,
+        zero_is_conflict: bool,
+    ) -> Reply {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Job {
                 sql,
                 args,
-                attachments: attachments.len(),
+                expected,
+                zero_is_conflict,
                 reply,
             })
             .await
             .map_err(lost)?;
         rx.await.map_err(lost)?
     }
+}
+
+/// The statements of a new report: insert the case under a provisional number, renumber it
+/// `<date><id:08>`, insert its first event, link its attachments, report (case id, case number).
+fn new_case_item(
+    case: Vec<Arg>,
+    date: String,
+    provisional_no: String,
+    event: Vec<Arg>,
+    actor_id: i64,
+    attachments: &[i64],
+) -> (String, Vec<Arg>) {
+    let mut args = case;
+    let cols = crate::cases::CASE_COLUMNS.join(", ");
+    let params: Vec<String> = (1..=args.len()).map(|i| format!("${i}")).collect();
+    args.push(provisional_no.into());
+    let no = args.len();
+    args.push(date.into());
+    let date_param = args.len();
+    // The event's own case_id (its first argument) is replaced by the new case's id.
+    let first_event = args.len() + 1;
+    args.extend(event.into_iter().skip(1));
+    let event_params: Vec<String> = (first_event..args.len() + 1)
+        .map(|i| format!("${i}"))
+        .collect();
+    let mut sql = format!(
+        "SELECT total_changes() AS n, 0 AS rowid, '' AS extra; \
+         INSERT INTO cases (case_no, {cols}) VALUES (${no}, {}); \
+         UPDATE cases SET case_no = ${date_param} || printf('%08d', last_insert_rowid()) WHERE id = last_insert_rowid(); \
+         INSERT INTO case_events (case_id, action, actor_id, actor_role, from_state, to_state, note, attachments, data, at) VALUES (last_insert_rowid(), {})",
+        params.join(", "),
+        event_params.join(", ")
+    );
+    if !attachments.is_empty() {
+        args.push(actor_id.into());
+        let actor = args.len();
+        let ids: Vec<String> = attachments
+            .iter()
+            .map(|a| {
+                args.push((*a).into());
+                format!("${}", args.len())
+            })
+            .collect();
+        sql.push_str(&format!(
+            "; UPDATE attachments SET case_id = (SELECT case_id FROM case_events WHERE id = last_insert_rowid()) \
+             WHERE id IN ({}) AND uploader_id = ${actor} AND case_id IS NULL",
+            ids.join(", ")
+        ));
+    }
+    sql.push_str(
+        "; SELECT total_changes() AS n, c.id AS rowid, c.case_no AS extra FROM case_events e \
+         JOIN cases c ON c.id = e.case_id WHERE e.id = last_insert_rowid()",
+    );
+    (sql, args)
 }
 
 /// The multi-statement text and binds of one transition.
@@ -91,7 +200,7 @@ fn item(case: Vec<Arg>, event: Vec<Arg>, actor_id: i64, attachments: &[i64]) -> 
         .collect();
     let id_param = n_case - 1; // `id` is the second-to-last case argument, `version` the last.
     let mut sql = format!(
-        "SELECT total_changes() AS n, 0 AS rowid; {}; INSERT INTO case_events (case_id, action, actor_id, actor_role, from_state, to_state, note, attachments, data, at) SELECT {} WHERE changes() = 1",
+        "SELECT total_changes() AS n, 0 AS rowid, '' AS extra; {}; INSERT INTO case_events (case_id, action, actor_id, actor_role, from_state, to_state, note, attachments, data, at) SELECT {} WHERE changes() = 1",
         update_sql(),
         event_params.join(", ")
     );
@@ -112,7 +221,7 @@ fn item(case: Vec<Arg>, event: Vec<Arg>, actor_id: i64, attachments: &[i64]) -> 
     }
     // `total_changes()` counts only real row changes; sqlx's per-statement counts would include
     // stale values reported for SELECT statements.
-    sql.push_str("; SELECT total_changes() AS n, last_insert_rowid() AS rowid");
+    sql.push_str("; SELECT total_changes() AS n, last_insert_rowid() AS rowid, '' AS extra");
     (sql, args)
 }
 
@@ -124,10 +233,10 @@ async fn run_item(conn: &mut SqliteConnection, job: &Job) -> Result<Outcome, Sto
         return Err(StoreError::Corrupt("transition returned no rows".into()));
     };
     let changed = last.i64("n")? - first.i64("n")?;
-    Ok(if changed == 0 {
+    Ok(if changed == 0 && job.zero_is_conflict {
         Outcome::Conflict
-    } else if changed == 2 + job.attachments as i64 {
-        Outcome::Done(last.i64("rowid")?)
+    } else if changed == job.expected {
+        Outcome::Done(last.i64("rowid")?, last.text("extra")?)
     } else {
         Outcome::Mismatch
     })
@@ -177,7 +286,10 @@ async fn process(writer: &SqlitePool, jobs: Vec<Job>) {
 }
 
 /// Runs all jobs in one transaction; `None` (everything rolled back) if any went wrong.
-async fn try_together(conn: &mut SqliteConnection, jobs: &[Job]) -> Option<Vec<Option<i64>>> {
+async fn try_together(
+    conn: &mut SqliteConnection,
+    jobs: &[Job],
+) -> Option<Vec<Option<(i64, String)>>> {
     sqlx::query("BEGIN IMMEDIATE")
         .execute(&mut *conn)
         .await
@@ -185,7 +297,7 @@ async fn try_together(conn: &mut SqliteConnection, jobs: &[Job]) -> Option<Vec<O
     let mut out = Vec::with_capacity(jobs.len());
     for j in jobs {
         match run_item(conn, j).await {
-            Ok(Outcome::Done(id)) => out.push(Some(id)),
+            Ok(Outcome::Done(id, extra)) => out.push(Some((id, extra))),
             Ok(Outcome::Conflict) => out.push(None),
             Ok(Outcome::Mismatch) | Err(_) => {
                 rollback(conn).await;
@@ -200,15 +312,15 @@ async fn try_together(conn: &mut SqliteConnection, jobs: &[Job]) -> Option<Vec<O
     Some(out)
 }
 
-async fn alone(conn: &mut SqliteConnection, job: &Job) -> Result<Option<i64>, StoreError> {
+async fn alone(conn: &mut SqliteConnection, job: &Job) -> Reply {
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
     match run_item(conn, job).await {
-        Ok(Outcome::Done(id)) => {
+        Ok(Outcome::Done(id, extra)) => {
             if let Err(e) = sqlx::query("COMMIT").execute(&mut *conn).await {
                 rollback(conn).await;
                 return Err(e.into());
             }
-            Ok(Some(id))
+            Ok(Some((id, extra)))
         }
         Ok(Outcome::Conflict) => {
             rollback(conn).await;

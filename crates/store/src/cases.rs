@@ -88,7 +88,7 @@ pub struct CasePage {
 }
 
 /// Columns written on insert and update, in this order.
-const CASE_COLUMNS: &[&str] = &[
+pub(crate) const CASE_COLUMNS: &[&str] = &[
     "version",
     "state",
     "source",
@@ -502,6 +502,23 @@ impl Store {
     pub async fn insert_case(&self, t: &Transition) -> Result<Case, StoreError> {
         let args = case_args(&t.case)?;
         let mut case = t.case.clone();
+        if let Some(batch) = &self.batch {
+            let event = event_args(0, &t.event)?;
+            let date = t.case.created_at.to_shanghai().format("%Y%m%d").to_string();
+            let (id, no) = batch
+                .submit_new_case(
+                    args,
+                    date,
+                    provisional_no(t.case.created_at),
+                    event,
+                    t.event.actor_id,
+                    &t.event.attachments,
+                )
+                .await?;
+            case.id = id;
+            case.case_no = no;
+            return Ok(case);
+        }
         on_write!(self, p => {
             let mut tx = p.begin().await?;
             let q = sqlx::query_scalar::<_, i64>(insert_sql());

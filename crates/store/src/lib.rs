@@ -58,7 +58,7 @@ enum Pools {
 pub struct Store {
     pools: Pools,
     /// SQLite only: the group-commit writer for case transitions.
-    batch: Option<std::sync::Arc<batch::BatchWriter>>,
+    pub(crate) batch: Option<std::sync::Arc<batch::BatchWriter>>,
 }
 
 /// Runs `$body` with `$p` bound to the pool for reads (an SQLite reader or the PostgreSQL pool).

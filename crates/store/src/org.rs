@@ -5,7 +5,7 @@ use domain::org::{DepartmentType, Role, RoleGrant};
 use domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::rows::RowExt;
+use crate::rows::{Arg, RowExt};
 use crate::{Store, StoreError, on_read, on_write};
 
 /// An administrative area or unit grid.
@@ -544,6 +544,24 @@ impl Store {
         a: &NewAttachment,
         now: Timestamp,
     ) -> Result<i64, StoreError> {
+        if let Some(batch) = &self.batch {
+            let args: Vec<Arg> = vec![
+                a.uploader_id.into(),
+                a.content_type.as_str().into(),
+                a.size_bytes.into(),
+                a.sha256.as_str().into(),
+                a.path.as_str().into(),
+                a.original_name.clone().into(),
+                now.0.into(),
+            ];
+            return batch
+                .submit_insert(
+                    "INSERT INTO attachments (uploader_id, content_type, size_bytes, sha256, path, original_name, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    args,
+                )
+                .await;
+        }
         on_write!(self, p => {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO attachments (uploader_id, content_type, size_bytes, sha256, path, original_name, created_at)

@@ -887,6 +887,45 @@ async fn concurrent_transitions_commit_together_and_fail_alone() {
                 .case_id,
             None
         );
+        // A report that names someone else's photo is refused whole: no case, no event.
+        let all = domain::policy::Visibility {
+            all: true,
+            ..Default::default()
+        };
+        let before = store
+            .count_cases(&CaseFilter::default(), &all, now)
+            .await
+            .expect("count");
+        let t = workflow::new_case(
+            &w.inspector,
+            NewReport {
+                source: Source::Inspector,
+                description: "带他人照片的上报".into(),
+                address: None,
+                lat: None,
+                lon: None,
+                area: AreaPath::of(&code("410102001001")),
+                class: None,
+                urgency: Urgency::Normal,
+                reporter_name: None,
+                reporter_phone: None,
+                self_handled: false,
+                attachments: vec![foreign],
+                note: None,
+            },
+            &ctx,
+        )
+        .expect("report");
+        let r = store.insert_case(&t).await;
+        assert!(matches!(r, Err(StoreError::Invalid(_))), "{name}: {r:?}");
+        let after = store
+            .count_cases(&CaseFilter::default(), &all, now)
+            .await
+            .expect("count");
+        assert_eq!(
+            before, after,
+            "{name}: nothing of the refused report was written"
+        );
         eprintln!("batch test passed on {name}");
         if let Some(s) = schema {
             store.drop_schema(&s).await.expect("drop");

@@ -91,6 +91,25 @@ fn class_06010() -> ClassSnapshot {
     }
 }
 
+/// An inspector's report in community 410102001001 (class 06010 unless `class` is false).
+fn inspector_report(description: &str, class: bool, attachments: Vec<i64>) -> NewReport {
+    NewReport {
+        source: Source::Inspector,
+        description: description.into(),
+        address: None,
+        lat: None,
+        lon: None,
+        area: AreaPath::of(&code("410102001001")),
+        class: class.then(class_06010),
+        urgency: Urgency::Normal,
+        reporter_name: None,
+        reporter_phone: None,
+        self_handled: false,
+        attachments,
+        note: None,
+    }
+}
+
 struct World {
     operator: Caller,
     supervisor: Caller,
@@ -586,21 +605,7 @@ async fn story(store: &Store) {
     // Optimistic concurrency: two writers start from the same version; exactly one wins.
     let t = workflow::new_case(
         &w.inspector,
-        NewReport {
-            source: Source::Inspector,
-            description: "井盖缺失".into(),
-            address: None,
-            lat: None,
-            lon: None,
-            area: AreaPath::of(&code("410102001001")),
-            class: Some(class_06010()),
-            urgency: Urgency::Normal,
-            reporter_name: None,
-            reporter_phone: None,
-            self_handled: false,
-            attachments: vec![],
-            note: None,
-        },
+        inspector_report("井盖缺失", true, vec![]),
         &ctx(now),
     )
     .expect("inspector report");
@@ -785,21 +790,7 @@ async fn concurrent_transitions_commit_together_and_fail_alone() {
         for i in 0..40 {
             let t = workflow::new_case(
                 &w.inspector,
-                NewReport {
-                    source: Source::Inspector,
-                    description: format!("井盖缺失 {i}"),
-                    address: None,
-                    lat: None,
-                    lon: None,
-                    area: AreaPath::of(&code("410102001001")),
-                    class: Some(class_06010()),
-                    urgency: Urgency::Normal,
-                    reporter_name: None,
-                    reporter_phone: None,
-                    self_handled: false,
-                    attachments: vec![],
-                    note: None,
-                },
+                inspector_report(&format!("井盖缺失 {i}"), true, vec![]),
                 &ctx,
             )
             .expect("report");
@@ -898,21 +889,7 @@ async fn concurrent_transitions_commit_together_and_fail_alone() {
             .expect("count");
         let t = workflow::new_case(
             &w.inspector,
-            NewReport {
-                source: Source::Inspector,
-                description: "带他人照片的上报".into(),
-                address: None,
-                lat: None,
-                lon: None,
-                area: AreaPath::of(&code("410102001001")),
-                class: None,
-                urgency: Urgency::Normal,
-                reporter_name: None,
-                reporter_phone: None,
-                self_handled: false,
-                attachments: vec![foreign],
-                note: None,
-            },
+            inspector_report("带他人照片的上报", false, vec![foreign]),
             &ctx,
         )
         .expect("report");

@@ -172,7 +172,9 @@ impl Store {
             } else {
                 SqliteJournalMode::Wal
             })
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: the WAL is fsynced at every commit, so an acknowledged write survives a power
+            // loss, not only a crash of the process. Group commit keeps this to one fsync per batch.
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-65536")

@@ -59,18 +59,50 @@ pub fn acting_role(caller: &Caller, case: &Case, cmd: &Command) -> Result<Role, 
     }))
 }
 
-/// Whether `caller` may see `case`.
-pub fn can_view(caller: &Caller, case: &Case) -> bool {
-    if case.reporter_id == Some(caller.user_id) || case.assignee_id == Some(caller.user_id) {
+/// The facts of a case that visibility depends on, so the one rule can judge a full [`Case`]
+/// or a summary of one (e.g. an event on the live stream).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reach<'a> {
+    pub reporter_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub department_id: Option<i64>,
+    /// The finest known area code of the case's location.
+    pub area: Option<&'a str>,
+}
+
+impl<'a> Reach<'a> {
+    pub fn of(case: &'a Case) -> Reach<'a> {
+        Reach {
+            reporter_id: case.reporter_id,
+            assignee_id: case.assignee_id,
+            department_id: case.department_id,
+            area: case.area.finest().map(|c| c.as_str()),
+        }
+    }
+}
+
+/// Whether `caller` may see a case with these facts.
+pub fn can_see(caller: &Caller, reach: &Reach<'_>) -> bool {
+    if reach.reporter_id == Some(caller.user_id) || reach.assignee_id == Some(caller.user_id) {
         return true;
     }
     caller.grants.iter().any(|g| match g.role {
         Role::Citizen | Role::Volunteer => false,
         Role::DepartmentHandler => {
-            g.department_id.is_some() && g.department_id == case.department_id
+            g.department_id.is_some() && g.department_id == reach.department_id
         }
-        _ => area_covers(g, case),
+        _ => match &g.area {
+            None => true,
+            Some(scope) => reach
+                .area
+                .is_some_and(|code| code.starts_with(scope.as_str())),
+        },
     })
+}
+
+/// Whether `caller` may see `case`.
+pub fn can_view(caller: &Caller, case: &Case) -> bool {
+    can_see(caller, &Reach::of(case))
 }
 
 /// The list filter equivalent of [`can_view`]: a case is visible if any part admits it.

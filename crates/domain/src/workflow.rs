@@ -91,6 +91,20 @@ impl CaseState {
         CaseState::Merged,
     ];
 
+    /// Every state a case can still move from (all but the terminal ones).
+    pub const OPEN: [CaseState; 10] = [
+        CaseState::Reported,
+        CaseState::Verifying,
+        CaseState::PendingFiling,
+        CaseState::PendingDispatch,
+        CaseState::Dispatched,
+        CaseState::Handling,
+        CaseState::Suspended,
+        CaseState::PendingCheck,
+        CaseState::Checking,
+        CaseState::PendingClose,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CaseState::Reported => "reported",
@@ -737,30 +751,10 @@ impl Command {
             Command::SendCheck { .. } => &[PendingCheck],
             Command::Check { .. } => &[Checking],
             Command::Close | Command::Rework => &[PendingClose],
-            Command::Supervise => &[
-                Reported,
-                Verifying,
-                PendingFiling,
-                PendingDispatch,
-                Dispatched,
-                Handling,
-                Suspended,
-                PendingCheck,
-                Checking,
-                PendingClose,
-            ],
-            Command::RequestVoid | Command::ApproveVoid | Command::DenyVoid => &[
-                Reported,
-                Verifying,
-                PendingFiling,
-                PendingDispatch,
-                Dispatched,
-                Handling,
-                Suspended,
-                PendingCheck,
-                Checking,
-                PendingClose,
-            ],
+            Command::Supervise
+            | Command::RequestVoid
+            | Command::ApproveVoid
+            | Command::DenyVoid => &CaseState::OPEN,
             Command::LinkDuplicate { .. } => &[Reported, Verifying, PendingFiling],
         }
     }
@@ -1231,6 +1225,15 @@ pub fn apply(
 #[cfg(test)]
 mod serde_names {
     use super::*;
+
+    #[test]
+    fn open_states_are_exactly_the_non_terminal_ones() {
+        let open: Vec<CaseState> = CaseState::ALL
+            .into_iter()
+            .filter(|s| !s.is_terminal())
+            .collect();
+        assert_eq!(open, CaseState::OPEN.to_vec());
+    }
 
     #[test]
     fn serde_names_equal_api_names() {

@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use domain::org::Caller;
+use domain::policy;
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -21,31 +22,22 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/events", get(events))
 }
 
-/// Whether a changed case is in the caller's scope, judged from what the event carries.
-/// Mirrors `domain::policy::can_view` over the DTO's fields.
+/// Whether a changed case is in the caller's scope: the policy's rule over the facts the event
+/// carries, plus the reporters of its duplicates (who follow it).
 fn admits(caller: &Caller, case: &CaseDto, followers: &[i64]) -> bool {
-    if case.reporter_id == Some(caller.user_id)
-        || case.assignee_id == Some(caller.user_id)
-        || followers.contains(&caller.user_id)
-    {
-        return true;
-    }
-    let finest = case
+    let area = case
         .grid_code
         .as_deref()
         .or(case.community_code.as_deref())
         .or(case.street_code.as_deref())
         .or(case.district_code.as_deref());
-    caller.grants.iter().any(|g| match g.role {
-        domain::org::Role::Citizen | domain::org::Role::Volunteer => false,
-        domain::org::Role::DepartmentHandler => {
-            g.department_id.is_some() && g.department_id == case.department_id
-        }
-        _ => match &g.area {
-            None => true,
-            Some(a) => finest.is_some_and(|f| f.starts_with(a.as_str())),
-        },
-    })
+    let reach = policy::Reach {
+        reporter_id: case.reporter_id,
+        assignee_id: case.assignee_id,
+        department_id: case.department_id,
+        area,
+    };
+    followers.contains(&caller.user_id) || policy::can_see(caller, &reach)
 }
 
 async fn events(

@@ -7,7 +7,6 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use domain::policy;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use store::NewAttachment;
@@ -143,17 +142,11 @@ pub async fn download(
         .ok_or(ApiError::NotFound("attachment"))?;
     let mut allowed = meta.uploader_id == auth.caller.user_id;
     if !allowed && let Some(case_id) = meta.case_id {
-        allowed = match state.store.get_case(case_id).await? {
-            Some(c) => {
-                policy::can_view(&auth.caller, &c)
-                    || state
-                        .store
-                        .duplicates_of(case_id)
-                        .await?
-                        .iter()
-                        .any(|d| d.reporter_id == Some(auth.caller.user_id))
-            }
-            None => false,
+        // The same rule as reading the case itself (scope, or following it as a duplicate's reporter).
+        allowed = match super::cases::visible_case(&state, &auth, case_id).await {
+            Ok(_) => true,
+            Err(ApiError::NotFound(_)) => false,
+            Err(e) => return Err(e),
         };
     }
     if !allowed {

@@ -205,7 +205,7 @@ async fn visible_case_and_followers(
 }
 
 /// Loads a case the caller may see; 404 otherwise.
-async fn visible_case(state: &AppState, auth: &AuthUser, id: i64) -> ApiResult<Case> {
+pub(crate) async fn visible_case(state: &AppState, auth: &AuthUser, id: i64) -> ApiResult<Case> {
     Ok(visible_case_and_followers(state, auth, id).await?.0)
 }
 

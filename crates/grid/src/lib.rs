@@ -1,0 +1,1 @@
+//! Spatial core of yiwang (placeholder, being built).

@@ -1,0 +1,1 @@
+//! Device gateways of yiwang (placeholder, being built).

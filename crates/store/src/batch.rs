@@ -1,52 +1,68 @@
 //! Group commit for SQLite writes of the case loop (after Traccar's batched database writer):
 //! case transitions, new reports and photo records.
 //!
-//! SQLite has one writer; one transaction per transition spends most of its time handing work
-//! between threads and writing the same index pages to the WAL again and again. Instead, one
-//! task owns the writer connection: it takes every transition waiting in its queue (up to
-//! [`MAX_BATCH`]), runs them in one transaction — each as one multi-statement call that updates
-//! the case only if its version matches, inserts the audit event only if the update happened,
-//! and links its attachments — commits once, and only then answers each caller.
+//! SQLite has one writer. One transaction per transition spends most of its time writing the
+//! same index pages to the WAL (and fsyncing) again and again; and sqlx runs every statement on
+//! its connection's own thread, so each statement is a round trip between threads. Measured, the
+//! hand-offs, not SQLite, were the limit (BENCHMARKS.md). So the hot writes bypass sqlx:
 //!
-//! Each item's effect is checked by `total_changes()` before and after: 0 rows means the
-//! version did not match (a conflict, nothing written for it); `2 + attachments` means done;
-//! anything else means an attachment could not be linked, and the whole batch is rolled back
-//! and replayed one transition per transaction, so one bad item never commits half of itself
-//! and never fails its neighbours.
+//! - one dedicated OS thread owns one `rusqlite` connection to the same database file (the
+//!   same bundled SQLite library that sqlx links);
+//! - it takes every job waiting in its queue (up to [`MAX_BATCH`]), runs them in one
+//!   `BEGIN IMMEDIATE` transaction with cached prepared statements, each job inside its own
+//!   savepoint, commits once (one fsync), and only then answers each caller;
+//! - a job that fails (a version conflict, an attachment that cannot be linked, a foreign key)
+//!   is rolled back to its savepoint: it never commits half of itself and never fails its
+//!   neighbours.
+//!
+//! Other, rare writes (admin, config) still go through the sqlx writer connection; SQLite's
+//! write lock and the busy timeout order the two writers.
 
-use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, ToSql, types::ToSqlOutput};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
-use crate::cases::update_sql;
-use crate::rows::{Arg, RowExt, bind_args};
+use crate::rows::Arg;
 
-/// Most transitions committed together.
-pub const MAX_BATCH: usize = 64;
+/// Most jobs committed together.
+pub const MAX_BATCH: usize = 128;
 
-/// How one item ended inside a transaction.
-enum Outcome {
-    /// The row id the item reports (event, case or attachment) and an optional text (case number).
-    Done(i64, String),
-    Conflict,
-    /// The case and event were written but not every attachment linked: roll back.
-    Mismatch,
-}
-
-/// Row id and text reported by a finished item; `None` = version conflict.
+/// Row id and text reported by a finished job; `None` = version conflict.
 type Reply = Result<Option<(i64, String)>, StoreError>;
 
+/// One write, as the writer thread executes it.
+enum Work {
+    /// A versioned case update + its audit event + attachment links.
+    Transition {
+        /// Case columns, then `id`, then the expected `version` (see `cases::update_sql`).
+        case: Vec<Arg>,
+        /// Event columns starting with `case_id`.
+        event: Vec<Arg>,
+        actor_id: i64,
+        attachments: Vec<i64>,
+    },
+    /// A new case numbered `<date><id:08>`, its first event and attachment links.
+    NewCase {
+        case: Vec<Arg>,
+        date: String,
+        provisional_no: String,
+        /// Event columns starting with a placeholder `case_id` (replaced by the new id).
+        event: Vec<Arg>,
+        actor_id: i64,
+        attachments: Vec<i64>,
+    },
+    /// One INSERT of one row; reports its row id.
+    Insert { sql: &'static str, args: Vec<Arg> },
+}
+
 struct Job {
-    sql: String,
-    args: Vec<Arg>,
-    /// Rows the item changes when it succeeds.
-    expected: i64,
-    /// Whether "no row changed" is a version conflict (transitions) rather than an error.
-    zero_is_conflict: bool,
+    work: Work,
     reply: oneshot::Sender<Reply>,
 }
 
-/// Handle to the writer task.
+/// Handle to the writer thread. Dropping every handle ends the thread after its last batch.
 #[derive(Debug)]
 pub(crate) struct BatchWriter {
     tx: mpsc::Sender<Job>,
@@ -56,12 +72,63 @@ fn lost(e: impl std::fmt::Display) -> StoreError {
     StoreError::Database(sqlx::Error::Protocol(format!("batch writer: {e}")))
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+            let text = msg.clone().unwrap_or_else(|| f.to_string());
+            match f.extended_code {
+                rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => return StoreError::ForeignKey(text),
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                    return StoreError::Duplicate(text);
+                }
+                _ => {}
+            }
+        }
+        lost(e)
+    }
+}
+
+impl ToSql for Arg {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Arg::I64(v) => v.to_sql(),
+            Arg::Text(v) => v.to_sql(),
+            Arg::F64(v) => v.to_sql(),
+        }
+    }
+}
+
+/// `$1`-style parameters (shared with sqlx and PostgreSQL) as SQLite's own numbered `?1` form,
+/// so that positions bind exactly whatever order the text mentions them in.
+fn numbered(sql: &str) -> String {
+    sql.replace('$', "?")
+}
+
 impl BatchWriter {
-    /// Starts the writer task on the current runtime.
-    pub(crate) fn spawn(writer: SqlitePool) -> BatchWriter {
+    /// Opens the writer connection and starts its thread.
+    ///
+    /// `uri` is an SQLite URI filename (`file:…`), the same database the sqlx pools open.
+    pub(crate) fn spawn(uri: &str, busy_timeout: Duration) -> Result<BatchWriter, StoreError> {
+        let conn = Connection::open_with_flags(
+            uri,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(busy_timeout)?;
+        // Same durability as the sqlx connections: FULL fsyncs the WAL at every commit.
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
+        )?;
+        conn.set_prepared_statement_cache_capacity(64);
         let (tx, rx) = mpsc::channel(MAX_BATCH * 16);
-        tokio::spawn(run(writer, rx));
-        BatchWriter { tx }
+        std::thread::Builder::new()
+            .name("yiwang-sqlite-writer".into())
+            .spawn(move || run(conn, rx))
+            .map_err(lost)?;
+        Ok(BatchWriter { tx })
     }
 
     /// Queues one transition and waits until its batch has committed. Returns the event id, or
@@ -73,12 +140,13 @@ impl BatchWriter {
         actor_id: i64,
         attachments: &[i64],
     ) -> Result<Option<i64>, StoreError> {
-        let (sql, args) = item(case, event, actor_id, attachments);
-        let expected = 2 + attachments.len() as i64;
-        Ok(self
-            .send(sql, args, expected, true)
-            .await?
-            .map(|(id, _)| id))
+        let work = Work::Transition {
+            case,
+            event,
+            actor_id,
+            attachments: attachments.to_vec(),
+        };
+        Ok(self.send(work).await?.map(|(id, _)| id))
     }
 
     /// Queues a new case with its first event and attachments; returns (case id, case number).
@@ -91,250 +159,183 @@ impl BatchWriter {
         actor_id: i64,
         attachments: &[i64],
     ) -> Result<(i64, String), StoreError> {
-        let (sql, args) = new_case_item(case, date, provisional_no, event, actor_id, attachments);
-        let expected = 3 + attachments.len() as i64;
-        self.send(sql, args, expected, false)
+        let work = Work::NewCase {
+            case,
+            date,
+            provisional_no,
+            event,
+            actor_id,
+            attachments: attachments.to_vec(),
+        };
+        self.send(work)
             .await?
             .ok_or_else(|| StoreError::Corrupt("new case not written".into()))
     }
 
-    /// Queues one INSERT that changes one row; returns its row id.
+    /// Queues one INSERT of one row; returns its row id.
     pub(crate) async fn submit_insert(
         &self,
-        insert: &'static str,
+        sql: &'static str,
         args: Vec<Arg>,
     ) -> Result<i64, StoreError> {
-        let sql = format!(
-            "SELECT total_changes() AS n, 0 AS rowid, '' AS extra; {insert}; SELECT total_changes() AS n, last_insert_rowid() AS rowid, '' AS extra"
-        );
-        self.send(sql, args, 1, false)
+        self.send(Work::Insert { sql, args })
             .await?
             .map(|(id, _)| id)
             .ok_or_else(|| StoreError::Corrupt("row not written".into()))
     }
 
-    async fn send(
-        &self,
-        sql: String,
-        args: Vec<Arg>,
-        expected: i64,
-        zero_is_conflict: bool,
-    ) -> Reply {
+    async fn send(&self, work: Work) -> Reply {
         let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Job {
-                sql,
-                args,
-                expected,
-                zero_is_conflict,
-                reply,
-            })
-            .await
-            .map_err(lost)?;
+        self.tx.send(Job { work, reply }).await.map_err(lost)?;
         rx.await.map_err(lost)?
     }
 }
 
-/// The statements of a new report: insert the case under a provisional number, renumber it
-/// `<date><id:08>`, insert its first event, link its attachments, report (case id, case number).
-fn new_case_item(
-    case: Vec<Arg>,
-    date: String,
-    provisional_no: String,
-    event: Vec<Arg>,
-    actor_id: i64,
-    attachments: &[i64],
-) -> (String, Vec<Arg>) {
-    let mut args = case;
-    let cols = crate::cases::CASE_COLUMNS.join(", ");
-    let params: Vec<String> = (1..=args.len()).map(|i| format!("${i}")).collect();
-    args.push(provisional_no.into());
-    let no = args.len();
-    args.push(date.into());
-    let date_param = args.len();
-    // The event's own case_id (its first argument) is replaced by the new case's id.
-    let first_event = args.len() + 1;
-    args.extend(event.into_iter().skip(1));
-    let event_params: Vec<String> = (first_event..args.len() + 1)
-        .map(|i| format!("${i}"))
-        .collect();
-    let mut sql = format!(
-        "SELECT total_changes() AS n, 0 AS rowid, '' AS extra; \
-         INSERT INTO cases (case_no, {cols}) VALUES (${no}, {}); \
-         UPDATE cases SET case_no = ${date_param} || printf('%08d', last_insert_rowid()) WHERE id = last_insert_rowid(); \
-         INSERT INTO case_events (case_id, action, actor_id, actor_role, from_state, to_state, note, attachments, data, at) VALUES (last_insert_rowid(), {})",
-        params.join(", "),
-        event_params.join(", ")
-    );
-    if !attachments.is_empty() {
-        args.push(actor_id.into());
-        let actor = args.len();
-        let ids: Vec<String> = attachments
-            .iter()
-            .map(|a| {
-                args.push((*a).into());
-                format!("${}", args.len())
-            })
-            .collect();
-        sql.push_str(&format!(
-            "; UPDATE attachments SET case_id = (SELECT case_id FROM case_events WHERE id = last_insert_rowid()) \
-             WHERE id IN ({}) AND uploader_id = ${actor} AND case_id IS NULL",
-            ids.join(", ")
-        ));
-    }
-    sql.push_str(
-        "; SELECT total_changes() AS n, c.id AS rowid, c.case_no AS extra FROM case_events e \
-         JOIN cases c ON c.id = e.case_id WHERE e.id = last_insert_rowid()",
-    );
-    (sql, args)
-}
-
-/// The multi-statement text and binds of one transition.
-fn item(case: Vec<Arg>, event: Vec<Arg>, actor_id: i64, attachments: &[i64]) -> (String, Vec<Arg>) {
-    let n_case = case.len();
-    let mut args = case;
-    let first_event = args.len() + 1;
-    args.extend(event);
-    let event_params: Vec<String> = (first_event..args.len() + 1)
-        .map(|i| format!("${i}"))
-        .collect();
-    let id_param = n_case - 1; // `id` is the second-to-last case argument, `version` the last.
-    let mut sql = format!(
-        "SELECT total_changes() AS n, 0 AS rowid, '' AS extra; {}; INSERT INTO case_events (case_id, action, actor_id, actor_role, from_state, to_state, note, attachments, data, at) SELECT {} WHERE changes() = 1",
-        update_sql(),
-        event_params.join(", ")
-    );
-    if !attachments.is_empty() {
-        args.push(actor_id.into());
-        let actor = args.len();
-        let ids: Vec<String> = attachments
-            .iter()
-            .map(|a| {
-                args.push((*a).into());
-                format!("${}", args.len())
-            })
-            .collect();
-        sql.push_str(&format!(
-            "; UPDATE attachments SET case_id = ${id_param} WHERE id IN ({}) AND uploader_id = ${actor} AND (case_id IS NULL OR case_id = ${id_param}) AND changes() = 1",
-            ids.join(", ")
-        ));
-    }
-    // `total_changes()` counts only real row changes; sqlx's per-statement counts would include
-    // stale values reported for SELECT statements.
-    sql.push_str("; SELECT total_changes() AS n, last_insert_rowid() AS rowid, '' AS extra");
-    (sql, args)
-}
-
-async fn run_item(conn: &mut SqliteConnection, job: &Job) -> Result<Outcome, StoreError> {
-    let rows = bind_args!(sqlx::query(AssertSqlSafe(job.sql.clone())), &job.args)
-        .fetch_all(&mut *conn)
-        .await?;
-    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
-        return Err(StoreError::Corrupt("transition returned no rows".into()));
-    };
-    let changed = last.i64("n")? - first.i64("n")?;
-    Ok(if changed == 0 && job.zero_is_conflict {
-        Outcome::Conflict
-    } else if changed == job.expected {
-        Outcome::Done(last.i64("rowid")?, last.text("extra")?)
-    } else {
-        Outcome::Mismatch
-    })
-}
-
-async fn run(writer: SqlitePool, mut rx: mpsc::Receiver<Job>) {
-    while let Some(first) = rx.recv().await {
-        let mut jobs = vec![first];
+/// The writer thread: batch, execute, commit, answer; until every handle is dropped.
+fn run(conn: Connection, mut rx: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        jobs.push(first);
         while jobs.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(j) => jobs.push(j),
                 Err(_) => break,
             }
         }
-        process(&writer, jobs).await;
+        process(&conn, &mut jobs);
     }
 }
 
-async fn rollback(conn: &mut SqliteConnection) {
-    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
-async fn process(writer: &SqlitePool, jobs: Vec<Job>) {
-    let mut conn = match writer.acquire().await {
-        Ok(c) => c,
-        Err(e) => {
-            let msg = e.to_string();
-            for j in jobs {
-                let _ = j.reply.send(Err(lost(&msg)));
-            }
-            return;
-        }
-    };
-    if jobs.len() > 1
-        && let Some(done) = try_together(&mut conn, &jobs).await
-    {
-        for (j, outcome) in jobs.into_iter().zip(done) {
-            let _ = j.reply.send(Ok(outcome));
+fn process(conn: &Connection, jobs: &mut Vec<Job>) {
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
+        let msg = e.to_string();
+        for j in jobs.drain(..) {
+            let _ = j.reply.send(Err(lost(&msg)));
         }
         return;
     }
-    // One at a time: a lone transition, or the replay of a batch that could not commit whole.
-    for j in jobs {
-        let result = alone(&mut conn, &j).await;
-        let _ = j.reply.send(result);
+    let mut results: Vec<Reply> = Vec::with_capacity(jobs.len());
+    for j in jobs.iter() {
+        results.push(in_savepoint(conn, &j.work));
+    }
+    if let Err(e) = exec(conn, "COMMIT") {
+        let _ = exec(conn, "ROLLBACK");
+        let msg = e.to_string();
+        for j in jobs.drain(..) {
+            let _ = j.reply.send(Err(lost(&msg)));
+        }
+        return;
+    }
+    for (j, r) in jobs.drain(..).zip(results) {
+        let _ = j.reply.send(r);
     }
 }
 
-/// Runs all jobs in one transaction; `None` (everything rolled back) if any went wrong.
-async fn try_together(
-    conn: &mut SqliteConnection,
-    jobs: &[Job],
-) -> Option<Vec<Option<(i64, String)>>> {
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut *conn)
-        .await
-        .ok()?;
-    let mut out = Vec::with_capacity(jobs.len());
-    for j in jobs {
-        match run_item(conn, j).await {
-            Ok(Outcome::Done(id, extra)) => out.push(Some((id, extra))),
-            Ok(Outcome::Conflict) => out.push(None),
-            Ok(Outcome::Mismatch) | Err(_) => {
-                rollback(conn).await;
-                return None;
-            }
-        }
+/// Runs one job inside a savepoint: kept if it is done, undone if it conflicts or fails.
+fn in_savepoint(conn: &Connection, work: &Work) -> Reply {
+    exec(conn, "SAVEPOINT job")?;
+    let result = execute(conn, work);
+    let keep = matches!(result, Ok(Some(_)));
+    if !keep {
+        exec(conn, "ROLLBACK TO job")?;
     }
-    if sqlx::query("COMMIT").execute(&mut *conn).await.is_err() {
-        rollback(conn).await;
-        return None;
-    }
-    Some(out)
+    exec(conn, "RELEASE job")?;
+    result
 }
 
-async fn alone(conn: &mut SqliteConnection, job: &Job) -> Reply {
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    match run_item(conn, job).await {
-        Ok(Outcome::Done(id, extra)) => {
-            if let Err(e) = sqlx::query("COMMIT").execute(&mut *conn).await {
-                rollback(conn).await;
-                return Err(e.into());
+fn execute(conn: &Connection, work: &Work) -> Reply {
+    match work {
+        Work::Transition {
+            case,
+            event,
+            actor_id,
+            attachments,
+        } => {
+            let update = numbered(crate::cases::update_sql());
+            let changed = conn
+                .prepare_cached(&update)?
+                .execute(rusqlite::params_from_iter(case.iter()))?;
+            if changed == 0 {
+                return Ok(None);
             }
-            Ok(Some((id, extra)))
+            let event_id = insert_event(conn, event, None)?;
+            // `id` is the second-to-last case argument.
+            let Some(Arg::I64(Some(case_id))) = case.get(case.len().wrapping_sub(2)) else {
+                return Err(StoreError::Corrupt("transition without a case id".into()));
+            };
+            link(conn, *case_id, *actor_id, attachments)?;
+            Ok(Some((event_id, String::new())))
         }
-        Ok(Outcome::Conflict) => {
-            rollback(conn).await;
-            Ok(None)
+        Work::NewCase {
+            case,
+            date,
+            provisional_no,
+            event,
+            actor_id,
+            attachments,
+        } => {
+            let insert = numbered(crate::cases::insert_case_sql());
+            let mut args: Vec<&dyn ToSql> = case.iter().map(|a| a as &dyn ToSql).collect();
+            args.push(provisional_no);
+            conn.prepare_cached(&insert)?.execute(args.as_slice())?;
+            let id = conn.last_insert_rowid();
+            let case_no = format!("{date}{id:08}");
+            conn.prepare_cached("UPDATE cases SET case_no = ?1 WHERE id = ?2")?
+                .execute(rusqlite::params![case_no, id])?;
+            insert_event(conn, event, Some(id))?;
+            link(conn, id, *actor_id, attachments)?;
+            Ok(Some((id, case_no)))
         }
-        Ok(Outcome::Mismatch) => {
-            rollback(conn).await;
-            Err(StoreError::Invalid(
+        Work::Insert { sql, args } => {
+            conn.prepare_cached(&numbered(sql))?
+                .execute(rusqlite::params_from_iter(args.iter()))?;
+            Ok(Some((conn.last_insert_rowid(), String::new())))
+        }
+    }
+}
+
+/// Inserts an audit event; `case_id` replaces the event's first argument when given.
+fn insert_event(conn: &Connection, event: &[Arg], case_id: Option<i64>) -> Result<i64, StoreError> {
+    let sql = numbered(crate::cases::insert_event_sql());
+    let mut stmt = conn.prepare_cached(&sql)?;
+    match case_id {
+        Some(id) => {
+            let mut args: Vec<&dyn ToSql> = vec![&id];
+            args.extend(event.iter().skip(1).map(|a| a as &dyn ToSql));
+            stmt.execute(args.as_slice())?;
+        }
+        None => {
+            stmt.execute(rusqlite::params_from_iter(event.iter()))?;
+        }
+    }
+    Ok(conn.last_insert_rowid())
+}
+
+/// Links the caller's own, not yet linked (or already this case's) uploads to the case.
+fn link(
+    conn: &Connection,
+    case_id: i64,
+    actor_id: i64,
+    attachments: &[i64],
+) -> Result<(), StoreError> {
+    if attachments.is_empty() {
+        return Ok(());
+    }
+    let mut stmt = conn.prepare_cached(
+        "UPDATE attachments SET case_id = ?1 WHERE id = ?2 AND uploader_id = ?3 \
+         AND (case_id IS NULL OR case_id = ?1)",
+    )?;
+    for a in attachments {
+        if stmt.execute(rusqlite::params![case_id, a, actor_id])? != 1 {
+            return Err(StoreError::Invalid(
                 "an attachment does not exist, was uploaded by someone else, or belongs to another case".into(),
-            ))
-        }
-        Err(e) => {
-            rollback(conn).await;
-            Err(e)
+            ));
         }
     }
+    Ok(())
 }

@@ -316,6 +316,18 @@ fn insert_sql() -> &'static str {
     })
 }
 
+/// [`insert_sql`] without its `RETURNING` clause (for the SQLite writer thread).
+pub(crate) fn insert_case_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| insert_sql().replace(" RETURNING id", ""))
+}
+
+/// The audit-event INSERT without its `RETURNING` clause (for the SQLite writer thread).
+pub(crate) fn insert_event_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| INSERT_EVENT.replace(" RETURNING id", ""))
+}
+
 pub(crate) fn update_sql() -> &'static str {
     static SQL: OnceLock<String> = OnceLock::new();
     SQL.get_or_init(|| update_sql_from(0))
@@ -638,6 +650,16 @@ impl Store {
     pub async fn get_case(&self, id: i64) -> Result<Option<Case>, StoreError> {
         // WAL readers see every transaction committed before their read began, so reading
         // through the reader pool still shows a caller its own just-committed transition.
+        if let Some(inline) = &self.inline {
+            return inline.with(|c| {
+                let mut stmt = c.prepare_cached("SELECT * FROM cases WHERE id = ?1")?;
+                let mut rows = stmt.query([id])?;
+                match rows.next()? {
+                    Some(r) => Ok(Some(case_from_row(r)?)),
+                    None => Ok(None),
+                }
+            });
+        }
         on_read!(self, p => {
             let row = sqlx::query("SELECT * FROM cases WHERE id = $1").bind(id).fetch_optional(p).await?;
             row.as_ref().map(case_from_row).transpose()
@@ -652,6 +674,29 @@ impl Store {
         &self,
         id: i64,
     ) -> Result<Option<(Case, Vec<i64>)>, StoreError> {
+        if let Some(inline) = &self.inline {
+            return inline.with(|c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT c.*, d.reporter_id AS follower_id FROM cases c
+                     LEFT JOIN cases d ON d.master_case_id = c.id WHERE c.id = ?1",
+                )?;
+                let mut rows = stmt.query([id])?;
+                let Some(first) = rows.next()? else {
+                    return Ok(None);
+                };
+                let case = case_from_row(first)?;
+                let mut followers = Vec::new();
+                if let Some(f) = first.opt_i64("follower_id")? {
+                    followers.push(f);
+                }
+                while let Some(r) = rows.next()? {
+                    if let Some(f) = r.opt_i64("follower_id")? {
+                        followers.push(f);
+                    }
+                }
+                Ok(Some((case, followers)))
+            });
+        }
         on_read!(self, p => {
             let rows = sqlx::query(
                 "SELECT c.*, d.reporter_id AS follower_id FROM cases c

@@ -19,6 +19,7 @@ mod batch;
 mod cases;
 mod config;
 mod error;
+mod inline;
 mod migrate;
 mod org;
 mod rows;
@@ -59,6 +60,8 @@ pub struct Store {
     pools: Pools,
     /// SQLite only: the group-commit writer for case transitions.
     pub(crate) batch: Option<std::sync::Arc<batch::BatchWriter>>,
+    /// SQLite only: point reads on the calling thread (see `inline.rs`).
+    pub(crate) inline: Option<std::sync::Arc<inline::InlineReaders>>,
 }
 
 /// Runs `$body` with `$p` bound to the pool for reads (an SQLite reader or the PostgreSQL pool).
@@ -140,6 +143,7 @@ impl Store {
             return Ok(Store {
                 pools: Pools::Postgres(pool),
                 batch: None,
+                inline: None,
             });
         }
         let path = url
@@ -147,13 +151,13 @@ impl Store {
             .or_else(|| url.strip_prefix("sqlite:"))
             .unwrap_or(url);
         let memory = path == ":memory:" || path.is_empty();
+        // A named shared in-memory database so that the writers and readers see the same data.
+        let memory_name = format!(
+            "file:yiwang-mem-{}?mode=memory&cache=shared",
+            MEMORY_DB_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let base = if memory {
-            // A named shared in-memory database so that the writer and readers see the same data.
-            let name = format!(
-                "file:yiwang-mem-{}?mode=memory&cache=shared",
-                MEMORY_DB_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            );
-            SqliteConnectOptions::from_str(&name)?
+            SqliteConnectOptions::from_str(&memory_name)?
         } else {
             if let Some(parent) = std::path::Path::new(path).parent()
                 && !parent.as_os_str().is_empty()
@@ -197,12 +201,28 @@ impl Store {
             .max_lifetime(None)
             .connect_with(base.read_only(!memory))
             .await?;
+        let uri = if memory {
+            memory_name
+        } else {
+            // An SQLite URI filename: `%`, `?` and `#` would otherwise be read as URI syntax.
+            let escaped = path
+                .replace('%', "%25")
+                .replace('?', "%3f")
+                .replace('#', "%23");
+            format!("file:{escaped}")
+        };
         let batch = Some(std::sync::Arc::new(batch::BatchWriter::spawn(
-            writer.clone(),
+            &uri,
+            Duration::from_secs(10),
+        )?));
+        let inline = Some(std::sync::Arc::new(inline::InlineReaders::new(
+            uri.clone(),
+            !memory,
         )));
         Ok(Store {
             pools: Pools::Sqlite { writer, reader },
             batch,
+            inline,
         })
     }
 

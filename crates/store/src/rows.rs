@@ -123,3 +123,30 @@ macro_rules! bind_args {
     }};
 }
 pub(crate) use bind_args;
+
+fn corrupt_sqlite(col: &str, e: rusqlite::Error) -> StoreError {
+    StoreError::Corrupt(format!("column {col}: {e}"))
+}
+
+/// Rows read directly through rusqlite (the SQLite hot paths, see `inline.rs`).
+impl RowExt for rusqlite::Row<'_> {
+    fn i64(&self, col: &str) -> Result<i64, StoreError> {
+        self.get::<_, i64>(col).map_err(|e| corrupt_sqlite(col, e))
+    }
+    fn opt_i64(&self, col: &str) -> Result<Option<i64>, StoreError> {
+        self.get::<_, Option<i64>>(col)
+            .map_err(|e| corrupt_sqlite(col, e))
+    }
+    fn text(&self, col: &str) -> Result<String, StoreError> {
+        self.get::<_, String>(col)
+            .map_err(|e| corrupt_sqlite(col, e))
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
+        self.get::<_, Option<String>>(col)
+            .map_err(|e| corrupt_sqlite(col, e))
+    }
+    fn opt_f64(&self, col: &str) -> Result<Option<f64>, StoreError> {
+        self.get::<_, Option<f64>>(col)
+            .map_err(|e| corrupt_sqlite(col, e))
+    }
+}

@@ -474,6 +474,8 @@ pub struct Case {
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub area: AreaPath,
+    /// The nearest road (id in the city model) when the case was located, e.g. `R410102-0007`.
+    pub road_id: Option<String>,
     pub class: Option<ClassSnapshot>,
     pub urgency: Urgency,
     /// The department the case is (or was last) dispatched to.
@@ -536,6 +538,8 @@ pub struct NewReport {
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub area: AreaPath,
+    /// The nearest road, when the report was located by its point.
+    pub road_id: Option<String>,
     pub class: Option<ClassSnapshot>,
     pub urgency: Urgency,
     pub reporter_name: Option<String>,
@@ -939,6 +943,7 @@ pub fn new_case(
         lat: report.lat,
         lon: report.lon,
         area: report.area,
+        road_id: report.road_id,
         class: report.class,
         urgency: report.urgency,
         department_id: None,

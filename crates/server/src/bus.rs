@@ -21,6 +21,8 @@ pub enum BusEvent {
         /// Reporters of duplicates linked to this case: they follow it too.
         followers: Vec<i64>,
     },
+    /// The stored city model (areas, grids, roads, components) changed: reload it.
+    CityChanged { version: i64 },
 }
 
 /// Publish/subscribe across the node (and, in scale-out, across nodes).

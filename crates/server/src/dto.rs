@@ -46,6 +46,8 @@ pub struct CaseDto {
     pub street_code: Option<String>,
     pub community_code: Option<String>,
     pub grid_code: Option<String>,
+    /// The nearest road (city-model id) when the case was located by its point.
+    pub road_id: Option<String>,
     pub class: Option<ClassDto>,
     pub urgency: String,
     pub department_id: Option<i64>,
@@ -153,6 +155,7 @@ impl CaseDto {
             street_code: code(&c.area.street),
             community_code: code(&c.area.community),
             grid_code: code(&c.area.grid),
+            road_id: c.road_id.clone(),
             class: c.class.as_ref().map(|k| ClassDto {
                 standard_ref: k.standard_ref.clone(),
                 kind: k.kind.as_str().to_owned(),

@@ -41,6 +41,13 @@ pub enum ApiError {
     TooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMedia(String),
+    /// An imported layer failed validation: nothing of it was stored.
+    #[error("{message}")]
+    InvalidLayer {
+        message: String,
+        /// Every finding, per feature (`grid::validate::Issue`s).
+        issues: serde_json::Value,
+    },
     #[error("internal error")]
     Internal(String),
 }
@@ -68,6 +75,7 @@ impl ApiError {
             ApiError::UnsupportedMedia(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            ApiError::InvalidLayer { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_layer"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -86,6 +94,9 @@ impl IntoResponse for ApiError {
         } = &self
         {
             body["error"]["current"] = serde_json::to_value(c).unwrap_or_default();
+        }
+        if let ApiError::InvalidLayer { issues, .. } = &self {
+            body["error"]["issues"] = issues.clone();
         }
         (status, Json(body)).into_response()
     }

@@ -14,6 +14,7 @@
 pub mod auth;
 pub mod bootstrap;
 pub mod bus;
+pub mod city;
 pub mod clock;
 pub mod dto;
 pub mod error;
@@ -70,6 +71,8 @@ pub struct AppState {
     pub rules: rules::RulesCache,
     pub sessions: auth::SessionCache,
     pub config: Arc<ServerConfig>,
+    /// The geocoder and map layers built from the stored city model.
+    pub city: city::CityCache,
 }
 
 impl AppState {
@@ -96,6 +99,7 @@ impl AppState {
             clock,
             bus,
             config: Arc::new(config),
+            city: city::CityCache::default(),
         }
     }
 

@@ -810,6 +810,7 @@ fn action_note_and_photo_rules_equal_the_workflow() {
         lat: None,
         lon: None,
         area: AreaPath::of(&grid),
+        road_id: None,
         class: None,
         urgency: Urgency::Normal,
         reporter_name: None,

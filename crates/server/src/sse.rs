@@ -76,6 +76,14 @@ async fn events(
                         return;
                     }
                 }
+                Ok(BusEvent::CityChanged { version }) => {
+                    let ev = Event::default()
+                        .event("city")
+                        .data(format!("{{\"version\":{version}}}"));
+                    if tx.send(ev).await.is_err() {
+                        return;
+                    }
+                }
                 Err(RecvError::Lagged(n)) => {
                     let ev = Event::default()
                         .event("lagged")

@@ -100,6 +100,7 @@ pub(crate) const CASE_COLUMNS: &[&str] = &[
     "street_code",
     "community_code",
     "grid_code",
+    "road_id",
     "class_standard_ref",
     "class_kind",
     "class_code",
@@ -166,6 +167,7 @@ fn case_args(c: &Case) -> Result<Vec<Arg>, StoreError> {
         code(&c.area.street).into(),
         code(&c.area.community).into(),
         code(&c.area.grid).into(),
+        c.road_id.clone().into(),
         class.map(|x| x.standard_ref.clone()).into(),
         class.map(|x| x.kind.as_str().to_owned()).into(),
         class.map(|x| x.code.clone()).into(),
@@ -259,6 +261,7 @@ pub(crate) fn case_from_row(r: &impl RowExt) -> Result<Case, StoreError> {
             community: opt_code(r, "community_code")?,
             grid: opt_code(r, "grid_code")?,
         },
+        road_id: r.opt_text("road_id")?,
         class,
         urgency: Urgency::parse(&urgency).ok_or_else(|| corrupt("urgency", &urgency))?,
         department_id: r.opt_i64("department_id")?,
@@ -825,6 +828,36 @@ impl Store {
             for r in &rows {
                 let s = r.text("state")?;
                 out.push((CaseState::parse(&s).ok_or_else(|| corrupt("state", &s))?, r.i64("n")?));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Case counts per area at `level` (district/street/community/grid code column) among the
+    /// visible cases matching `filter`; cases without a code at that level are left out.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn count_by_area(
+        &self,
+        filter: &CaseFilter,
+        level: AreaLevel,
+        vis: &Visibility,
+        now: Timestamp,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut args = Vec::new();
+        let clause = where_clause(filter, vis, now, &mut args);
+        let col = area_column(level);
+        let sql = format!(
+            "SELECT {col} AS code, COUNT(*) AS n FROM cases {clause} GROUP BY {col} ORDER BY {col}"
+        );
+        on_read!(self, p => {
+            let rows = bind_args!(sqlx::query(AssertSqlSafe(sql.clone())), &args).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                if let Some(code) = r.opt_text("code")? {
+                    out.push((code, r.i64("n")?));
+                }
             }
             Ok(out)
         })

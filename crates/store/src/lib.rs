@@ -17,6 +17,7 @@
 
 mod batch;
 mod cases;
+pub mod city;
 mod config;
 mod error;
 mod inline;
@@ -33,6 +34,7 @@ use sqlx::sqlite::{
 };
 
 pub use cases::{CaseFilter, CasePage, StoredEvent};
+pub use city::{CityCounts, ComponentFilter};
 pub use error::StoreError;
 pub use org::{
     Area, AttachmentMeta, Department, NewAttachment, NewDepartment, NewUser, User, UserWithRoles,

@@ -8,65 +8,25 @@ use anyhow::Context;
 use domain::area::AreaCode;
 use domain::org::{DepartmentType, Role, RoleGrant};
 use domain::time::Timestamp;
-use store::{Area, NewDepartment, NewUser, Store};
+use store::{NewDepartment, NewUser, Store};
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "yiwang2026";
 
-/// (street code, street name, [(community code, community name)]).
-/// (code, name) of a community.
-type Community = (&'static str, &'static str);
+/// The four streets of 中原区 where the demo's inspectors work and the simulated loop runs
+/// (real 2023 statistical codes; names come from the generated city).
+const DEMO_STREETS: &[&str] = &["410102002", "410102004", "410102007", "410102010"];
 
-const STREETS: &[(&str, &str, &[Community])] = &[
-    (
-        "410102002",
-        "建设路街道",
-        &[
-            ("410102002001", "省五建社区"),
-            ("410102002003", "中心医院社区"),
-            ("410102002004", "计划路社区"),
-        ],
-    ),
-    (
-        "410102004",
-        "秦岭路街道",
-        &[
-            ("410102004003", "六厂前街社区"),
-            ("410102004004", "建西社区"),
-            ("410102004005", "电新街社区"),
-        ],
-    ),
-    (
-        "410102007",
-        "绿东村街道",
-        &[
-            ("410102007001", "白鸽社区"),
-            ("410102007002", "电缆社区"),
-            ("410102007003", "思源社区"),
-        ],
-    ),
-    (
-        "410102010",
-        "中原西路街道",
-        &[
-            ("410102010001", "万达社区"),
-            ("410102010002", "颍河西路社区"),
-            ("410102010003", "绿都社区"),
-        ],
-    ),
-];
+/// Road chiefs 路长 of the demo; the generated roads are shared among them.
+const ROAD_CHIEFS: &[&str] = &["roadchief", "roadchief2", "roadchief3", "roadchief4"];
 
-/// Unit grids per community in the demo (numbered west→east, north→south).
-const GRIDS_PER_COMMUNITY: usize = 4;
-
-/// Approximate centre of 中原区 (WGS-84).
-const CENTRE: (f64, f64) = (34.7480, 113.6120);
-
+/// A unit grid of the demo streets with a point inside it.
 #[derive(Clone, Debug)]
 pub struct DemoGrid {
     pub code: String,
     pub name: String,
     pub street_code: String,
+    /// A point inside the grid, WGS-84 degrees.
     pub lat: f64,
     pub lon: f64,
 }
@@ -83,6 +43,10 @@ pub struct DemoAccount {
 #[derive(Clone, Debug)]
 pub struct DemoDistrict {
     pub grids: Vec<DemoGrid>,
+    /// Sizes of the stored city model.
+    pub city: store::CityCounts,
+    /// Street names by code.
+    pub street_names: Vec<(String, String)>,
     pub departments: Vec<(i64, DepartmentType, String, Option<String>)>,
     pub accounts: Vec<DemoAccount>,
 }
@@ -91,28 +55,10 @@ fn code(s: &str) -> anyhow::Result<AreaCode> {
     AreaCode::parse(s).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-fn grids() -> Vec<DemoGrid> {
-    let mut out = Vec::new();
-    for (si, (street, _, communities)) in STREETS.iter().enumerate() {
-        for (ci, (community, cname)) in communities.iter().enumerate() {
-            for g in 0..GRIDS_PER_COMMUNITY {
-                // Streets west→east, communities north→south, grids in a 2×2 block.
-                let lat = CENTRE.0 + 0.012 - ci as f64 * 0.006 - (g / 2) as f64 * 0.0009;
-                let lon = CENTRE.1 - 0.03 + si as f64 * 0.018 + (g % 2) as f64 * 0.0011;
-                out.push(DemoGrid {
-                    code: format!("{community}{:03}", g + 1),
-                    name: format!("{cname}第{}网格", g + 1),
-                    street_code: (*street).to_owned(),
-                    lat,
-                    lon,
-                });
-            }
-        }
-    }
-    out
-}
-
-fn accounts(depts: &[(i64, DepartmentType, String, Option<String>)]) -> Vec<DemoAccount> {
+fn accounts(
+    depts: &[(i64, DepartmentType, String, Option<String>)],
+    street_names: &[(String, String)],
+) -> Vec<DemoAccount> {
     let mut out = vec![
         DemoAccount {
             username: "admin".into(),
@@ -150,13 +96,6 @@ fn accounts(depts: &[(i64, DepartmentType, String, Option<String>)]) -> Vec<Demo
             department: None,
         },
         DemoAccount {
-            username: "roadchief".into(),
-            label: "建设路路长".into(),
-            role: Role::RoadChief,
-            street_code: Some("410102002".into()),
-            department: None,
-        },
-        DemoAccount {
             username: "volunteer".into(),
             label: "志愿者".into(),
             role: Role::Volunteer,
@@ -164,12 +103,21 @@ fn accounts(depts: &[(i64, DepartmentType, String, Option<String>)]) -> Vec<Demo
             department: None,
         },
     ];
-    for (i, (street, sname, _)) in STREETS.iter().enumerate() {
+    for (i, (street, sname)) in street_names.iter().enumerate() {
         out.push(DemoAccount {
             username: format!("inspector{}", i + 1),
             label: format!("{sname}监督员"),
             role: Role::Inspector,
-            street_code: Some((*street).to_owned()),
+            street_code: Some(street.clone()),
+            department: None,
+        });
+    }
+    for (i, name) in ROAD_CHIEFS.iter().enumerate() {
+        out.push(DemoAccount {
+            username: (*name).into(),
+            label: format!("路长{}", i + 1),
+            role: Role::RoadChief,
+            street_code: street_names.get(i).map(|(c, _)| c.clone()),
             department: None,
         });
     }
@@ -194,44 +142,51 @@ fn accounts(depts: &[(i64, DepartmentType, String, Option<String>)]) -> Vec<Demo
     out
 }
 
-/// Creates the demo district if the store has none; returns what the simulation needs.
+/// Creates the demo city (three districts of 郑州, generated from `seed` at `scale`) and the
+/// 中原区 organisation if the store has no city yet; returns what the simulation needs.
 ///
 /// # Errors
 /// The store fails.
-pub async fn ensure_district(store: &Store, now: Timestamp) -> anyhow::Result<DemoDistrict> {
-    let grids = grids();
-    if store.get_area(&code("410102")?).await?.is_none() {
-        let mut areas = vec![Area {
-            code: code("410102")?,
-            name: "中原区".into(),
-            parent_code: None,
-        }];
-        for (street, sname, communities) in STREETS {
-            areas.push(Area {
-                code: code(street)?,
-                name: (*sname).into(),
-                parent_code: Some(code("410102")?),
-            });
-            for (c, cname) in *communities {
-                areas.push(Area {
-                    code: code(c)?,
-                    name: (*cname).into(),
-                    parent_code: Some(code(street)?),
-                });
-            }
-        }
-        for g in &grids {
-            let c = code(&g.code)?;
-            areas.push(Area {
-                parent_code: c.parent(),
-                code: c,
-                name: g.name.clone(),
-            });
-        }
+pub async fn ensure_district(
+    store: &Store,
+    now: Timestamp,
+    seed: u64,
+    scale: grid::Scale,
+) -> anyhow::Result<DemoDistrict> {
+    let fresh = store.city_counts().await?.grids == 0;
+    let model = if fresh {
+        let opts = grid::generate::GenerateOptions {
+            road_chiefs: ROAD_CHIEFS.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        let started = std::time::Instant::now();
+        let model =
+            tokio::task::spawn_blocking(move || grid::generate::generate_with(seed, scale, &opts))
+                .await?;
+        println!(
+            "  generated the demo city in {:.1} s: {} areas and grids, {} roads, {} components",
+            started.elapsed().as_secs_f64(),
+            model.areas.len(),
+            model.roads.len(),
+            model.components.len()
+        );
         store
-            .upsert_areas(&areas, now)
+            .import_areas(&model.areas, now)
             .await
             .context("demo areas")?;
+        Some(model)
+    } else {
+        None
+    };
+    let mut street_names = Vec::new();
+    for s in DEMO_STREETS {
+        let name = store
+            .get_area(&code(s)?)
+            .await?
+            .map(|a| a.name)
+            .unwrap_or_else(|| (*s).to_owned());
+        street_names.push(((*s).to_owned(), name));
+    }
+    if store.list_departments().await?.is_empty() {
         let district = vec![code("410102")?];
         let mut departments = vec![
             (
@@ -277,9 +232,9 @@ pub async fn ensure_district(store: &Store, now: Timestamp) -> anyhow::Result<De
                 district.clone(),
             ),
         ];
-        let street_offices: Vec<(String, String, AreaCode)> = STREETS
+        let street_offices: Vec<(String, String, AreaCode)> = street_names
             .iter()
-            .map(|(s, n, _)| Ok((format!("ZY-JD{}", &s[6..]), format!("{n}办事处"), code(s)?)))
+            .map(|(s, n)| Ok((format!("ZY-JD{}", &s[6..]), format!("{n}办事处"), code(s)?)))
             .collect::<anyhow::Result<_>>()?;
         for (c, n, a) in &street_offices {
             departments.push((
@@ -317,7 +272,7 @@ pub async fn ensure_district(store: &Store, now: Timestamp) -> anyhow::Result<De
             (d.id, d.dept_type, d.name, street)
         })
         .collect();
-    let accounts = accounts(&depts);
+    let accounts = accounts(&depts, &street_names);
     let hash = server::auth::hash_password(DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
     for a in &accounts {
         if store.user_by_username(&a.username).await?.is_some() {
@@ -353,18 +308,83 @@ pub async fn ensure_district(store: &Store, now: Timestamp) -> anyhow::Result<De
             .await
             .with_context(|| format!("demo account {}", a.username))?;
     }
+    if let Some(model) = model {
+        store
+            .import_roads(&model.roads, now)
+            .await
+            .context("demo roads")?;
+        store
+            .import_components(&model.components, now, &|_| {})
+            .await
+            .context("demo components")?;
+        store
+            .put_setting(server::city::VERSION_SETTING, &1i64, now)
+            .await?;
+    }
+    let grids = demo_grids(store, seed).await?;
     Ok(DemoDistrict {
         grids,
+        city: store.city_counts().await?,
+        street_names,
         departments: depts,
         accounts,
     })
+}
+
+/// The unit grids of the demo streets, each with a point inside it.
+async fn demo_grids(store: &Store, seed: u64) -> anyhow::Result<Vec<DemoGrid>> {
+    let mut areas = Vec::new();
+    for s in DEMO_STREETS {
+        areas.extend(
+            store
+                .areas_with_geometry(Some(s), Some(domain::area::AreaLevel::Grid))
+                .await?,
+        );
+    }
+    let sub = grid::CityModel {
+        areas,
+        ..grid::CityModel::default()
+    };
+    let geocoder = grid::Geocoder::build(&sub);
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for p in grid::random_points(&sub, sub.areas.len() * 3, seed) {
+        let Ok(Some(g)) = geocoder.grid_at(p.lon, p.lat) else {
+            continue;
+        };
+        let code = geocoder.grid_code(g).to_owned();
+        if !seen.insert(code.clone()) {
+            continue;
+        }
+        let name = sub
+            .areas
+            .iter()
+            .find(|a| a.code == code)
+            .map(|a| a.name.clone())
+            .unwrap_or_default();
+        out.push(DemoGrid {
+            street_code: code[..9].to_owned(),
+            name,
+            code,
+            lat: p.lat,
+            lon: p.lon,
+        });
+    }
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    anyhow::ensure!(!out.is_empty(), "the demo streets have no unit grids");
+    Ok(out)
 }
 
 /// Prints where to go and how to sign in.
 pub fn print_banner(addr: SocketAddr, d: &DemoDistrict) {
     println!();
     println!(
-        "  yiwang demo — 郑州市中原区 (4 streets, 12 communities, {} grids)",
+        "  yiwang demo — 郑州市 中原区 · 金水区 · 中牟县: {} unit grids, {} roads, {} components",
+        d.city.grids, d.city.roads, d.city.components
+    );
+    println!(
+        "  the case loop runs in 中原区 ({} streets, {} grids)",
+        d.street_names.len(),
         d.grids.len()
     );
     println!("  open      http://{addr}/");

@@ -151,9 +151,11 @@ pub async fn backfill(
             },
             description: desc.into(),
             address: Some(format!("{}附近", grid.name)),
-            lat: Some(grid.lat + rng.random_range(-0.0003..0.0003)),
-            lon: Some(grid.lon + rng.random_range(-0.0004..0.0004)),
+            // The grid's own inside point, so the stored grid is exact.
+            lat: Some(grid.lat),
+            lon: Some(grid.lon),
             area: AreaPath::of(&AreaCode::parse(&grid.code).map_err(|e| anyhow::anyhow!("{e}"))?),
+            road_id: None,
             class: if by_inspector { class.clone() } else { None },
             urgency: if rng.random_bool(0.2) {
                 Urgency::High

@@ -44,6 +44,67 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Import a city-model layer (areas and grids, roads, components) from GeoJSON or CSV:
+    /// validated feature by feature, stored all or nothing.
+    Import(ImportArgs),
+    /// Export a city-model layer as GeoJSON (components also as CSV).
+    Export(ExportArgs),
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum LayerArg {
+    Areas,
+    Roads,
+    Components,
+}
+
+impl LayerArg {
+    fn layer(self) -> server::city::Layer {
+        match self {
+            LayerArg::Areas => server::city::Layer::Areas,
+            LayerArg::Roads => server::city::Layer::Roads,
+            LayerArg::Components => server::city::Layer::Components,
+        }
+    }
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Which layer the file holds.
+    #[arg(long)]
+    layer: LayerArg,
+    /// The file: GeoJSON FeatureCollection, or CSV for components (by extension .csv).
+    file: PathBuf,
+    /// Positions in the file are GCJ-02 (Chinese basemaps); convert them to WGS-84.
+    #[arg(long)]
+    gcj02: bool,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    #[arg(long)]
+    layer: LayerArg,
+    /// Only areas or components under this area code.
+    #[arg(long)]
+    parent: Option<String>,
+    /// Write to this file (default: standard output). `.csv` writes components as CSV.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    /// Write GCJ-02 positions instead of WGS-84.
+    #[arg(long)]
+    gcj02: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ScaleArg {
+    /// Three districts at 1/16 of their size, about 5,000 grids (starts in seconds).
+    Demo,
+    /// Full size: ≥ 100,000 grids and ≥ 1,000,000 components.
+    City,
 }
 
 #[derive(Args, Clone)]
@@ -75,6 +136,9 @@ struct DemoArgs {
     /// Stop after this many seconds (for smoke tests); runs until Ctrl-C by default.
     #[arg(long)]
     exit_after: Option<u64>,
+    /// Size of the generated city (first start only).
+    #[arg(long, value_enum, default_value = "demo")]
+    scale: ScaleArg,
 }
 
 #[derive(Subcommand)]
@@ -212,6 +276,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => {
             let store = open_store(&cfg, &args.db).await?;
             let state = AppState::new(store.clone(), cfg.server_config());
+            start_city(&state).await?;
             let cancel = CancellationToken::new();
             shutdown_on_signal(cancel.clone());
             let listen = args.listen.unwrap_or_else(|| cfg.server.listen.clone());
@@ -228,7 +293,154 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Demo(args) => run_demo(cfg, args).await?,
         Command::User(cmd) => user_command(&cfg, cmd).await?,
+        Command::Import(args) => import_command(&cfg, args).await?,
+        Command::Export(args) => export_command(&cfg, args).await?,
     }
+    Ok(())
+}
+
+/// Loads the city model into the node and follows changes made by other nodes.
+async fn start_city(state: &AppState) -> anyhow::Result<()> {
+    state
+        .city
+        .reload(&state.store, true)
+        .await
+        .context("loading the city model")?;
+    let mut rx = state.bus.subscribe();
+    let state = state.clone();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(server::bus::BusEvent::CityChanged { .. }) => {
+                    if let Err(e) = state.city.reload(&state.store, false).await {
+                        tracing::error!(error = %e, "reloading the city model failed");
+                    }
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+    Ok(())
+}
+
+async fn import_command(cfg: &Config, args: ImportArgs) -> anyhow::Result<()> {
+    let store = open_store(cfg, &args.db).await?;
+    let state = AppState::new(store.clone(), cfg.server_config());
+    state.city.reload(&store, true).await?;
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let csv = args
+        .file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:40}] {pos}/{len} ({per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(format!("importing {}", args.file.display()));
+    let started = std::time::Instant::now();
+    let progress = |n: usize| {
+        if bar.length() == Some(0) {
+            bar.set_length(n as u64);
+        }
+        bar.set_position(n as u64);
+    };
+    let opts = server::city::ImportOptions {
+        csv,
+        from_gcj02: args.gcj02,
+    };
+    let result =
+        server::city::import_layer(&state, args.layer.layer(), &bytes, opts, &progress).await;
+    bar.finish_and_clear();
+    match result {
+        Ok(o) => {
+            println!(
+                "imported {} {:?} in {:.1} s (city model version {})",
+                o.imported,
+                o.layer,
+                started.elapsed().as_secs_f64(),
+                o.version
+            );
+        }
+        Err(server::city::ImportError::Invalid(report)) => {
+            eprintln!(
+                "nothing imported: {} of {} features fail validation",
+                report.issues.len(),
+                report.features
+            );
+            for i in report.issues.iter().take(200) {
+                let at = i
+                    .index
+                    .map(|x| format!("feature {x}"))
+                    .unwrap_or_else(|| "layer".into());
+                eprintln!("  {at} {}: {:?} — {}", i.code, i.kind, i.message);
+            }
+            if report.issues.len() > 200 {
+                eprintln!("  … and {} more", report.issues.len() - 200);
+            }
+            store.close().await;
+            std::process::exit(1);
+        }
+        Err(e) => {
+            store.close().await;
+            return Err(anyhow::anyhow!("nothing imported: {e}"));
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn export_command(cfg: &Config, args: ExportArgs) -> anyhow::Result<()> {
+    let store = open_store(cfg, &args.db).await?;
+    let csv = args
+        .out
+        .as_ref()
+        .and_then(|p| p.extension())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let text = match args.layer {
+        LayerArg::Areas => {
+            let areas = store
+                .areas_with_geometry(args.parent.as_deref(), None)
+                .await?;
+            grid::geojson::write_areas(&areas, args.gcj02)
+        }
+        LayerArg::Roads => grid::geojson::write_roads(&store.list_roads().await?, args.gcj02),
+        LayerArg::Components => {
+            let mut all = Vec::new();
+            let mut after = None;
+            loop {
+                let page = store
+                    .list_components(&store::ComponentFilter {
+                        area_prefix: args.parent.clone(),
+                        class_code: None,
+                        after_id: after.clone(),
+                        limit: 100_000,
+                    })
+                    .await?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.id.clone());
+                all.extend(page);
+            }
+            if csv {
+                grid::geojson::write_components_csv(&all, args.gcj02)
+            } else {
+                grid::geojson::write_components(&all, args.gcj02)
+            }
+        }
+    };
+    match &args.out {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?,
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(text.as_bytes())?;
+        }
+    }
+    store.close().await;
     Ok(())
 }
 
@@ -238,7 +450,11 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         use server::clock::Clock;
         server::clock::SystemClock.now()
     };
-    let district = demo::ensure_district(&store, now).await?;
+    let scale = match args.scale {
+        ScaleArg::Demo => grid::Scale::Demo,
+        ScaleArg::City => grid::Scale::City,
+    };
+    let district = demo::ensure_district(&store, now, args.seed, scale).await?;
     let replayed = history::backfill(
         &store,
         &district,
@@ -252,6 +468,7 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         println!("  replayed {replayed} cases of the past two weeks through the workflow");
     }
     let state = AppState::new(store.clone(), cfg.server_config());
+    start_city(&state).await?;
     let cancel = CancellationToken::new();
     shutdown_on_signal(cancel.clone());
     let listen = args

@@ -263,15 +263,16 @@ impl Simulation {
             };
             let self_handled = source == "inspector" && self.chance(0.2);
             let photo = self.photo(&who).await?;
-            let jitter_lat = self.rng.random_range(-0.0003..0.0003);
-            let jitter_lon = self.rng.random_range(-0.0004..0.0004);
+            // A few metres around a point inside the grid; the server geocodes it to the grid,
+            // community, street and nearest road (it may land in the neighbouring grid).
+            let jitter_lat = self.rng.random_range(-0.00015..0.00015);
+            let jitter_lon = self.rng.random_range(-0.0002..0.0002);
             let mut body = json!({
                 "source": source,
                 "description": desc,
-                "address": format!("{}附近", grid.name),
                 "lat": grid.lat + jitter_lat,
                 "lon": grid.lon + jitter_lon,
-                "area_code": grid.code,
+                "area_code": grid.street_code,
                 "attachments": [photo],
                 "self_handled": self_handled,
             });

@@ -11,6 +11,7 @@ use domain::time::Timestamp;
 use domain::workflow::{
     self, Case, CaseState, ClassSnapshot, Command, Ctx, Evidence, NewReport, Source, WorkflowError,
 };
+use grid::Geocoded;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use store::{CaseFilter, StoreError};
@@ -129,23 +130,58 @@ pub async fn report(
             format!("at most {MAX_ATTACHMENTS} photos"),
         ));
     }
-    let area = match req.area_code.as_deref() {
-        Some(c) => {
-            let code = parse_code("area_code", c)?;
-            if state.store.get_area(&code).await?.is_none() {
+    let city = state.city.get();
+    let mut road_id = None;
+    let mut address = req.address;
+    let area = match (req.lat, req.lon) {
+        (Some(lat), Some(lon)) if city.has_grids() => {
+            let loc = match city.locate(lon, lat) {
+                Ok(Geocoded::Inside(loc)) => loc,
+                Ok(Geocoded::Outside { .. }) => {
+                    return Err(ApiError::unprocessable(
+                        "outside_city",
+                        format!(
+                            "the point lat={lat} lon={lon} is outside every unit grid of the city"
+                        ),
+                    ));
+                }
+                Err(e) => return Err(ApiError::unprocessable("invalid_point", e.to_string())),
+            };
+            let code = parse_code("grid", &loc.grid.code)?;
+            if let Some(given) = req.area_code.as_deref()
+                && !code.as_str().starts_with(given.trim())
+            {
                 return Err(ApiError::unprocessable(
-                    "unknown_area",
-                    format!("no area with code {code}"),
+                    "point_outside_area",
+                    format!(
+                        "the point lies in grid {code}, which is not in area {given}; check the area code and the order of lat/lon"
+                    ),
                 ));
+            }
+            road_id = loc.road.map(|r| r.id);
+            if address.as_deref().is_none_or(|a| a.trim().is_empty()) {
+                address = Some(loc.address);
             }
             AreaPath::of(&code)
         }
-        None => {
-            return Err(ApiError::unprocessable(
-                "missing_field",
-                "area_code is required (the grid or area where the problem is)",
-            ));
-        }
+        _ => match req.area_code.as_deref() {
+            Some(c) => {
+                let code = parse_code("area_code", c)?;
+                if state.store.get_area(&code).await?.is_none() {
+                    return Err(ApiError::unprocessable(
+                        "unknown_area",
+                        format!("no area with code {code}"),
+                    ));
+                }
+                AreaPath::of(&code)
+            }
+            None => {
+                return Err(ApiError::unprocessable(
+                    "missing_field",
+                    "give the point (lat and lon) or area_code (the grid or area where the problem is)",
+                ));
+            }
+        },
     };
     let class = match req.class_code.as_deref() {
         Some(code) => Some(class_snapshot(&state, req.standard_ref.as_deref(), code).await?),
@@ -154,10 +190,11 @@ pub async fn report(
     let report = NewReport {
         source,
         description: req.description,
-        address: req.address,
+        address,
         lat: req.lat,
         lon: req.lon,
         area,
+        road_id,
         class,
         urgency: parse_urgency(req.urgency.as_deref())?.unwrap_or(Urgency::Normal),
         reporter_name: req

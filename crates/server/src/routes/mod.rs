@@ -3,6 +3,7 @@
 mod admin;
 mod attachments;
 mod cases;
+mod city;
 mod session;
 
 use axum::Router;
@@ -64,6 +65,7 @@ pub fn router(config: &ServerConfig) -> Router<AppState> {
         )
         .route("/api/calendar/deadline", get(admin::deadline))
         .merge(attachments::router(config))
+        .merge(city::router())
 }
 
 /// Refuses unless the caller holds one of `roles` (any scope).

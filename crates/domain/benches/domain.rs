@@ -109,6 +109,7 @@ impl Fixture {
             lat: None,
             lon: None,
             area: AreaPath::of(&code("410102001002003")),
+            road_id: None,
             class: None,
             urgency: Urgency::Normal,
             reporter_name: None,

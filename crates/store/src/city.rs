@@ -420,3 +420,46 @@ pub struct CityCounts {
     pub roads: i64,
     pub components: i64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn geometry_text_round_trips_to_a_centimetre() {
+        let mp = MultiPolygon(vec![Polygon {
+            exterior: vec![
+                Point::new(113.61, 34.75),
+                Point::new(113.612_345_678_9, 34.75),
+                Point::new(113.612_345_678_9, 34.751),
+                Point::new(113.61, 34.75),
+            ],
+            holes: vec![vec![
+                Point::new(113.611, 34.7502),
+                Point::new(113.6112, 34.7502),
+                Point::new(113.6112, 34.7504),
+                Point::new(113.611, 34.7502),
+            ]],
+        }]);
+        let text = encode_multipolygon(&mp);
+        assert!(text.starts_with("[[[[113.6100000,34.7500000]"), "{text}");
+        let back = decode_multipolygon(&text).expect("decode");
+        assert_eq!(back.0.len(), 1);
+        assert_eq!(back.0[0].holes.len(), 1);
+        for (a, b) in mp.rings().flatten().zip(back.rings().flatten()) {
+            assert!((a.lon - b.lon).abs() < 1e-7 && (a.lat - b.lat).abs() < 1e-7);
+        }
+        let line = Polyline(vec![Point::new(113.6, 34.7), Point::new(113.7, 34.8)]);
+        assert_eq!(decode_line(&encode_line(&line)).expect("line"), line);
+        assert!(decode_multipolygon("[[1,2]]").is_err());
+        assert!(decode_line("not json").is_err());
+    }
+
+    #[test]
+    fn parents_come_from_code_prefixes() {
+        assert_eq!(parent_of("410102"), None);
+        assert_eq!(parent_of("410102001"), Some("410102"));
+        assert_eq!(parent_of("410102001002"), Some("410102001"));
+        assert_eq!(parent_of("410102001002003"), Some("410102001002"));
+    }
+}

@@ -55,6 +55,9 @@ enum Work {
     },
     /// One INSERT of one row; reports its row id.
     Insert { sql: &'static str, args: Vec<Arg> },
+    /// Any statements, all or none (device data: positions, readings, last-seen updates);
+    /// reports the number of rows changed.
+    Statements(Vec<(&'static str, Vec<Arg>)>),
 }
 
 struct Job {
@@ -122,7 +125,7 @@ impl BatchWriter {
         conn.execute_batch(
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
         )?;
-        conn.set_prepared_statement_cache_capacity(64);
+        conn.set_prepared_statement_cache_capacity(128);
         let (tx, rx) = mpsc::channel(MAX_BATCH * 16);
         std::thread::Builder::new()
             .name("yiwang-sqlite-writer".into())
@@ -182,6 +185,17 @@ impl BatchWriter {
             .await?
             .map(|(id, _)| id)
             .ok_or_else(|| StoreError::Corrupt("row not written".into()))
+    }
+
+    /// Queues statements that must commit together; returns the rows they changed.
+    pub(crate) async fn submit_statements(
+        &self,
+        statements: Vec<(&'static str, Vec<Arg>)>,
+    ) -> Result<i64, StoreError> {
+        self.send(Work::Statements(statements))
+            .await?
+            .map(|(n, _)| n)
+            .ok_or_else(|| StoreError::Corrupt("statements not written".into()))
     }
 
     async fn send(&self, work: Work) -> Reply {
@@ -295,6 +309,15 @@ fn execute(conn: &Connection, work: &Work) -> Reply {
             conn.prepare_cached(&numbered(sql))?
                 .execute(rusqlite::params_from_iter(args.iter()))?;
             Ok(Some((conn.last_insert_rowid(), String::new())))
+        }
+        Work::Statements(statements) => {
+            let mut changed = 0;
+            for (sql, args) in statements {
+                changed += conn
+                    .prepare_cached(&numbered(sql))?
+                    .execute(rusqlite::params_from_iter(args.iter()))?;
+            }
+            Ok(Some((changed as i64, String::new())))
         }
     }
 }

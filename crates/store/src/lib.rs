@@ -19,6 +19,7 @@ mod batch;
 mod cases;
 pub mod city;
 mod config;
+mod devices;
 mod error;
 mod inline;
 mod migrate;
@@ -35,6 +36,7 @@ use sqlx::sqlite::{
 
 pub use cases::{CaseFilter, CasePage, StoredEvent};
 pub use city::{CityCounts, ComponentFilter};
+pub use devices::{Monitor, NewVehicle, Position, Reading, VEHICLE_KINDS, Vehicle};
 pub use error::StoreError;
 pub use org::{
     Area, AttachmentMeta, Department, NewAttachment, NewDepartment, NewUser, User, UserWithRoles,

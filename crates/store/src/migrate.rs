@@ -16,6 +16,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_city.sql"),
         include_str!("../migrations/postgres/0002_city.sql"),
     ),
+    (
+        3,
+        "devices",
+        include_str!("../migrations/sqlite/0003_devices.sql"),
+        include_str!("../migrations/postgres/0003_devices.sql"),
+    ),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -911,3 +911,139 @@ async fn concurrent_transitions_commit_together_and_fail_alone() {
         }
     }
 }
+
+fn fix(vehicle_id: i64, minute: i64, lat: f64, backfill: bool) -> crate::Position {
+    crate::Position {
+        vehicle_id,
+        fix_at: t0().plus_minutes(minute),
+        received_at: t0().plus_minutes(minute.max(10)),
+        lat,
+        lon: 113.61,
+        speed_kmh: 32.5,
+        heading: 90,
+        altitude_m: 100,
+        alarm: 0,
+        status: 3,
+        mileage_m: Some(1_000 + minute),
+        grid_code: Some("410102001001001".into()),
+        backfill,
+    }
+}
+
+#[tokio::test]
+async fn vehicles_tracks_monitors_and_readings_on_every_backend() {
+    use crate::{Monitor, NewVehicle, Reading};
+    for (name, store, schema, _dir) in backends("devices").await {
+        let now = t0();
+        let v = NewVehicle {
+            plate: "豫A·D1234".into(),
+            kind: "muck_truck".into(),
+            company: Some("郑州某渣土公司".into()),
+            phone: Some("13800000001".into()),
+        };
+        let id = store.create_vehicle(&v, now).await.expect("vehicle");
+        assert!(matches!(
+            store.create_vehicle(&v, now).await,
+            Err(StoreError::Duplicate(_))
+        ));
+        let bad = NewVehicle {
+            kind: "rocket".into(),
+            plate: "X".into(),
+            ..v.clone()
+        };
+        assert!(matches!(
+            store.create_vehicle(&bad, now).await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            store.register_terminal("19900000000", "T1", "code", now).await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert_eq!(
+            store
+                .register_terminal("13800000001", "T-0001", "auth-xyz", now)
+                .await
+                .expect("register"),
+            id
+        );
+        let by_phone = store
+            .vehicle_by_phone("13800000001")
+            .await
+            .expect("read")
+            .expect("found");
+        assert_eq!(by_phone.auth_code.as_deref(), Some("auth-xyz"));
+
+        // Live fixes move the last position forward; a backfill of older history does not.
+        store
+            .append_positions(&[fix(id, 1, 34.750, false), fix(id, 2, 34.751, false)])
+            .await
+            .expect("append");
+        store
+            .append_positions(&[fix(id, -30, 34.700, true)])
+            .await
+            .expect("backfill");
+        // A late live fix that is older than the last one stays in the track only.
+        store
+            .append_positions(&[fix(id, 0, 34.749, false)])
+            .await
+            .expect("late");
+        let v = store.get_vehicle(id).await.expect("read").expect("found");
+        assert_eq!(v.last_lat, Some(34.751));
+        assert_eq!(v.last_fix_at, Some(t0().plus_minutes(2)));
+        let track = store
+            .track(id, t0().plus_minutes(-60), t0().plus_minutes(60), 100)
+            .await
+            .expect("track");
+        let lats: Vec<f64> = track.iter().map(|p| p.lat).collect();
+        assert_eq!(lats, [34.700, 34.749, 34.750, 34.751], "oldest first");
+        assert!(track[0].backfill && !track[1].backfill);
+        assert_eq!(track[3].mileage_m, Some(1_002));
+        let window = store
+            .track(id, t0(), t0().plus_minutes(1), 100)
+            .await
+            .expect("window");
+        assert_eq!(window.len(), 2);
+        assert_eq!(store.prune_positions(t0()).await.expect("prune"), 1);
+
+        // Monitors and their readings, values kept as sent.
+        let m = Monitor {
+            mn: "010000A8900016F000169DC0".into(),
+            password: "123456".into(),
+            kind: "fume".into(),
+            name: "老蔡记蒸饺".into(),
+            site: Some("中原区建设路 88 号".into()),
+            size_class: Some("medium".into()),
+            lat: Some(34.75),
+            lon: Some(113.61),
+            grid_code: Some("410102001001001".into()),
+            last_seen_at: None,
+        };
+        store.upsert_monitor(&m, now).await.expect("monitor");
+        let reading = |minute: i64, value: &str| Reading {
+            mn: m.mn.clone(),
+            data_time: t0().plus_minutes(minute),
+            received_at: t0().plus_minutes(minute),
+            cn: "2051".into(),
+            factor: "a34041".into(),
+            field: "Avg".into(),
+            value: Some(value.into()),
+            flag: Some("N".into()),
+        };
+        store
+            .append_readings(&[reading(1, "1.20"), reading(2, "2.350")])
+            .await
+            .expect("readings");
+        let got = store
+            .readings(&m.mn, "a34041", t0(), t0().plus_minutes(5), 10)
+            .await
+            .expect("series");
+        let values: Vec<&str> = got.iter().filter_map(|r| r.value.as_deref()).collect();
+        assert_eq!(values, ["1.20", "2.350"]);
+        let seen = store.monitor(&m.mn).await.expect("read").expect("found");
+        assert_eq!(seen.last_seen_at, Some(t0().plus_minutes(2)));
+        eprintln!("devices passed on {name}");
+        if let Some(s) = schema {
+            store.drop_schema(&s).await.expect("drop");
+        }
+    }
+}

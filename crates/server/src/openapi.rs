@@ -21,10 +21,13 @@ use domain::calendar::{DayKind, Light};
 use domain::org::{DepartmentType, Role};
 use domain::taxonomy::{ClassKind, GB_47678_5_2026, LimitUnit, Urgency};
 use domain::workflow::{CaseState, Command, PendingRequest, Source};
+use grid::validate::IssueKind;
+use grid::{ComponentStatus, RoadClass};
 use serde_json::{Map, Value, json};
 
 use crate::AppState;
 use crate::auth::SESSION_COOKIE;
+use crate::city::Layer;
 
 /// The browsable page, rendered in the browser from `/api/openapi.json`.
 pub const DOCS_HTML: &str = include_str!("openapi_docs.html");
@@ -168,7 +171,8 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "missing_field",
         422,
         "A field this action or report needs is missing (e.g. `department_id` for dispatch, a \
-         note, a photo).",
+         note, a photo; a report with neither a point the city model can locate nor \
+         `area_code`).",
     ),
     ec(
         "invalid",
@@ -188,12 +192,62 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ec(
         "invalid_point",
         422,
-        "`lat`/`lon` are not WGS-84 degrees, or only one of them is given.",
+        "`lat`/`lon` are not WGS-84 degrees (finite, lat −90…90, lon −180…180), or only one of \
+         them is given.",
+    ),
+    ec(
+        "outside_city",
+        422,
+        "The point lies in no unit grid (单元网格) of the city model: check that `lat`/`lon` are \
+         WGS-84 and not swapped.",
+    ),
+    ec(
+        "point_outside_area",
+        422,
+        "The point lies in a unit grid that is not inside the given `area_code`.",
+    ),
+    ec(
+        "too_many_points",
+        422,
+        "More than 10,000 points in one geocoding batch.",
     ),
     ec(
         "invalid_area_code",
         422,
-        "An area code is not 6, 9, 12 or 15 digits.",
+        "An area code is not 6, 9, 12 or 15 digits (a `parent` prefix of the map layer and \
+         export: not digits, or longer than 15).",
+    ),
+    ec(
+        "unknown_level",
+        422,
+        "`level` is not `district`, `street`, `community` or `grid`.",
+    ),
+    ec("invalid_zoom", 422, "`zoom` is outside 8–18."),
+    ec("unknown_crs", 422, "`crs` is neither `wgs84` nor `gcj02`."),
+    ec(
+        "unknown_format",
+        422,
+        "`format` is neither `geojson` nor, for the components layer only, `csv`.",
+    ),
+    ec(
+        "invalid_states",
+        422,
+        "`states` is neither `open` nor `all`.",
+    ),
+    ec(
+        "invalid_layer_file",
+        422,
+        "The file cannot be read as that layer: broken JSON or CSV, not a GeoJSON \
+         FeatureCollection, or a feature missing a property or with an unusable geometry (the \
+         message names the feature or line). Nothing was stored.",
+    ),
+    ec(
+        "invalid_layer",
+        422,
+        "The layer file is readable but features fail validation (bad or duplicate codes, \
+         unknown parents, unclosed or self-intersecting rings, coordinates out of range or \
+         lat/lon swapped, outside the parent, overlapping siblings, gaps, unknown component \
+         classes or grids). Nothing was stored; `error.issues` lists every finding per feature.",
     ),
     ec("unknown_area", 422, "No area with this code."),
     ec("unknown_source", 422, "Not a known report channel."),
@@ -217,7 +271,8 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ec(
         "unknown_reference",
         422,
-        "Refers to something that does not exist (a user, department or area).",
+        "Refers to something that does not exist (a user, department or area; a road chief \
+         who is not a user).",
     ),
     ec(
         "weak_password",
@@ -312,6 +367,70 @@ fn wire<T: serde::Serialize>(v: &T) -> String {
         Ok(Value::String(s)) => s,
         other => panic!("not a unit variant: {other:?}"),
     }
+}
+
+/// The layers of the city model, by their path name (`Layer::parse`) and serde name.
+fn layers() -> Vec<String> {
+    [Layer::Areas, Layer::Roads, Layer::Components]
+        .iter()
+        .map(|l| match l {
+            Layer::Areas | Layer::Roads | Layer::Components => wire(l),
+        })
+        .collect()
+}
+
+fn road_classes() -> Vec<&'static str> {
+    RoadClass::ALL.map(RoadClass::as_str).to_vec()
+}
+
+fn component_statuses() -> Vec<&'static str> {
+    ComponentStatus::ALL.map(ComponentStatus::as_str).to_vec()
+}
+
+/// The kinds of finding of layer validation (`grid::validate::IssueKind`), by serde name.
+fn issue_kinds() -> Vec<String> {
+    use IssueKind::*;
+    [
+        BadCode,
+        ParentMismatch,
+        UnknownParent,
+        RingNotClosed,
+        RingTooShort,
+        CoordinateOutOfRange,
+        LatLonSwapped,
+        OutsideChina,
+        SelfIntersection,
+        OutsideParent,
+        Overlap,
+        Gap,
+        DuplicateCode,
+        UnknownComponentClass,
+        IdClassMismatch,
+        UnknownGrid,
+        OutsideGrid,
+    ]
+    .iter()
+    .map(|k| match k {
+        // Exhaustive on purpose: a new kind must be listed above.
+        BadCode
+        | ParentMismatch
+        | UnknownParent
+        | RingNotClosed
+        | RingTooShort
+        | CoordinateOutOfRange
+        | LatLonSwapped
+        | OutsideChina
+        | SelfIntersection
+        | OutsideParent
+        | Overlap
+        | Gap
+        | DuplicateCode
+        | UnknownComponentClass
+        | IdClassMismatch
+        | UnknownGrid
+        | OutsideGrid => wire(k),
+    })
+    .collect()
 }
 
 fn limit_units() -> Vec<String> {
@@ -1231,7 +1350,14 @@ fn case_ops() -> Vec<Op> {
         .doc(format!(
             "Creates a case from a report through any channel. Inspector reports go straight to \
              filing (`pending_filing`), self-handled ones (自行处置) to `pending_close`; every other \
-             channel starts at `reported`. Who may report through which channel:\n\n{}",
+             channel starts at `reported`.\n\n\
+             **Where.** With a point (`lat`/`lon`, WGS-84) and a city model loaded, the server \
+             locates it (地理编码): its unit grid becomes the case's area (`area_code` may be left \
+             out; if given, it must contain that grid), the nearest road within 300 m its \
+             `road_id`, and a blank `address` is filled with the readable address. A point in no \
+             unit grid is refused with `outside_city`. Without a point, or while no unit grid is \
+             loaded, `area_code` says where (the point is then stored as given).\n\n\
+             Who may report through which channel:\n\n{}",
             sources_table()
         ))
         .json_body(r("ReportRequest"), "The report.")
@@ -1244,6 +1370,8 @@ fn case_ops() -> Vec<Op> {
             "unknown_source",
             "too_long",
             "invalid_point",
+            "outside_city",
+            "point_outside_area",
             "too_many_attachments",
             "invalid_area_code",
             "unknown_area",
@@ -1816,7 +1944,9 @@ fn live_ops() -> Vec<Op> {
                  - `hello` — once on connect: `SseHello`.\n\
                  - `case` — a case changed: `SseCase`.\n\
                  - `lagged` — the stream fell behind and `missed` changes were dropped; reload \
-                 what you show: `SseLagged`.\n\n\
+                 what you show: `SseLagged`.\n\
+                 - `city` — the city model was imported anew (to every stream, whatever its \
+                 scope); reload map layers: `SseCity`.\n\n\
                  Browsers: `new EventSource('/api/events')` sends the session cookie.",
             )
             .response(
@@ -1836,9 +1966,399 @@ fn live_ops() -> Vec<Op> {
                     { "event": "hello", "schema": r("SseHello") },
                     { "event": "case", "schema": r("SseCase") },
                     { "event": "lagged", "schema": r("SseLagged") },
+                    { "event": "city", "schema": r("SseCity") },
                 ]),
             )
             .errors(AUTH),
+    ]
+}
+
+// ---- city model ----------------------------------------------------------------------------
+
+/// Most points of one `POST /api/geocode` (`routes::city::MAX_BATCH_POINTS`).
+const MAX_BATCH_POINTS: usize = 10_000;
+
+/// Largest layer file of `POST /api/layers/{layer}`, MiB (`routes::city::MAX_LAYER_BYTES`).
+const MAX_LAYER_MIB: usize = 256;
+
+/// A `parent` area-code prefix of the map layer and the export.
+fn code_prefix() -> Value {
+    json!({
+        "type": "string",
+        "pattern": "^[0-9]{0,15}$",
+        "examples": ["110101", "110101001"],
+        "description": "Digits of an area code, or a prefix of one (at most 15).",
+    })
+}
+
+fn geo_json(schema: Value) -> Value {
+    json!({ "application/geo+json": { "schema": schema } })
+}
+
+/// The properties of each layer in a GeoJSON file (as `grid::geojson` reads them).
+fn layer_properties_table() -> String {
+    md_table(
+        &["layer", "geometry", "properties"],
+        &[
+            vec![
+                "`areas`".into(),
+                "`Polygon` or `MultiPolygon`".into(),
+                "`code` (string, or an integer), `name`, optional `level` (`district`/`street`/\
+                 `community`/`grid` or 区/街道/社区/网格; default: from the code length), optional \
+                 `parent` (code)"
+                    .into(),
+            ],
+            vec![
+                "`roads`".into(),
+                "`LineString`".into(),
+                format!(
+                    "`id`, `name`, `class` ({}), optional `chief` (username of the road chief \
+                     路长, or null)",
+                    RoadClass::ALL
+                        .map(|c| format!("`{}`/{}", c.as_str(), c.label_zh()))
+                        .join(", ")
+                ),
+            ],
+            vec![
+                "`components`".into(),
+                "`Point`".into(),
+                format!(
+                    "`id` (部件标识码, 17 digits: district 6 + class 5 + serial 6), `class_code` \
+                     (5 digits), optional `status` ({}; default `intact`), optional \
+                     `owner_department_type` / `maintainer_department_type` (a department type; \
+                     default `other`), optional `grid_code` (default: the grid the geocoder finds)",
+                    ComponentStatus::ALL
+                        .map(|c| format!("`{}`/{}", c.as_str(), c.label_zh()))
+                        .join(", ")
+                ),
+            ],
+        ],
+    )
+}
+
+/// The columns of the component CSV, as `grid::geojson` reads and writes them.
+const COMPONENT_CSV: &str = "UTF-8 CSV with a header row naming the columns (any order; unknown \
+     columns are ignored): `id`, `class_code`, `status`, `owner_department_type`, \
+     `maintainer_department_type`, `lon`, `lat`, `grid_code`. `id`, `class_code`, `lon` and `lat` \
+     are required; the others default as in GeoJSON. The export writes exactly these eight \
+     columns in this order.";
+
+fn city_ops() -> Vec<Op> {
+    let degrees = |min: i32, max: i32| json!({ "type": "number", "minimum": min, "maximum": max });
+    let cache_headers = json!({
+        "ETag": {
+            "description": "Identifies the answer: model version, parent, level, zoom and crs.",
+            "schema": { "type": "string" },
+        },
+        "Cache-Control": {
+            "description": "`public, max-age=60, must-revalidate`",
+            "schema": { "type": "string" },
+        },
+    });
+    let format_schema = |what: &str| {
+        json!({
+            "type": "string",
+            "enum": ["geojson", "csv"],
+            "default": "geojson",
+            "description": what,
+        })
+    };
+    let layer_param = |op: Op| {
+        op.path_param(
+            "layer",
+            r("Layer"),
+            "`areas`, `roads` or `components`; another name is 404.",
+        )
+    };
+    vec![
+        Op::get("/api/geocode", "geocode", "Locate a point (地理编码)")
+            .doc(
+                "Where a WGS-84 point lies in the city model: its unit grid (单元网格) with the \
+                 community, street and district above it, the nearest road within 300 m and a \
+                 readable Chinese address (`kind: inside`). A point in no unit grid answers \
+                 `kind: outside`, with the nearest road when one is in range; so does every point \
+                 while no city model is loaded.",
+            )
+            .query("lat", true, degrees(-90, 90), "Latitude, WGS-84 degrees.")
+            .query("lon", true, degrees(-180, 180), "Longitude, WGS-84 degrees.")
+            .ok(200, "Where the point lies.", r("Geocoded"))
+            .errors(AUTH)
+            .errors(&["bad_request", "invalid_point"]),
+        Op::post(
+            "/api/geocode",
+            "geocodeBatch",
+            "Locate many points (批量地理编码)",
+        )
+        .doc(format!(
+            "Up to {MAX_BATCH_POINTS} points in one request, each answered in order as by \
+             `GET /api/geocode`. A point that is not a WGS-84 position is answered \
+             `{{\"kind\":\"invalid\",\"message\":…}}` in its place without failing the others."
+        ))
+        .json_body(r("GeocodeBatchRequest"), "The points.")
+        .ok(
+            200,
+            "One answer per point, in the order sent.",
+            r("GeocodeBatchResult"),
+        )
+        .errors(AUTH)
+        .errors(JSON_BODY)
+        .errors(&["too_many_points"]),
+        Op::get("/api/city", "getCity", "The city model at a glance (城市模型)")
+            .doc(
+                "How many unit grids, areas with outlines, roads and components (部件) are \
+                 stored, the model's version (bumped by every import; map ETags change with it) \
+                 and each district with an outline, with its extent (e.g. to fit the map).",
+            )
+            .ok(200, "The summary.", r("CitySummary"))
+            .errors(AUTH),
+        Op::get(
+            "/api/map/areas",
+            "getMapAreas",
+            "Area outlines for the map (网格地图)",
+        )
+        .public()
+        .doc(
+            "The outlines of one level under an area as a GeoJSON FeatureCollection (RFC 7946, \
+             `application/geo+json`), simplified for the web-map zoom level so that a whole \
+             city's grids stay light. No credentials needed: outlines are not confidential. \
+             Answers carry an `ETag` (model version, parent, level, zoom and crs) and \
+             `Cache-Control: public, max-age=60, must-revalidate`; send the ETag back as \
+             `If-None-Match` to get 304 without a body while nothing changed.",
+        )
+        .query(
+            "parent",
+            false,
+            code_prefix(),
+            "Only areas whose code starts with these digits; default: the whole city.",
+        )
+        .query(
+            "level",
+            false,
+            json!({ "$ref": "#/components/schemas/AreaLevel", "default": "grid" }),
+            "Which level to draw.",
+        )
+        .query(
+            "zoom",
+            false,
+            json!({ "type": "integer", "minimum": 8, "maximum": 18, "default": 14 }),
+            "Web-map zoom level (8: a whole city … 18: a street corner); sets how much outlines \
+             are simplified. A value that is not a number from 0 to 255 is 400 `bad_request`.",
+        )
+        .query(
+            "crs",
+            false,
+            json!({ "$ref": "#/components/schemas/Crs", "default": "wgs84" }),
+            "Coordinate system of the positions in the answer.",
+        )
+        .query_param(json!({
+            "name": "If-None-Match", "in": "header", "required": false,
+            "schema": { "type": "string" },
+            "description": "The `ETag` of an earlier answer (exactly as received).",
+        }))
+        .response(
+            200,
+            json!({
+                "description": "The outlines, one `MultiPolygon` feature per area, ordered by code.",
+                "headers": cache_headers.clone(),
+                "content": geo_json(r("AreaFeatureCollection")),
+            }),
+        )
+        .response(
+            304,
+            json!({
+                "description": "Not modified: the `If-None-Match` ETag is still current. No body.",
+                "headers": cache_headers,
+            }),
+        )
+        .errors(&[
+            "bad_request",
+            "invalid_area_code",
+            "unknown_level",
+            "invalid_zoom",
+            "unknown_crs",
+        ]),
+        Op::get(
+            "/api/map/density",
+            "getMapDensity",
+            "Cases per area for the map (案件分布)",
+        )
+        .doc(
+            "How many of the cases the caller may see lie in each area of `level` under \
+             `parent`, for colouring the map. Areas without such a case are left out.",
+        )
+        .query(
+            "parent",
+            false,
+            r("AreaCode"),
+            "Only cases inside this area (any level); default: the whole city.",
+        )
+        .query(
+            "level",
+            false,
+            json!({ "$ref": "#/components/schemas/AreaLevel", "default": "grid" }),
+            "Count per area of this level.",
+        )
+        .query(
+            "states",
+            false,
+            json!({ "type": "string", "enum": ["open", "all"], "default": "open" }),
+            "`open`: cases not yet in a terminal state; `all`: every case.",
+        )
+        .ok(200, "The counts by area code.", r("AreaDensity"))
+        .errors(AUTH)
+        .errors(&[
+            "bad_request",
+            "invalid_area_code",
+            "unknown_level",
+            "invalid_states",
+        ]),
+        layer_param(Op::get(
+            "/api/layers/{layer}",
+            "exportLayer",
+            "Export a layer (图层导出)",
+        ))
+        .doc(format!(
+            "The stored layer at full detail, as GeoJSON (RFC 7946): areas as `MultiPolygon` \
+             features, roads as `LineString` features, components (部件) as `Point` features; \
+             components also as CSV with `format=csv`. The output can be imported again. Areas \
+             and components can be narrowed by `parent`, areas to one `level`, components to \
+             one `class`; components come in pages ordered by `id`: pass the last `id` of a \
+             page as `after` for the next one (a page shorter than `limit` is the last). \
+             Filters that do not apply to the layer are ignored.\n\nCSV: {COMPONENT_CSV}"
+        ))
+        .query(
+            "parent",
+            false,
+            code_prefix(),
+            "Areas whose code, or components whose grid code, starts with these digits \
+             (checked, but ignored for roads).",
+        )
+        .query("level", false, r("AreaLevel"), "Areas: only this level.")
+        .query(
+            "class",
+            false,
+            string("e.g. `01001`."),
+            "Components: only this 5-digit class code.",
+        )
+        .query(
+            "after",
+            false,
+            string(""),
+            "Components: only ids greater than this (keyset paging).",
+        )
+        .query(
+            "limit",
+            false,
+            json!({ "type": "integer", "minimum": 1, "maximum": 100_000, "default": 10_000 }),
+            "Components: page size; clamped to 1–100,000.",
+        )
+        .query(
+            "format",
+            false,
+            format_schema("`csv` for components only."),
+            "Output format.",
+        )
+        .query(
+            "crs",
+            false,
+            json!({ "$ref": "#/components/schemas/Crs", "default": "wgs84" }),
+            "Coordinate system of the positions written.",
+        )
+        .response(
+            200,
+            json!({
+                "description": "The layer.",
+                "content": {
+                    "application/geo+json": {
+                        "schema": {
+                            "anyOf": [
+                                r("AreaFeatureCollection"),
+                                r("RoadFeatureCollection"),
+                                r("ComponentFeatureCollection"),
+                            ],
+                        },
+                    },
+                    "text/csv": {
+                        "schema": { "type": "string", "description": COMPONENT_CSV },
+                    },
+                },
+            }),
+        )
+        .errors(AUTH)
+        .errors(&[
+            "bad_request",
+            "not_found",
+            "invalid_area_code",
+            "unknown_level",
+            "unknown_format",
+            "unknown_crs",
+        ]),
+        layer_param(Op::post(
+            "/api/layers/{layer}",
+            "importLayer",
+            "Import a layer (图层导入)",
+        ))
+        .roles(ADMIN)
+        .doc(format!(
+            "Reads a whole layer file and stores it, all or nothing: features are inserted, or \
+             replaced by code or id; stored features not in the file stay. Areas are validated \
+             against the stored outlines and each other (codes and parents, closed and simple \
+             rings, positions in China and not lat/lon-swapped, containment in the parent, \
+             overlaps and gaps between siblings); components get their grid from the geocoder \
+             when `grid_code` is empty, then are validated against the taxonomy and their grid; \
+             roads are read only (a `chief` must be a username). A file with findings is \
+             refused with `invalid_layer`, every finding in `error.issues`. After an import the \
+             model's `version` goes up, every node reloads its geocoder and map layers, and live \
+             streams get a `city` event.\n\nThe body is the raw file, at most {MAX_LAYER_MIB} \
+             MiB (bigger files: `yiwang import`), whatever its `Content-Type`: a GeoJSON \
+             FeatureCollection, or component CSV with `format=csv`. Other properties and \
+             members are ignored; positions are `[lon, lat]` (a third value is ignored).\n\n{}\n\
+             CSV: {COMPONENT_CSV}",
+            layer_properties_table()
+        ))
+        .query(
+            "format",
+            false,
+            format_schema("`csv` for components only."),
+            "Format of the file.",
+        )
+        .query(
+            "crs",
+            false,
+            json!({ "$ref": "#/components/schemas/Crs", "default": "wgs84" }),
+            "Coordinate system of the file's positions; GCJ-02 is converted to WGS-84 on the \
+             way in.",
+        )
+        .body(json!({
+            "required": true,
+            "description": "The layer file.",
+            "content": {
+                "application/geo+json": { "schema": r("LayerUpload") },
+                "application/json": { "schema": r("LayerUpload") },
+                "text/csv": { "schema": { "type": "string", "description": COMPONENT_CSV } },
+            },
+        }))
+        .ok(200, "Stored.", r("ImportResult"))
+        .response(
+            413,
+            json!({
+                "description": format!(
+                    "Payload too large: the file is larger than {MAX_LAYER_MIB} MiB. Answered in \
+                     plain text, not in the error JSON."
+                ),
+                "content": { "text/plain": { "schema": { "type": "string" } } },
+            }),
+        )
+        .errors(AUTH)
+        .errors(&[
+            "bad_request",
+            "not_found",
+            "unknown_format",
+            "unknown_crs",
+            "invalid_layer_file",
+            "invalid_layer",
+            "unknown_reference",
+        ]),
     ]
 }
 
@@ -2007,6 +2527,13 @@ fn schemas() -> Value {
                             with_description(
                                 r("Case"),
                                 "With `version_conflict` from an action: the case as it is now.",
+                            ),
+                        ),
+                        (
+                            "issues",
+                            with_description(
+                                arr(r("LayerIssue")),
+                                "With `invalid_layer`: every validation finding, per feature.",
                             ),
                         ),
                     ],
@@ -2691,6 +3218,521 @@ fn schemas() -> Value {
             &["missed"],
         ),
     );
+    put(
+        "SseCity",
+        object(
+            vec![(
+                "version",
+                int64("The city model's new version: reload map layers and geocoding answers."),
+            )],
+            &["version"],
+        ),
+    );
+
+    // -- city model
+    put(
+        "Crs",
+        string_enum(
+            ["wgs84", "gcj02"],
+            "Coordinate system of positions: `wgs84` (WGS-84, as GPS gives and the API stores) \
+             or `gcj02` (GCJ-02 国测局坐标, as Chinese basemaps such as AMap and Tencent Maps \
+             use).",
+        ),
+    );
+    put(
+        "Layer",
+        string_enum(
+            layers(),
+            "A layer of the city model: `areas` (区域: districts, streets, communities and unit \
+             grids with their outlines), `roads` (道路, with their road chiefs 路长) or \
+             `components` (部件: manhole covers, lamps, bins …).",
+        ),
+    );
+    put(
+        "RoadClass",
+        string_enum(
+            road_classes(),
+            &RoadClass::ALL
+                .map(|c| format!("`{}` {}", c.as_str(), c.label_zh()))
+                .join(", "),
+        ),
+    );
+    put(
+        "ComponentStatus",
+        string_enum(
+            component_statuses(),
+            &format!(
+                "State of a component (部件状态): {}.",
+                ComponentStatus::ALL
+                    .map(|c| format!("`{}` {}", c.as_str(), c.label_zh()))
+                    .join(", ")
+            ),
+        ),
+    );
+    let lat = |d: &str| json!({ "type": "number", "description": format!("Latitude, WGS-84 degrees (−90…90).{d}") });
+    let lon = |d: &str| json!({ "type": "number", "description": format!("Longitude, WGS-84 degrees (−180…180).{d}") });
+    put(
+        "LatLon",
+        closed(
+            vec![
+                ("lat", lat(" Out of range: answered `invalid`.")),
+                ("lon", lon(" Out of range: answered `invalid`.")),
+            ],
+            &["lat", "lon"],
+        ),
+    );
+    put(
+        "GeocodeBatchRequest",
+        closed(
+            vec![(
+                "points",
+                json!({ "type": "array", "items": r("LatLon"), "maxItems": MAX_BATCH_POINTS }),
+            )],
+            &["points"],
+        ),
+    );
+    put(
+        "AreaRef",
+        object(
+            vec![("code", r("AreaCode")), ("name", string(""))],
+            &["code", "name"],
+        ),
+    );
+    put(
+        "RoadHit",
+        object(
+            vec![
+                (
+                    "id",
+                    string("Road id in the city model, e.g. `R410102-0007`."),
+                ),
+                ("name", string("e.g. 建设路.")),
+                (
+                    "distance_m",
+                    json!({ "type": "number", "minimum": 0, "description": "Distance from the point to the road's centre line, metres." }),
+                ),
+                (
+                    "index",
+                    json!({ "type": "integer", "minimum": 0, "description": "Position of the road in this node's city index (changes with imports; use `id`)." }),
+                ),
+            ],
+            &["id", "name", "distance_m", "index"],
+        ),
+    );
+    let kind = |k: &str| json!({ "type": "string", "const": k });
+    put(
+        "GeocodeInside",
+        object(
+            vec![
+                ("kind", kind("inside")),
+                (
+                    "grid",
+                    with_description(r("AreaRef"), "The unit grid (单元网格)."),
+                ),
+                (
+                    "community",
+                    nullable(with_description(
+                        r("AreaRef"),
+                        "社区; `null` if not in the model.",
+                    )),
+                ),
+                (
+                    "street",
+                    nullable(with_description(
+                        r("AreaRef"),
+                        "街道; `null` if not in the model.",
+                    )),
+                ),
+                (
+                    "district",
+                    nullable(with_description(
+                        r("AreaRef"),
+                        "区; `null` if not in the model.",
+                    )),
+                ),
+                (
+                    "road",
+                    nullable(with_description(
+                        r("RoadHit"),
+                        "The nearest road within 300 m; `null` if none.",
+                    )),
+                ),
+                (
+                    "address",
+                    string("Readable address, e.g. `中原区 中原西路街道 万达社区 建设路附近`."),
+                ),
+            ],
+            &[
+                "kind",
+                "grid",
+                "community",
+                "street",
+                "district",
+                "road",
+                "address",
+            ],
+        ),
+    );
+    put(
+        "GeocodeOutside",
+        object(
+            vec![
+                ("kind", kind("outside")),
+                (
+                    "road",
+                    nullable(with_description(
+                        r("RoadHit"),
+                        "The nearest road within 300 m; `null` if none.",
+                    )),
+                ),
+            ],
+            &["kind", "road"],
+        ),
+    );
+    put(
+        "GeocodeInvalid",
+        object(
+            vec![
+                ("kind", kind("invalid")),
+                ("message", string("Why the point is not a WGS-84 position.")),
+            ],
+            &["kind", "message"],
+        ),
+    );
+    put(
+        "Geocoded",
+        json!({
+            "oneOf": [r("GeocodeInside"), r("GeocodeOutside")],
+            "discriminator": {
+                "propertyName": "kind",
+                "mapping": {
+                    "inside": "#/components/schemas/GeocodeInside",
+                    "outside": "#/components/schemas/GeocodeOutside",
+                },
+            },
+            "description": "Where a point lies: `inside` a unit grid, or `outside` every grid.",
+        }),
+    );
+    put(
+        "GeocodeBatchResult",
+        object(
+            vec![(
+                "results",
+                with_description(
+                    arr(json!({
+                        "oneOf": [r("GeocodeInside"), r("GeocodeOutside"), r("GeocodeInvalid")],
+                        "discriminator": {
+                            "propertyName": "kind",
+                            "mapping": {
+                                "inside": "#/components/schemas/GeocodeInside",
+                                "outside": "#/components/schemas/GeocodeOutside",
+                                "invalid": "#/components/schemas/GeocodeInvalid",
+                            },
+                        },
+                    })),
+                    "One answer per point, in the order sent.",
+                ),
+            )],
+            &["results"],
+        ),
+    );
+    put(
+        "CitySummary",
+        object(
+            vec![
+                (
+                    "version",
+                    int64("Changes of the stored model so far (0: never imported)."),
+                ),
+                (
+                    "counts",
+                    object(
+                        vec![
+                            (
+                                "grids",
+                                with_description(count(), "Unit grids with an outline."),
+                            ),
+                            (
+                                "areas",
+                                with_description(
+                                    count(),
+                                    "Areas of every level with an outline, grids included.",
+                                ),
+                            ),
+                            ("roads", count()),
+                            ("components", with_description(count(), "部件.")),
+                        ],
+                        &["grids", "areas", "roads", "components"],
+                    ),
+                ),
+                (
+                    "districts",
+                    with_description(
+                        arr(object(
+                            vec![
+                                ("code", r("AreaCode")),
+                                ("name", string("")),
+                                (
+                                    "bbox",
+                                    nullable(json!({
+                                        "type": "array",
+                                        "prefixItems": [
+                                            { "type": "number", "description": "west" },
+                                            { "type": "number", "description": "south" },
+                                            { "type": "number", "description": "east" },
+                                            { "type": "number", "description": "north" },
+                                        ],
+                                        "minItems": 4,
+                                        "maxItems": 4,
+                                        "description": "Extent `[west, south, east, north]`, WGS-84 degrees.",
+                                    })),
+                                ),
+                            ],
+                            &["code", "name", "bbox"],
+                        )),
+                        "Districts with an outline, by code.",
+                    ),
+                ),
+            ],
+            &["version", "counts", "districts"],
+        ),
+    );
+    put(
+        "AreaDensity",
+        object(
+            vec![
+                (
+                    "level",
+                    with_description(r("AreaLevel"), "The level counted per area."),
+                ),
+                ("total", with_description(count(), "Cases counted.")),
+                (
+                    "max",
+                    with_description(count(), "The largest count (0 if none)."),
+                ),
+                (
+                    "counts",
+                    json!({
+                        "type": "object",
+                        "propertyNames": { "pattern": "^[0-9]{6}([0-9]{3}){0,3}$" },
+                        "additionalProperties": count(),
+                        "description": "Cases per area code of `level`; areas without a case are absent.",
+                        "examples": [{ "410102001001001": 3, "410102001001002": 1 }],
+                    }),
+                ),
+            ],
+            &["level", "total", "max", "counts"],
+        ),
+    );
+    put(
+        "ImportResult",
+        object(
+            vec![
+                ("layer", r("Layer")),
+                (
+                    "imported",
+                    with_description(count(), "Features written (inserted or replaced)."),
+                ),
+                ("version", int64("The city model's new version.")),
+            ],
+            &["layer", "imported", "version"],
+        ),
+    );
+    put(
+        "LayerIssueKind",
+        string_enum(
+            issue_kinds(),
+            "What a validation finding is about; its `message` says exactly what and where.",
+        ),
+    );
+    put(
+        "LayerIssue",
+        object(
+            vec![
+                (
+                    "index",
+                    nullable(
+                        json!({ "type": "integer", "minimum": 0, "description": "0-based feature index in the file; `null` for a finding about a parent as a whole (a gap)." }),
+                    ),
+                ),
+                (
+                    "code",
+                    string("The feature's code or component id (for a gap: the parent's code)."),
+                ),
+                ("kind", r("LayerIssueKind")),
+                ("message", string("Precise and human-readable.")),
+            ],
+            &["index", "code", "kind", "message"],
+        ),
+    );
+    // GeoJSON as the server writes it (RFC 7946).
+    let position = || {
+        json!({
+            "type": "array",
+            "prefixItems": [
+                { "type": "number", "description": "Longitude." },
+                { "type": "number", "description": "Latitude." },
+            ],
+            "minItems": 2,
+            "maxItems": 2,
+            "description": "`[lon, lat]` in degrees of the requested `crs`.",
+        })
+    };
+    let geometry = |t: &str, coordinates: Value| {
+        object(
+            vec![("type", kind(t)), ("coordinates", coordinates)],
+            &["type", "coordinates"],
+        )
+    };
+    let collection = |feature: &str, what: &str| {
+        with_description(
+            object(
+                vec![
+                    ("type", kind("FeatureCollection")),
+                    ("features", arr(r(feature))),
+                ],
+                &["type", "features"],
+            ),
+            what,
+        )
+    };
+    let feature = |properties: Value, geometry: Value| {
+        object(
+            vec![
+                ("type", kind("Feature")),
+                ("properties", properties),
+                ("geometry", geometry),
+            ],
+            &["type", "properties", "geometry"],
+        )
+    };
+    put(
+        "AreaFeature",
+        feature(
+            object(
+                vec![
+                    ("code", r("AreaCode")),
+                    ("name", string("")),
+                    ("level", r("AreaLevel")),
+                    (
+                        "parent",
+                        with_description(r("AreaCode"), "The parent's code; absent for districts."),
+                    ),
+                ],
+                &["code", "name", "level"],
+            ),
+            geometry(
+                "MultiPolygon",
+                with_description(
+                    arr(arr(arr(position()))),
+                    "Polygons, each an outer ring then holes; rings are closed.",
+                ),
+            ),
+        ),
+    );
+    put(
+        "AreaFeatureCollection",
+        collection("AreaFeature", "Areas (区域) with their outlines."),
+    );
+    put(
+        "RoadFeature",
+        feature(
+            object(
+                vec![
+                    ("id", string("e.g. `R410102-0007`.")),
+                    ("name", string("")),
+                    ("class", r("RoadClass")),
+                    (
+                        "chief",
+                        nullable(string("Username of the road chief (路长).")),
+                    ),
+                ],
+                &["id", "name", "class", "chief"],
+            ),
+            geometry("LineString", arr(position())),
+        ),
+    );
+    put(
+        "RoadFeatureCollection",
+        collection("RoadFeature", "Roads (道路) as centre lines."),
+    );
+    put(
+        "ComponentFeature",
+        feature(
+            object(
+                vec![
+                    (
+                        "id",
+                        json!({ "type": "string", "pattern": "^[0-9]{17}$", "description": "部件标识码: district 6 + class 5 + serial 6 digits." }),
+                    ),
+                    (
+                        "class_code",
+                        json!({ "type": "string", "pattern": "^[0-9]{5}$", "description": "GB/T 47678.5 component class, e.g. `01001`." }),
+                    ),
+                    ("status", r("ComponentStatus")),
+                    (
+                        "owner_department_type",
+                        with_description(r("DepartmentType"), "主管/权属 department type."),
+                    ),
+                    (
+                        "maintainer_department_type",
+                        with_description(r("DepartmentType"), "养护 department type."),
+                    ),
+                    (
+                        "grid_code",
+                        string("The unit grid holding the point (15 digits)."),
+                    ),
+                ],
+                &[
+                    "id",
+                    "class_code",
+                    "status",
+                    "owner_department_type",
+                    "maintainer_department_type",
+                    "grid_code",
+                ],
+            ),
+            geometry("Point", position()),
+        ),
+    );
+    put(
+        "ComponentFeatureCollection",
+        collection("ComponentFeature", "Components (部件) as points."),
+    );
+    put(
+        "LayerUpload",
+        json!({
+            "type": "object",
+            "required": ["type", "features"],
+            "properties": {
+                "type": { "type": "string", "const": "FeatureCollection" },
+                "features": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["type", "properties", "geometry"],
+                        "properties": {
+                            "type": { "type": "string", "const": "Feature" },
+                            "properties": { "type": "object", "additionalProperties": true },
+                            "geometry": {
+                                "type": "object",
+                                "required": ["type", "coordinates"],
+                                "properties": {
+                                    "type": { "type": "string", "enum": ["Polygon", "MultiPolygon", "LineString", "Point"] },
+                                    "coordinates": { "type": "array" },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+            "description": format!(
+                "A GeoJSON FeatureCollection (RFC 7946) of one layer; positions `[lon, lat]`. \
+                 Properties per layer:\n\n{}",
+                layer_properties_table()
+            ),
+        }),
+    );
     Value::Object(s)
 }
 
@@ -2730,6 +3772,13 @@ fn case_schema() -> Value {
         ("street_code", area("")),
         ("community_code", area("")),
         ("grid_code", area("")),
+        (
+            "road_id",
+            ns(
+                "The nearest road (city-model id, e.g. `R410102-0007`) within 300 m when the case \
+                 was located by its point; `null` otherwise.",
+            ),
+        ),
         ("class", nullable(r("ClassRef"))),
         ("urgency", r("Urgency")),
         ("department_id", ni("The department it was dispatched to.")),
@@ -2813,7 +3862,9 @@ fn report_request_schema() -> Value {
                 "area_code",
                 with_description(
                     r("AreaCode"),
-                    "Where it is: a grid (15 digits) or a coarser area that exists.",
+                    "Where it is: a grid (15 digits) or a coarser area that exists. Optional \
+                     with a point the city model locates; given anyway, it must contain the \
+                     point's grid.",
                 ),
             ),
             (
@@ -2843,9 +3894,10 @@ fn report_request_schema() -> Value {
             ),
             ("note", json!({ "type": "string", "maxLength": 2000 })),
         ],
-        &["source", "description", "area_code"],
+        &["source", "description"],
     );
     s["dependentRequired"] = json!({ "lat": ["lon"], "lon": ["lat"] });
+    s["anyOf"] = json!([{ "required": ["area_code"] }, { "required": ["lat", "lon"] }]);
     s["allOf"] = json!([{
         "if": { "properties": { "self_handled": { "const": true } }, "required": ["self_handled"] },
         "then": {
@@ -2854,7 +3906,7 @@ fn report_request_schema() -> Value {
         },
     }]);
     s["description"] = json!(
-        "A report. A missing `area_code` is refused with 422 `missing_field`; a self-handled report needs source `inspector` and a photo."
+        "A report. Where it is comes from the point (`lat`/`lon`) when a city model is loaded, else from `area_code`: a report with neither a point nor `area_code`, or with only a point while no unit grid is loaded, is refused with 422 `missing_field`. A self-handled report needs source `inspector` and a photo."
     );
     s
 }
@@ -2990,6 +4042,11 @@ fn tags() -> Vec<(&'static str, &'static str, Vec<Op>)> {
             organisation_ops(),
         ),
         (
+            "city",
+            "The city model (城市模型): geocoding (地理编码), map layers and case density, layer export and import.",
+            city_ops(),
+        ),
+        (
             "configuration",
             "The taxonomy (部件事件分类), node limits (环节时限), working hours and the holiday calendar.",
             configuration_ops(),
@@ -3060,7 +4117,7 @@ fn build() -> Value {
         "info": {
             "title": "yiwang API",
             "version": env!("CARGO_PKG_VERSION"),
-            "summary": "Smart urban management (一网统管): cases, organisation, configuration, live updates.",
+            "summary": "Smart urban management (一网统管): cases, organisation, the city model, configuration, live updates.",
             "description": description(),
             "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" },
         },

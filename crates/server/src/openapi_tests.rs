@@ -1464,7 +1464,8 @@ impl E2e {
             media.is_object(),
             "{what}: content type {content_type} not documented"
         );
-        if content_type != "application/json" {
+        // GeoJSON (RFC 7946) is JSON too: held to its schema like any other answer.
+        if content_type != "application/json" && content_type != "application/geo+json" {
             return Value::Null;
         }
         let json: Value = serde_json::from_slice(bytes).expect("JSON body");
@@ -1553,6 +1554,79 @@ impl E2e {
             .await;
         out
     }
+
+    /// Sends `body` as is (a layer file, or nothing) with extra `headers`, as `token` if any;
+    /// checks the response and returns its status, headers and JSON (`Null` if not JSON).
+    async fn send_raw(
+        &self,
+        token: &str,
+        method: &str,
+        uri: &str,
+        headers: &[(header::HeaderName, &str)],
+        body: Vec<u8>,
+    ) -> (StatusCode, HeaderMap, Value) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if !token.is_empty() {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            req = req.header(name, *value);
+        }
+        let (m, template, op) = E2e::operation(method, uri);
+        let (status, headers, bytes) =
+            send(&self.app, req.body(Body::from(body)).expect("request")).await;
+        let json = self.check_response(&m, &template, op, status, &headers, &bytes);
+        (status, headers, json)
+    }
+
+    /// Imports a layer file as `token` (an admin); returns the outcome.
+    async fn import(&self, token: &str, uri: &str, file: &str) -> Value {
+        let geo = [(header::CONTENT_TYPE, "application/geo+json")];
+        let (status, _, body) = self
+            .send_raw(token, "POST", uri, &geo, file.as_bytes().to_vec())
+            .await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+        body
+    }
+
+    /// Loads the test city as `token` (an admin): the areas of [`E2e::new`] as one square
+    /// around the point reports use, and a road through it.
+    async fn import_city(&self, token: &str) {
+        let areas = self
+            .import(token, "/api/layers/areas", &city_areas_geojson())
+            .await;
+        assert_eq!(areas["imported"], 4, "{areas}");
+        self.import(token, "/api/layers/roads", ROADS_GEOJSON).await;
+    }
+}
+
+/// The outline every area of the test city shares: 116.39–116.41 E, 39.90–39.92 N (WGS-84),
+/// so the reports' point (39.91 N, 116.40 E) lies in [`GRID`].
+const SQUARE: &str =
+    "[[[116.39,39.90],[116.41,39.90],[116.41,39.92],[116.39,39.92],[116.39,39.90]]]";
+
+/// A road crossing the square west to east at 39.91 N, and beyond it.
+const ROADS_GEOJSON: &str = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"R110101-0001","name":"东华门大街","class":"arterial","chief":"inspector"},"geometry":{"type":"LineString","coordinates":[[116.38,39.91],[116.42,39.91]]}}]}"#;
+
+/// District, street, community and grid of [`E2e::new`], each with the outline [`SQUARE`].
+fn city_areas_geojson() -> String {
+    let features: Vec<String> = [
+        ("110101", "东城区"),
+        ("110101001", "东华门街道"),
+        ("110101001001", "多福巷社区"),
+        (GRID, "网格一"),
+    ]
+    .iter()
+    .map(|(code, name)| {
+        format!(
+            r#"{{"type":"Feature","properties":{{"code":"{code}","name":"{name}"}},"geometry":{{"type":"Polygon","coordinates":{SQUARE}}}}}"#
+        )
+    })
+    .collect();
+    format!(
+        r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+        features.join(",")
+    )
 }
 
 #[tokio::test]
@@ -1730,6 +1804,153 @@ async fn responses_fit_the_documented_schemas() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
+    // The city model: nothing loaded yet, then a tiny city imported.
+    let here = "/api/geocode?lat=39.91&lon=116.40";
+    let (_, nowhere) = e2e.call_ok(&operator, "GET", here, empty.clone()).await;
+    assert_eq!(nowhere, json!({ "kind": "outside", "road": null }));
+    e2e.call_ok(&operator, "GET", "/api/city", empty.clone())
+        .await;
+    e2e.call_ok("", "GET", "/api/map/areas", empty.clone())
+        .await;
+    e2e.import_city(&admin).await;
+    let (_, located) = e2e.call_ok(&operator, "GET", here, empty.clone()).await;
+    assert_eq!(
+        (
+            &located["kind"],
+            &located["grid"]["code"],
+            &located["road"]["id"]
+        ),
+        (&json!("inside"), &json!(GRID), &json!("R110101-0001")),
+        "{located}"
+    );
+    let points = json!({ "points": [
+        { "lat": 39.91, "lon": 116.40 },
+        { "lat": 39.91, "lon": 116.415 },
+        { "lat": 116.40, "lon": 39.91 },
+    ] });
+    let (_, batch) = e2e.call_ok(&operator, "POST", "/api/geocode", points).await;
+    let kinds: Vec<&Value> = batch["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| &r["kind"])
+        .collect();
+    assert_eq!(
+        kinds,
+        [&json!("inside"), &json!("outside"), &json!("invalid")]
+    );
+    assert_eq!(batch["results"][1]["road"]["id"], "R110101-0001");
+    let (_, city) = e2e
+        .call_ok(&operator, "GET", "/api/city", empty.clone())
+        .await;
+    assert_eq!(city["counts"]["grids"], 1, "{city}");
+    // The map layer is public and cached by ETag.
+    let grids = "/api/map/areas?parent=110101&level=grid&zoom=16";
+    let (status, headers, layer) = e2e.send_raw("", "GET", grids, &[], Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(layer["features"][0]["properties"]["code"], GRID);
+    let etag = headers[header::ETAG].to_str().expect("ascii").to_owned();
+    let revalidate = [(header::IF_NONE_MATCH, etag.as_str())];
+    let (status, _, _) = e2e
+        .send_raw("", "GET", grids, &revalidate, Vec::new())
+        .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    e2e.call_ok(
+        "",
+        "GET",
+        "/api/map/areas?level=district&zoom=8&crs=gcj02",
+        empty.clone(),
+    )
+    .await;
+    // A report located by its point alone.
+    let (_, created) = e2e
+        .call_ok(
+            &operator,
+            "POST",
+            "/api/cases",
+            json!({ "source": "hotline_12319", "description": "路面积水", "lat": 39.911, "lon": 116.401 }),
+        )
+        .await;
+    let located = &created["case"];
+    assert_eq!(
+        (&located["grid_code"], &located["road_id"]),
+        (&json!(GRID), &json!("R110101-0001")),
+        "{located}"
+    );
+    assert!(located["address"].is_string(), "{located}");
+    let (_, density) = e2e
+        .call_ok(&operator, "GET", "/api/map/density", empty.clone())
+        .await;
+    assert_eq!(density["counts"][GRID], 1, "{density}");
+    e2e.call_ok(
+        &operator,
+        "GET",
+        "/api/map/density?parent=110101&level=street&states=all",
+        empty.clone(),
+    )
+    .await;
+    // Components: GeoJSON and CSV in, GeoJSON and CSV out.
+    let (_, component_classes) = e2e
+        .call_ok(&admin, "GET", "/api/taxonomy?kind=component", empty.clone())
+        .await;
+    let class = component_classes[0]["code"]
+        .as_str()
+        .expect("a component class")
+        .to_owned();
+    let first = format!("110101{class}000001");
+    let components = format!(
+        r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"id":"{first}","class_code":"{class}","status":"damaged"}},"geometry":{{"type":"Point","coordinates":[116.40,39.91]}}}}]}}"#
+    );
+    let outcome = e2e
+        .import(&admin, "/api/layers/components", &components)
+        .await;
+    assert_eq!(outcome["layer"], "components");
+    let csv = format!("id,class_code,lon,lat\n110101{class}000002,{class},116.401,39.911\n");
+    let (status, _, outcome) = e2e
+        .send_raw(
+            &admin,
+            "POST",
+            "/api/layers/components?format=csv",
+            &[(header::CONTENT_TYPE, "text/csv")],
+            csv.into_bytes(),
+        )
+        .await;
+    assert_eq!((status, &outcome["imported"]), (StatusCode::OK, &json!(1)));
+    let (_, page) = e2e
+        .call_ok(
+            &admin,
+            "GET",
+            &format!("/api/layers/components?class={class}&after={first}&limit=10"),
+            empty.clone(),
+        )
+        .await;
+    assert_eq!(page["features"][0]["properties"]["grid_code"], GRID);
+    let (status, headers, _) = e2e
+        .send_raw(
+            &operator,
+            "GET",
+            "/api/layers/components?format=csv&parent=110101&crs=gcj02",
+            &[],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/csv")),
+        "{headers:?}"
+    );
+    e2e.call_ok(
+        &operator,
+        "GET",
+        "/api/layers/areas?parent=110101001&level=grid",
+        empty.clone(),
+    )
+    .await;
+    e2e.call_ok(&operator, "GET", "/api/layers/roads", empty.clone())
+        .await;
+
     // Live updates: connect before the case moves.
     let dispatcher = e2e.login("dispatcher").await;
     let mut stream = {
@@ -1792,6 +2013,11 @@ async fn responses_fit_the_documented_schemas() {
     };
     let (name, data) = next_event().await;
     assert_eq!(name, "hello");
+    check_event(&name, &data);
+    // A new city model reaches every stream.
+    e2e.import(&admin, "/api/layers/roads", ROADS_GEOJSON).await;
+    let (name, data) = next_event().await;
+    assert_eq!(name, "city");
     check_event(&name, &data);
 
     // Cases, through the loop.
@@ -2338,4 +2564,120 @@ async fn error_responses_fit_the_document() {
             "unsupported_media_type".to_owned()
         )
     );
+
+    // The city model. No unit grid loaded: a point alone does not say where.
+    let point_only = json!({ "source": "hotline_12319", "description": "路灯不亮", "lat": 39.91, "lon": 116.40 });
+    let got = e2e
+        .call(&operator, "POST", "/api/cases", Some(point_only))
+        .await;
+    expect(code_of(got), 422, "missing_field");
+    let geo = Some("application/geo+json");
+    let areas = city_areas_geojson().into_bytes();
+    let layer = |token: &str, uri: &str, body: &[u8]| {
+        let (token, uri, body) = (token.to_owned(), uri.to_owned(), body.to_vec());
+        let e2e = &e2e;
+        async move {
+            let (status, code) = e2e.raw(&token, "POST", &uri, geo, body).await;
+            (status.as_u16(), code)
+        }
+    };
+    expect(
+        layer(&operator, "/api/layers/areas", &areas).await,
+        403,
+        "forbidden",
+    );
+    expect(
+        layer(&admin, "/api/layers/planets", &areas).await,
+        404,
+        "not_found",
+    );
+    expect(
+        layer(&admin, "/api/layers/areas?format=csv", &areas).await,
+        422,
+        "unknown_format",
+    );
+    expect(
+        layer(&admin, "/api/layers/areas?crs=mars", &areas).await,
+        422,
+        "unknown_crs",
+    );
+    expect(
+        layer(&admin, "/api/layers/areas?colour=red", &areas).await,
+        400,
+        "bad_request",
+    );
+    expect(
+        layer(&admin, "/api/layers/areas", b"{").await,
+        422,
+        "invalid_layer_file",
+    );
+    let chiefless = ROADS_GEOJSON.replace("\"inspector\"", "\"nobody\"");
+    expect(
+        layer(&admin, "/api/layers/roads", chiefless.as_bytes()).await,
+        422,
+        "unknown_reference",
+    );
+    let unclosed = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"110101","name":"东城区"},"geometry":{"type":"Polygon","coordinates":[[[116.39,39.90],[116.41,39.90],[116.41,39.92],[116.39,39.92]]]}}]}"#;
+    let (status, _, body) = e2e
+        .send_raw(
+            &admin,
+            "POST",
+            "/api/layers/areas",
+            &[],
+            unclosed.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("invalid_layer")),
+        "{body}"
+    );
+    assert_eq!(
+        (
+            &body["error"]["issues"][0]["index"],
+            &body["error"]["issues"][0]["kind"]
+        ),
+        (&json!(0), &json!("ring_not_closed")),
+        "{body}"
+    );
+    for (uri, status, code) in [
+        ("/api/layers/areas?format=csv", 422, "unknown_format"),
+        ("/api/layers/planets", 404, "not_found"),
+        ("/api/layers/areas?level=planet", 422, "unknown_level"),
+        ("/api/layers/roads?parent=abc", 422, "invalid_area_code"),
+        ("/api/layers/components?limit=-1", 400, "bad_request"),
+        ("/api/map/density?states=some", 422, "invalid_states"),
+        ("/api/map/density?parent=123", 422, "invalid_area_code"),
+        ("/api/map/density?level=planet", 422, "unknown_level"),
+        ("/api/geocode?lat=95&lon=116.4", 422, "invalid_point"),
+        ("/api/geocode?lat=39.9", 400, "bad_request"),
+    ] {
+        expect(code_of(get(uri).await), status, code);
+    }
+    for (uri, status, code) in [
+        ("/api/map/areas?zoom=5", 422, "invalid_zoom"),
+        ("/api/map/areas?zoom=300", 400, "bad_request"),
+        ("/api/map/areas?level=planet", 422, "unknown_level"),
+        ("/api/map/areas?crs=mars", 422, "unknown_crs"),
+        ("/api/map/areas?parent=abc", 422, "invalid_area_code"),
+    ] {
+        expect(code_of(e2e.call("", "GET", uri, None).await), status, code);
+    }
+    let many: Vec<Value> = (0..10_001)
+        .map(|_| json!({ "lat": 39.91, "lon": 116.40 }))
+        .collect();
+    let got = e2e
+        .call_invalid(&operator, "POST", "/api/geocode", json!({ "points": many }))
+        .await;
+    expect(code_of(got), 422, "too_many_points");
+    // With the city loaded, a point must lie in a unit grid, and in `area_code` if given.
+    e2e.import_city(&admin).await;
+    let north = json!({ "source": "hotline_12319", "description": "路灯不亮", "lat": 39.95, "lon": 116.40 });
+    let got = e2e.call(&operator, "POST", "/api/cases", Some(north)).await;
+    expect(code_of(got), 422, "outside_city");
+    let elsewhere = json!({ "source": "hotline_12319", "description": "路灯不亮", "lat": 39.91, "lon": 116.40, "area_code": "110102" });
+    let got = e2e
+        .call(&operator, "POST", "/api/cases", Some(elsewhere))
+        .await;
+    expect(code_of(got), 422, "point_outside_area");
 }

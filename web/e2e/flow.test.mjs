@@ -5,6 +5,8 @@
 //   operator reports a hotline case and sends it to verify → inspector verifies with a photo →
 //   shift supervisor files → dispatcher dispatches → department accepts and feeds back with a
 //   photo → operator sends the check → inspector checks with a photo → supervisor closes.
+// Then the city map: the leader's command centre (up to the city, drilled down to a community's
+// unit grids) and a citizen reporting by clicking the spot on the map.
 // Screenshots of every main screen go to web/test-artifacts/.
 //
 // Env: YIWANG_BIN (the binary; default <repo>/target/debug/yiwang), YIWANG_E2E_URL (use a
@@ -169,6 +171,33 @@ async function uploadPhoto(page, testid, name, colours) {
   await page.getByTestId(testid).locator('.item').nth(before).waitFor()
 }
 
+/** The city map with `testid` once it shows `level` (and, if given, the areas under `parent`). */
+async function mapReady(page, testid, level, parent) {
+  const sel = `[data-testid="${testid}"][data-status="ready"][data-level="${level}"]` + (parent !== undefined ? `[data-parent="${parent}"]` : '')
+  await page.locator(sel).waitFor()
+  // Let ECharts lay out and paint the new layer.
+  await page.waitForTimeout(300)
+  return page.locator(sel)
+}
+
+/** The codes of the areas the map shows. */
+async function mapCodes(page, testid) {
+  return page.locator(`[data-testid="${testid}"] .canvas`).evaluate((el) => el.__codes())
+}
+
+/** Clicks inside area `code` on the map `testid` (a point inside its outline, in page pixels). */
+async function clickArea(page, testid, code) {
+  const canvas = page.locator(`[data-testid="${testid}"] .canvas`)
+  const px = await canvas.evaluate((el, c) => el.__pixelOf(c), code)
+  assert.ok(px, `area ${code} is drawn on ${testid}`)
+  await canvas.click({ position: { x: px[0], y: px[1] } })
+}
+
+/** Features in the map's current layer. */
+async function mapFeatures(page, testid) {
+  return Number(await page.getByTestId(testid).getAttribute('data-features'))
+}
+
 /** Who is who in the demo district, read through the API (set-up, not part of the UI flow). */
 async function demoDirectory() {
   const login = await fetch(`${baseUrl}/api/auth/login`, {
@@ -194,6 +223,7 @@ async function demoDirectory() {
   const dept1 = byName('dept1').grants[0].department_id
   return {
     inspectorName: inspector.user.display_name,
+    streetCode: street,
     districtName: districts.find((a) => a.code === district).name,
     streetName: streets.find((a) => a.code === street).name,
     departmentName: depts.find((d) => d.id === dept1).name,
@@ -401,6 +431,137 @@ test('the case loop through the web UI', async (t) => {
     await operator.goto(`${baseUrl}/workbench`)
     await operator.getByTestId('queue-reported').filter({ hasText: 'To accept' }).waitFor()
     await shot(operator, '18-workbench-en')
+  })
+
+  let leader = null
+  await step('leader: the city map on the command centre, drilled down to the grids', async () => {
+    leader = await signIn('leader')
+    pages.push(leader)
+    await leader.waitForURL(/\/overview/)
+    // The district leader starts at 中原区 (the streets), coloured by open cases.
+    await mapReady(leader, 'city-map', 'street', '410102')
+    assert.ok((await mapFeatures(leader, 'city-map')) > 5)
+    // The city model's sizes are shown.
+    const grids = Number((await leader.getByTestId('city-grids').locator('.count-n').textContent()).replace(/[^0-9]/g, ''))
+    assert.ok(grids > 1000, `city grids shown: ${grids}`)
+    // Up to the whole city: the three districts.
+    await leader.getByTestId('map-crumbs').getByText('全市').click()
+    await mapReady(leader, 'city-map', 'district', '')
+    const districts = await mapCodes(leader, 'city-map')
+    assert.deepEqual([...districts].sort(), ['410102', '410105', '410122'])
+    await shot(leader, '19-overview-map-city')
+
+    // Into 中原区 (where the demo's cases are): its streets, coloured by open cases.
+    await clickArea(leader, 'city-map', '410102')
+    await mapReady(leader, 'city-map', 'street', '410102')
+    assert.ok((await mapFeatures(leader, 'city-map')) > 5)
+    await leader.getByTestId('map-crumbs').getByText('中原区').waitFor()
+    await leader.getByTestId('hot-areas').waitFor()
+    await shot(leader, '20-overview-map-district')
+
+    // Down to one community's unit grids.
+    const street = dir.streetCode
+    await clickArea(leader, 'city-map', street)
+    await mapReady(leader, 'city-map', 'community', street)
+    const communities = await mapCodes(leader, 'city-map')
+    assert.ok(communities.length > 0 && communities.every((c) => c.startsWith(street) && c.length === 12))
+    await clickArea(leader, 'city-map', communities[0])
+    await mapReady(leader, 'city-map', 'grid', communities[0])
+    const gridCodes = await mapCodes(leader, 'city-map')
+    assert.ok(gridCodes.length > 0, 'the community has unit grids')
+    assert.ok(gridCodes.every((c) => c.length === 15 && c.startsWith(communities[0])))
+    await shot(leader, '21-overview-map-grids')
+
+    // A unit grid has nothing below it: a click lists its cases on the workbench.
+    await clickArea(leader, 'city-map', gridCodes[0])
+    await leader.waitForURL((u) => u.pathname === '/workbench' && u.searchParams.get('area') === gridCodes[0])
+    await leader.getByTestId('case-table').waitFor()
+    await leader.goBack()
+    await mapReady(leader, 'city-map', 'street', '410102')
+
+    // The breadcrumb goes back up to the whole city.
+    await leader.getByTestId('map-crumbs').getByText('全市').click()
+    await mapReady(leader, 'city-map', 'district', '')
+    await leader.getByTestId('lang-switch').getByText('EN').click()
+    await leader.getByTestId('map-crumbs').getByText('Whole city').waitFor()
+    await shot(leader, '22-overview-map-en')
+    await leader.getByTestId('lang-switch').getByText('中文').click()
+  })
+
+  await step('citizen reports by clicking the spot on the map; the leader map counts it live', async () => {
+    // The leader keeps the whole city open; its open-case count follows the live stream.
+    const openBefore = Number(await leader.getByTestId('city-map').getAttribute('data-total'))
+    const citizen = await signIn('citizen1')
+    pages.push(citizen)
+    await citizen.getByRole('menuitem', { name: '上报', exact: true }).click()
+    await citizen.getByTestId('report-form').waitFor()
+    await mapReady(citizen, 'pick-map', 'district', '')
+    const text = `E2E 市民随手拍：井盖破损 ${Date.now()}`
+    await field(citizen, 'report-description').fill(text)
+
+    // A point outside the city: said so before sending, and the server's refusal in plain words.
+    await field(citizen, 'report-lat').fill('30.5')
+    await field(citizen, 'report-lon').fill('114.3')
+    await field(citizen, 'report-description').click()
+    await citizen.locator('[data-testid="geocode-result"][data-kind="outside"]').waitFor()
+    await citizen.getByTestId('report-submit').click()
+    await citizen.locator('.el-message--error', { hasText: '不在本市任何单元网格内' }).waitFor()
+    await citizen.getByTestId('point-picker').evaluate((el) => el.scrollIntoView({ block: 'start' }))
+    await shot(citizen, '23-report-point-outside')
+
+    // Click 中原区, then a street, then a community: each click marks the point and zooms in.
+    await clickArea(citizen, 'pick-map', '410102')
+    await mapReady(citizen, 'pick-map', 'street', '410102')
+    await clickArea(citizen, 'pick-map', dir.streetCode)
+    await mapReady(citizen, 'pick-map', 'community', dir.streetCode)
+    const communities = await mapCodes(citizen, 'pick-map')
+    await clickArea(citizen, 'pick-map', communities[0])
+    await mapReady(citizen, 'pick-map', 'grid', communities[0])
+    const grids = await mapCodes(citizen, 'pick-map')
+    assert.ok(grids.length > 0)
+    const target = grids[Math.floor(grids.length / 2)]
+    await clickArea(citizen, 'pick-map', target)
+    const result = citizen.locator('[data-testid="geocode-result"][data-kind="inside"]')
+    await result.filter({ hasText: target }).waitFor()
+    const address = (await citizen.getByTestId('geocode-address').textContent()).trim()
+    assert.ok(address.includes(dir.districtName), `address ${address}`)
+    const lat = Number(await field(citizen, 'report-lat').inputValue())
+    const lon = Number(await field(citizen, 'report-lon').inputValue())
+    assert.ok(lat > 34 && lat < 35.5 && lon > 113 && lon < 114.5, `picked ${lat}, ${lon}`)
+    await citizen.getByTestId('point-picker').evaluate((el) => el.scrollIntoView({ block: 'start' }))
+    await shot(citizen, '24-report-point-picked')
+
+    // Sent with the point only (no area chosen): the server files it in the clicked grid.
+    await citizen.getByTestId('report-submit').click()
+    await citizen.waitForURL(/\/cases\/\d+/)
+    await expectState(citizen, 'reported')
+    const id = Number(new URL(citizen.url()).pathname.split('/').pop())
+    const c = await citizen.evaluate(async (id) => (await (await fetch(`/api/cases/${id}`)).json()).case, id)
+    assert.equal(c.grid_code, target)
+    assert.equal(c.description, text)
+    assert.ok(Math.abs(c.lat - lat) < 1e-6 && Math.abs(c.lon - lon) < 1e-6)
+    await shot(citizen, '25-citizen-case')
+    await leader.locator(`[data-testid="city-map"][data-total="${openBefore + 1}"]`).waitFor()
+
+    // The picker in English.
+    await citizen.goto(`${baseUrl}/report`)
+    await citizen.getByTestId('lang-switch').getByText('EN').click()
+    await mapReady(citizen, 'pick-map', 'district', '')
+    await clickArea(citizen, 'pick-map', '410105')
+    await mapReady(citizen, 'pick-map', 'street', '410105')
+    await citizen.locator('[data-testid="geocode-result"][data-kind="inside"]').filter({ hasText: 'Grid: ' }).waitFor()
+    await citizen.getByTestId('pick-hint').filter({ hasText: 'Click' }).waitFor()
+    await citizen.getByTestId('point-picker').evaluate((el) => el.scrollIntoView({ block: 'start' }))
+    await shot(citizen, '27-report-picker-en')
+  })
+
+  await step("an inspector's point picker opens at the grids of their street", async () => {
+    await inspector.goto(`${baseUrl}/report`)
+    await mapReady(inspector, 'pick-map', 'grid', dir.streetCode)
+    const grids = await mapCodes(inspector, 'pick-map')
+    assert.ok(grids.length > 0 && grids.every((c) => c.length === 15 && c.startsWith(dir.streetCode)))
+    await inspector.getByTestId('point-picker').evaluate((el) => el.scrollIntoView({ block: 'start' }))
+    await shot(inspector, '26-inspector-picker')
   })
 
   for (const p of pages) assert.deepEqual(p.errors, [], 'no uncaught errors in the page')

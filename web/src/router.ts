@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
-import { hasRole, homePath, loadMe, loadMeta, me, REPORTER_ROLES, WORKBENCH_ROLES } from './lib/session'
+import { hasRole, homePath, loadMe, loadMeta, me, OVERVIEW_ROLES, REPORTER_ROLES, WORKBENCH_ROLES } from './lib/session'
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
@@ -8,7 +8,7 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./layouts/MainLayout.vue'),
     children: [
       { path: '', name: 'home', redirect: () => homePath() },
-      { path: 'overview', name: 'overview', component: () => import('./views/OverviewView.vue'), meta: { roles: ['leader', 'admin'] } },
+      { path: 'overview', name: 'overview', component: () => import('./views/OverviewView.vue'), meta: { roles: OVERVIEW_ROLES } },
       { path: 'workbench', name: 'workbench', component: () => import('./views/WorkbenchView.vue'), meta: { roles: WORKBENCH_ROLES } },
       { path: 'cases/:id(\\d+)', name: 'case', component: () => import('./views/CaseDetailView.vue'), props: true },
       { path: 'report', name: 'report', component: () => import('./views/ReportView.vue'), meta: { roles: REPORTER_ROLES } },

@@ -67,6 +67,19 @@ describe('report form', () => {
     expect(validateReport(f)).toEqual([])
   })
 
+  it('a point on the map stands in for the area (the server locates it)', () => {
+    const f = { ...emptyReport('citizen_app'), description: '路灯不亮' }
+    expect(validateReport(f)).toEqual(['report.required.area'])
+    f.lat = 34.75
+    // Half a point is neither a point nor an area.
+    expect(validateReport(f).sort()).toEqual(['report.pointBoth', 'report.required.area'])
+    f.lon = 113.62
+    expect(validateReport(f)).toEqual([])
+    const r = toReportRequest(f)
+    expect(r).toEqual({ source: 'citizen_app', description: '路灯不亮', urgency: 'normal', lat: 34.75, lon: 113.62 })
+    expect('area_code' in r).toBe(false)
+  })
+
   it('a self-handled inspector report needs a photo', () => {
     const f = { ...emptyReport('inspector'), description: 'x', areaCode: '410102', selfHandled: true }
     expect(validateReport(f)).toEqual(['report.required.photo'])

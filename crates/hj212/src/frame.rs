@@ -430,14 +430,28 @@ impl PacketFramer {
                     variant,
                     consumed,
                 } => {
-                    let data = rest.get(PREFIX_LEN..PREFIX_LEN + len).unwrap_or_default();
-                    let packet = RawPacket {
-                        data: data.to_vec(),
-                        crc,
-                        crc_variant: variant,
+                    // A complete frame that holds a complete, valid frame inside its extent
+                    // was cut short even when its CRC happens to match (the check is
+                    // effectively 8 bits): the embedded-frame rule below must not depend on
+                    // whether the outer frame was still incomplete when it was looked at,
+                    // i.e. on how the stream was split.
+                    let tail_need = if self.config.require_crlf {
+                        TAIL.len()
+                    } else {
+                        0
                     };
-                    self.pos += consumed;
-                    return Step::Packet(packet);
+                    let extent = PREFIX_LEN + len + 4 + tail_need;
+                    if !has_embedded_header(rest.get(..extent).unwrap_or_default()) {
+                        let data = rest.get(PREFIX_LEN..PREFIX_LEN + len).unwrap_or_default();
+                        let packet = RawPacket {
+                            data: data.to_vec(),
+                            crc,
+                            crc_variant: variant,
+                        };
+                        self.pos += consumed;
+                        return Step::Packet(packet);
+                    }
+                    (extent, Some(Err((len, crc, variant, consumed))))
                 }
                 Check::Fatal(f) => return Step::Error(FrameError::Fatal(f)),
                 Check::Incomplete { extent } => (extent, None),
@@ -445,7 +459,7 @@ impl PacketFramer {
                 // here, so that the embedded-frame rule below sees the same bytes however the
                 // stream was split.
                 Check::Invalid { extent, .. } if rest.len() < extent => (extent, None),
-                Check::Invalid { extent, error } => (extent, Some(error)),
+                Check::Invalid { extent, error } => (extent, Some(Ok(error))),
             };
             // The frame is incomplete or invalid. If a complete, valid frame starts inside its
             // declared extent, this one was cut short: resume there at once instead of waiting
@@ -475,7 +489,19 @@ impl PacketFramer {
             }
             return match failure {
                 None => Step::NeedMore,
-                Some(error) => self.reject_frame(extent, error),
+                Some(Ok(error)) => self.reject_frame(extent, error),
+                // A valid frame with no valid frame embedded after all.
+                Some(Err((len, crc, variant, consumed))) => {
+                    let rest = self.buf.get(self.pos..).unwrap_or_default();
+                    let data = rest.get(PREFIX_LEN..PREFIX_LEN + len).unwrap_or_default();
+                    let packet = RawPacket {
+                        data: data.to_vec(),
+                        crc,
+                        crc_variant: variant,
+                    };
+                    self.pos += consumed;
+                    Step::Packet(packet)
+                }
             };
         }
     }
@@ -616,12 +642,23 @@ fn find_embedded(
         }
         match check_frame(window.get(*at..).unwrap_or_default(), config) {
             Check::Valid { .. } => return Some(*at),
-            Check::Invalid { extent, .. } if *at + extent <= window.len() => *invalid = true,
-            Check::Fatal(_) => *invalid = true,
-            Check::Invalid { .. } | Check::Incomplete { .. } => {}
+            // An invalid or over-long candidate stays so whatever bytes follow.
+            Check::Invalid { .. } | Check::Fatal(_) => *invalid = true,
+            // A candidate that may still complete inside the extent decides before any later
+            // one: answering with a later candidate now would depend on how much of the
+            // stream has arrived, i.e. on chunking (found by `cargo fuzz run hj212_packet`).
+            Check::Incomplete { extent: e } if *at + e <= extent => return None,
+            // It cannot complete inside the extent: it never counts.
+            Check::Incomplete { .. } => *invalid = true,
         }
     }
     None
+}
+
+/// Whether a `##` starts anywhere after offset 0 of `frame` (a cheap pre-check before the
+/// embedded-frame rule).
+fn has_embedded_header(frame: &[u8]) -> bool {
+    frame.get(1..).and_then(find_header).is_some()
 }
 
 /// Offset of the first `##` in `bytes`.

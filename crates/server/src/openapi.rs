@@ -148,7 +148,8 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ec(
         "duplicate",
         409,
-        "Something with this code or name already exists.",
+        "Something with this code or name already exists (a department code, a username, a \
+         vehicle plate or terminal phone …).",
     ),
     ec(
         "payload_too_large",
@@ -215,7 +216,7 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "invalid_area_code",
         422,
         "An area code is not 6, 9, 12 or 15 digits (a `parent` prefix of the map layer and \
-         export: not digits, or longer than 15).",
+         export: not an area code or a prefix of one, i.e. not digits, or longer than 15).",
     ),
     ec(
         "unknown_level",
@@ -278,6 +279,36 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "weak_password",
         422,
         "The password has fewer than 8 characters.",
+    ),
+    ec(
+        "invalid_plate",
+        422,
+        "The vehicle plate is empty or longer than 16 characters.",
+    ),
+    ec(
+        "invalid_phone",
+        422,
+        "The terminal phone is not 1–20 digits.",
+    ),
+    ec(
+        "invalid_time",
+        422,
+        "`from` or `to` is not an RFC 3339 time, or (a vehicle track) `from` is after `to`.",
+    ),
+    ec(
+        "invalid_mn",
+        422,
+        "The monitor's MN is not 1–24 ASCII letters or digits.",
+    ),
+    ec(
+        "unknown_kind",
+        422,
+        "The monitor kind is not `fume`, `dust`, `noise` or `other`.",
+    ),
+    ec(
+        "unknown_size_class",
+        422,
+        "The size class is not `small`, `medium` or `large`.",
     ),
     ec(
         "internal",
@@ -1124,6 +1155,15 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+/// `roles` for a description: `` `admin` (管理员), `leader` (…) ``.
+fn role_list(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| format!("`{}` ({})", r.as_str(), r.label_zh()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn id_param(op: Op, what: &str) -> Op {
     op.path_param("id", int64(""), what)
 }
@@ -1353,10 +1393,12 @@ fn case_ops() -> Vec<Op> {
              channel starts at `reported`.\n\n\
              **Where.** With a point (`lat`/`lon`, WGS-84) and a city model loaded, the server \
              locates it (地理编码): its unit grid becomes the case's area (`area_code` may be left \
-             out; if given, it must contain that grid), the nearest road within 300 m its \
+             out; if given, it must be a valid area code (else `invalid_area_code`) containing \
+             that grid (else `point_outside_area`)), the nearest road within 300 m its \
              `road_id`, and a blank `address` is filled with the readable address. A point in no \
              unit grid is refused with `outside_city`. Without a point, or while no unit grid is \
-             loaded, `area_code` says where (the point is then stored as given).\n\n\
+             loaded, `area_code` says where (the point is then stored as given); a report with \
+             only a point while no unit grid is loaded is refused with `missing_field`.\n\n\
              Who may report through which channel:\n\n{}",
             sources_table()
         ))
@@ -1567,6 +1609,18 @@ fn actions_table() -> String {
 // ---- organisation --------------------------------------------------------------------------
 
 const ADMIN: &[Role] = &[Role::Admin];
+/// Every role but `citizen` and `volunteer`: who watches devices and exports roads and
+/// components (`STAFF` of `routes::devices` and `routes::city`).
+const STAFF: &[Role] = &[
+    Role::Admin,
+    Role::Leader,
+    Role::Operator,
+    Role::ShiftSupervisor,
+    Role::Dispatcher,
+    Role::DepartmentHandler,
+    Role::Inspector,
+    Role::RoadChief,
+];
 const ASSIGNERS: &[Role] = &[
     Role::Operator,
     Role::ShiftSupervisor,
@@ -2123,7 +2177,8 @@ fn city_ops() -> Vec<Op> {
              city's grids stay light. No credentials needed: outlines are not confidential. \
              Answers carry an `ETag` (model version, parent, level, zoom and crs) and \
              `Cache-Control: public, max-age=60, must-revalidate`; send the ETag back as \
-             `If-None-Match` to get 304 without a body while nothing changed.",
+             `If-None-Match` (alone, in a list, weak or as `*`) to get 304 without a body while \
+             nothing changed.",
         )
         .query(
             "parent",
@@ -2142,7 +2197,8 @@ fn city_ops() -> Vec<Op> {
             false,
             json!({ "type": "integer", "minimum": 8, "maximum": 18, "default": 14 }),
             "Web-map zoom level (8: a whole city … 18: a street corner); sets how much outlines \
-             are simplified. A value that is not a number from 0 to 255 is 400 `bad_request`.",
+             are simplified. Another whole number is 422 `invalid_zoom`; a negative number, one \
+             above 4294967295 or not a whole number is 400 `bad_request`.",
         )
         .query(
             "crs",
@@ -2153,7 +2209,8 @@ fn city_ops() -> Vec<Op> {
         .query_param(json!({
             "name": "If-None-Match", "in": "header", "required": false,
             "schema": { "type": "string" },
-            "description": "The `ETag` of an earlier answer (exactly as received).",
+            "description": "The `ETag` of an earlier answer, as received; also a comma-separated \
+                list of ETags, weak ones (`W/\"…\"`) included, or `*` (any answer).",
         }))
         .response(
             200,
@@ -2224,8 +2281,20 @@ fn city_ops() -> Vec<Op> {
              and components can be narrowed by `parent`, areas to one `level`, components to \
              one `class`; components come in pages ordered by `id`: pass the last `id` of a \
              page as `after` for the next one (a page shorter than `limit` is the last). \
-             Filters that do not apply to the layer are ignored.\n\nCSV: {COMPONENT_CSV}"
+             Filters that do not apply to the layer are ignored.\n\n**Who.** The `areas` \
+             layer (outlines) is open to any signed-in caller. `roads` (they name their chiefs) \
+             and `components` (asset records) need one of the roles {}; others get 403 \
+             `forbidden`.\n\nCSV: {COMPONENT_CSV}",
+            role_list(STAFF)
         ))
+        .ext(
+            "x-roles-by-layer",
+            json!({
+                "areas": [],
+                "roads": STAFF.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                "components": STAFF.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            }),
+        )
         .query(
             "parent",
             false,
@@ -2310,7 +2379,8 @@ fn city_ops() -> Vec<Op> {
              refused with `invalid_layer`, every finding in `error.issues`. After an import the \
              model's `version` goes up, every node reloads its geocoder and map layers, and live \
              streams get a `city` event.\n\nThe body is the raw file, at most {MAX_LAYER_MIB} \
-             MiB (bigger files: `yiwang import`), whatever its `Content-Type`: a GeoJSON \
+             MiB (bigger files: `yiwang import`; a bigger body is 413 `payload_too_large`), \
+             whatever its `Content-Type`: a GeoJSON \
              FeatureCollection, or component CSV with `format=csv`. Other properties and \
              members are ignored; positions are `[lon, lat]` (a third value is ignored).\n\n{}\n\
              CSV: {COMPONENT_CSV}",
@@ -2339,19 +2409,10 @@ fn city_ops() -> Vec<Op> {
             },
         }))
         .ok(200, "Stored.", r("ImportResult"))
-        .response(
-            413,
-            json!({
-                "description": format!(
-                    "Payload too large: the file is larger than {MAX_LAYER_MIB} MiB. Answered in \
-                     plain text, not in the error JSON."
-                ),
-                "content": { "text/plain": { "schema": { "type": "string" } } },
-            }),
-        )
         .errors(AUTH)
         .errors(&[
             "bad_request",
+            "payload_too_large",
             "not_found",
             "unknown_format",
             "unknown_crs",
@@ -2359,6 +2420,126 @@ fn city_ops() -> Vec<Op> {
             "invalid_layer",
             "unknown_reference",
         ]),
+    ]
+}
+
+// ---- devices -------------------------------------------------------------------------------
+
+/// Minutes since the last report within which a vehicle counts as online
+/// (`routes::devices::ONLINE_MINUTES`).
+const ONLINE_MINUTES: i64 = 5;
+
+fn device_ops() -> Vec<Op> {
+    let from_to = |op: Op, default_span: &str| {
+        op.query(
+            "from",
+            false,
+            json!({ "type": "string", "format": "date-time" }),
+            &format!("RFC 3339 start, inclusive (default: {default_span} before `to`)."),
+        )
+        .query(
+            "to",
+            false,
+            json!({ "type": "string", "format": "date-time" }),
+            "RFC 3339 end, inclusive (default: now).",
+        )
+        .query(
+            "limit",
+            false,
+            json!({ "type": "integer", "minimum": 0, "maximum": 100_000, "default": 5_000 }),
+            "At most this many points, the oldest first; clamped to 1–100,000.",
+        )
+    };
+    vec![
+        Op::get("/api/vehicles", "listVehicles", "List vehicles (车辆)")
+            .roles(STAFF)
+            .doc(format!(
+                "Every supervised vehicle (渣土车, 清扫车 …) by plate, with its JT/T 808 terminal, \
+                 its last known position and whether it is online (reported within the last \
+                 {ONLINE_MINUTES} minutes); `online` counts the vehicles online now."
+            ))
+            .ok(200, "The vehicles.", r("VehicleList"))
+            .errors(AUTH),
+        Op::post(
+            "/api/vehicles",
+            "createVehicle",
+            "Register a vehicle (车辆登记)",
+        )
+        .roles(ADMIN)
+        .doc(
+            "Registers a vehicle and the phone number of its JT/T 808 terminal (its identity \
+                 on the wire; leading zeros are dropped). Plates and phones are unique.",
+        )
+        .json_body(r("VehicleInput"), "The vehicle.")
+        .ok(201, "Registered.", r("Created"))
+        .errors(AUTH)
+        .errors(JSON_BODY)
+        .errors(&["invalid_plate", "invalid_phone", "invalid", "duplicate"]),
+        id_param(
+            from_to(
+                Op::get(
+                    "/api/vehicles/{id}/track",
+                    "getVehicleTrack",
+                    "A vehicle's track (轨迹回放)",
+                ),
+                "2 hours",
+            ),
+            "Vehicle id.",
+        )
+        .roles(STAFF)
+        .doc("The stored positions between two instants, oldest first, for playback.")
+        .ok(200, "The vehicle and its track.", r("VehicleTrack"))
+        .errors(AUTH)
+        .errors(&["bad_request", "not_found", "invalid_time"]),
+        Op::get("/api/monitors", "listMonitors", "List monitors (监测设备)")
+            .roles(STAFF)
+            .doc("Every HJ 212 monitor (油烟, 扬尘, 噪声 …) by MN.")
+            .ok(200, "The monitors.", r("MonitorList"))
+            .errors(AUTH),
+        Op::post(
+            "/api/monitors",
+            "upsertMonitor",
+            "Register or update a monitor (监测设备登记)",
+        )
+        .roles(ADMIN)
+        .doc(
+            "Registers an HJ 212 monitor, or replaces the settings of the one with this MN. Its \
+             unit grid comes from its point (none outside the city or without a point).",
+        )
+        .json_body(r("MonitorInput"), "The monitor.")
+        .ok(201, "Stored, as stored.", r("Monitor"))
+        .errors(AUTH)
+        .errors(JSON_BODY)
+        .errors(&[
+            "invalid_mn",
+            "unknown_kind",
+            "unknown_size_class",
+            "invalid_point",
+        ]),
+        from_to(
+            Op::get(
+                "/api/monitors/{mn}/readings",
+                "getMonitorReadings",
+                "A monitor's readings (监测数据)",
+            ),
+            "24 hours",
+        )
+        .path_param("mn", json!({ "type": "string" }), "The monitor's MN.")
+        .query(
+            "factor",
+            true,
+            string("e.g. `a34041`."),
+            "HJ 212 factor code, e.g. `a34041` (fume concentration); missing: 400 `bad_request`.",
+        )
+        .roles(STAFF)
+        .doc(
+            "One factor's values between two instants, oldest first, decimals exactly as the \
+             device sent them. Unlike the track, a `from` after `to` is not refused: the series \
+             is then empty.",
+        )
+        .ok(200, "The series.", r("MonitorReadings"))
+        .errors(AUTH)
+        .errors(&["bad_request", "not_found", "invalid_time"]),
     ]
 }
 
@@ -3733,6 +3914,298 @@ fn schemas() -> Value {
             ),
         }),
     );
+    // -- devices
+    let ns = |d: &str| nullable(string(d));
+    let degrees =
+        |d: &str| json!({ "type": "number", "description": format!("{d}, WGS-84 degrees.") });
+    put(
+        "VehicleInput",
+        closed(
+            vec![
+                (
+                    "plate",
+                    json!({ "type": "string", "minLength": 1, "maxLength": 16, "description": "车牌, e.g. `豫A·D1234` (1–16 characters, blank refused)." }),
+                ),
+                (
+                    "kind",
+                    string_enum(
+                        store::VEHICLE_KINDS,
+                        "What the vehicle is; another value is 422 `invalid`.",
+                    ),
+                ),
+                ("company", nullable(string("The operator of the vehicle."))),
+                (
+                    "phone",
+                    json!({ "type": ["string", "null"], "pattern": "^[0-9]{1,20}$", "description": "The JT/T 808 terminal's phone number (1–20 digits), its identity on the wire; stored without leading zeros." }),
+                ),
+            ],
+            &["plate", "kind"],
+        ),
+    );
+    put(
+        "VehiclePosition",
+        object(
+            vec![
+                ("lat", degrees("Latitude")),
+                ("lon", degrees("Longitude")),
+                (
+                    "speed_kmh",
+                    nullable(json!({ "type": "number", "description": "km/h." })),
+                ),
+                ("heading", nullable(int64("Degrees clockwise from north."))),
+                (
+                    "grid_code",
+                    ns("The unit grid holding the point, when inside the city."),
+                ),
+                (
+                    "fix_at",
+                    nullable(date_time("When the device took the fix.")),
+                ),
+            ],
+            &["lat", "lon", "speed_kmh", "heading", "grid_code", "fix_at"],
+        ),
+    );
+    put(
+        "Vehicle",
+        object(
+            vec![
+                ("id", int64("")),
+                ("plate", string("车牌.")),
+                (
+                    "kind",
+                    string(&format!(
+                        "One of {}.",
+                        store::VEHICLE_KINDS
+                            .iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                ),
+                ("company", ns("")),
+                ("phone", ns("The terminal phone (leading zeros dropped).")),
+                (
+                    "terminal_id",
+                    ns("The terminal id sent at registration (0x0100)."),
+                ),
+                (
+                    "registered",
+                    boolean("Whether the terminal has registered."),
+                ),
+                (
+                    "online",
+                    boolean(&format!(
+                        "Reported within the last {ONLINE_MINUTES} minutes."
+                    )),
+                ),
+                (
+                    "last_seen_at",
+                    nullable(date_time("The last report of any kind.")),
+                ),
+                (
+                    "position",
+                    nullable(with_description(
+                        r("VehiclePosition"),
+                        "The last known position; `null` before the first.",
+                    )),
+                ),
+            ],
+            &[
+                "id",
+                "plate",
+                "kind",
+                "company",
+                "phone",
+                "terminal_id",
+                "registered",
+                "online",
+                "last_seen_at",
+                "position",
+            ],
+        ),
+    );
+    put(
+        "VehicleList",
+        object(
+            vec![
+                ("items", arr(r("Vehicle"))),
+                ("online", int64("How many vehicles are online now.")),
+            ],
+            &["items", "online"],
+        ),
+    );
+    put(
+        "TrackPoint",
+        object(
+            vec![
+                (
+                    "fix_at",
+                    date_time("Device time, or the receive time when it had none."),
+                ),
+                ("lat", degrees("Latitude")),
+                ("lon", degrees("Longitude")),
+                (
+                    "speed_kmh",
+                    json!({ "type": "number", "description": "km/h." }),
+                ),
+                ("heading", int64("Degrees clockwise from north.")),
+                ("altitude_m", int64("Metres.")),
+                ("alarm", int64("JT/T 808 alarm bits as sent.")),
+                ("status", int64("JT/T 808 status bits as sent.")),
+                ("mileage_m", nullable(int64("Odometer, metres."))),
+                (
+                    "grid_code",
+                    ns("The unit grid holding the point, when inside the city."),
+                ),
+                (
+                    "backfill",
+                    boolean("A 盲区补报 backfill (history), not a live position."),
+                ),
+            ],
+            &[
+                "fix_at",
+                "lat",
+                "lon",
+                "speed_kmh",
+                "heading",
+                "altitude_m",
+                "alarm",
+                "status",
+                "mileage_m",
+                "grid_code",
+                "backfill",
+            ],
+        ),
+    );
+    put(
+        "VehicleTrack",
+        object(
+            vec![
+                ("vehicle", r("Vehicle")),
+                ("from", date_time("The start used.")),
+                ("to", date_time("The end used.")),
+                ("points", arr(r("TrackPoint"))),
+            ],
+            &["vehicle", "from", "to", "points"],
+        ),
+    );
+    let monitor_kinds = ["fume", "dust", "noise", "other"];
+    let size_classes = ["small", "medium", "large"];
+    put("MonitorInput", {
+        let mut o = closed(
+            vec![
+                (
+                    "mn",
+                    json!({ "type": "string", "pattern": "^[A-Za-z0-9]{1,24}$", "description": "HJ 212 MN (device id): 1–24 ASCII letters or digits; another is 422 `invalid_mn`." }),
+                ),
+                (
+                    "password",
+                    string("The HJ 212 access password (PW) the device sends."),
+                ),
+                (
+                    "kind",
+                    string_enum(
+                        monitor_kinds,
+                        "油烟, 扬尘, 噪声 or other; another value is 422 `unknown_kind`.",
+                    ),
+                ),
+                ("name", string("")),
+                (
+                    "site",
+                    nullable(string("The restaurant or construction site it watches.")),
+                ),
+                (
+                    "size_class",
+                    nullable(string_enum(
+                        size_classes,
+                        "Restaurant size class 小/中/大 (GB 18483); another value is 422 `unknown_size_class`.",
+                    )),
+                ),
+                (
+                    "lat",
+                    nullable(
+                        json!({ "type": "number", "minimum": -90, "maximum": 90, "description": "WGS-84; give both or neither (else 422 `invalid_point`)." }),
+                    ),
+                ),
+                (
+                    "lon",
+                    nullable(
+                        json!({ "type": "number", "minimum": -180, "maximum": 180, "description": "WGS-84; give both or neither (else 422 `invalid_point`)." }),
+                    ),
+                ),
+            ],
+            &["mn", "password", "kind", "name"],
+        );
+        o["dependentRequired"] = json!({ "lat": ["lon"], "lon": ["lat"] });
+        o
+    });
+    put(
+        "Monitor",
+        object(
+            vec![
+                ("mn", string("HJ 212 MN (device id).")),
+                ("kind", string("`fume`, `dust`, `noise` or `other`.")),
+                ("name", string("")),
+                (
+                    "site",
+                    ns("The restaurant or construction site it watches."),
+                ),
+                ("size_class", ns("`small`, `medium` or `large`.")),
+                ("lat", nullable(degrees("Latitude"))),
+                ("lon", nullable(degrees("Longitude"))),
+                ("grid_code", ns("The unit grid holding its point.")),
+                ("last_seen_at", nullable(date_time("Its last upload."))),
+            ],
+            &[
+                "mn",
+                "kind",
+                "name",
+                "site",
+                "size_class",
+                "lat",
+                "lon",
+                "grid_code",
+                "last_seen_at",
+            ],
+        ),
+    );
+    put(
+        "MonitorList",
+        object(vec![("items", arr(r("Monitor")))], &["items"]),
+    );
+    put(
+        "Reading",
+        object(
+            vec![
+                ("data_time", date_time("DataTime of the upload.")),
+                (
+                    "cn",
+                    string("Command number, e.g. `2011` real-time, `2051` minute, `2061` hour."),
+                ),
+                (
+                    "field",
+                    string("Sub-field: `Rtd`, `Avg`, `Min`, `Max`, `RS` …"),
+                ),
+                (
+                    "value",
+                    ns("The value exactly as sent (a decimal in a string, not a float)."),
+                ),
+                ("flag", ns("Data flag (N, F, M, S, D, C, T, B).")),
+            ],
+            &["data_time", "cn", "field", "value", "flag"],
+        ),
+    );
+    put(
+        "MonitorReadings",
+        object(
+            vec![
+                ("mn", string("")),
+                ("factor", string("")),
+                ("items", arr(r("Reading"))),
+            ],
+            &["mn", "factor", "items"],
+        ),
+    );
     Value::Object(s)
 }
 
@@ -4045,6 +4518,11 @@ fn tags() -> Vec<(&'static str, &'static str, Vec<Op>)> {
             "city",
             "The city model (城市模型): geocoding (地理编码), map layers and case density, layer export and import.",
             city_ops(),
+        ),
+        (
+            "devices",
+            "Devices (物联感知): JT/T 808 vehicles with live positions and tracks, HJ 212 monitors with their readings.",
+            device_ops(),
         ),
         (
             "configuration",

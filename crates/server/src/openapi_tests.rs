@@ -24,7 +24,7 @@ use domain::workflow::{
 };
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use store::{Area, ConnectOptions, NewUser, Store};
+use store::{Area, ConnectOptions, NewUser, Position, Reading, Store};
 use tower::ServiceExt;
 
 use super::{ERROR_CODES, PhotoRule, actions, document, error_code};
@@ -1158,6 +1158,8 @@ async fn docs_page_is_self_contained_html() {
 /// against the document.
 struct E2e {
     app: Router,
+    /// The app's state: its store, for what only device gateways write (tracks, readings).
+    state: AppState,
     department: i64,
     users: BTreeMap<&'static str, i64>,
     exercised: std::sync::Mutex<BTreeSet<(String, String)>>,
@@ -1218,9 +1220,10 @@ impl E2e {
             )
             .await
             .expect("admin");
-        let app = crate::router(state);
+        let app = crate::router(state.clone());
         let mut e2e = E2e {
             app,
+            state,
             department: 0,
             users: BTreeMap::from([("admin", admin)]),
             exercised: std::sync::Mutex::default(),
@@ -1244,6 +1247,9 @@ impl E2e {
             ("dispatcher", "dispatcher", None, None),
             ("handler", "department_handler", None, Some(d)),
             ("leader", "leader", None, None),
+            ("road_chief", "road_chief", Some("110101"), None),
+            ("citizen", "citizen", None, None),
+            ("volunteer", "volunteer", None, None),
         ] {
             let mut grant = json!({ "role": role });
             if let Some(a) = area {
@@ -1855,6 +1861,21 @@ async fn responses_fit_the_documented_schemas() {
         .send_raw("", "GET", grids, &revalidate, Vec::new())
         .await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
+    // `If-None-Match` may list tags, weak ones included, or be `*`.
+    for value in [
+        format!("\"stale\", {etag}"),
+        format!("W/{etag}"),
+        "*".to_owned(),
+    ] {
+        let revalidate = [(header::IF_NONE_MATCH, value.as_str())];
+        let (status, _, _) = e2e
+            .send_raw("", "GET", grids, &revalidate, Vec::new())
+            .await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "If-None-Match: {value}");
+    }
+    let stale = [(header::IF_NONE_MATCH, "\"stale\", W/\"older\"")];
+    let (status, _, _) = e2e.send_raw("", "GET", grids, &stale, Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
     e2e.call_ok(
         "",
         "GET",
@@ -1950,6 +1971,168 @@ async fn responses_fit_the_documented_schemas() {
     .await;
     e2e.call_ok(&operator, "GET", "/api/layers/roads", empty.clone())
         .await;
+    // Outlines are open to every signed-in caller; roads and components to staff only.
+    let citizen = e2e.login("citizen").await;
+    e2e.call_ok(&citizen, "GET", "/api/layers/areas", empty.clone())
+        .await;
+    for layer in ["roads", "components"] {
+        let (status, body) = e2e
+            .call(&citizen, "GET", &format!("/api/layers/{layer}"), None)
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{layer}: {body}");
+    }
+
+    // Devices: vehicles with their tracks, monitors with their readings.
+    let (status, created) = e2e
+        .call_ok(
+            &admin,
+            "POST",
+            "/api/vehicles",
+            json!({ "plate": "豫A·D1234", "kind": "muck_truck", "company": "东城渣土运输公司", "phone": "013800001111" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let vehicle = created["id"].as_i64().expect("vehicle id");
+    e2e.call_ok(
+        &admin,
+        "POST",
+        "/api/vehicles",
+        json!({ "plate": "豫A·S0001", "kind": "sweeper" }),
+    )
+    .await;
+    let now = e2e.state.now();
+    let positions: Vec<Position> = [-30_i32, -20, -1]
+        .iter()
+        .map(|m| Position {
+            vehicle_id: vehicle,
+            fix_at: now.plus_minutes(i64::from(*m)),
+            received_at: now.plus_minutes(i64::from(*m)),
+            lat: 39.91,
+            lon: 116.40 + 0.001 * f64::from(*m),
+            speed_kmh: 32.5,
+            heading: 90,
+            altitude_m: 45,
+            alarm: 0,
+            status: 3,
+            mileage_m: (*m == -1).then_some(120_400),
+            grid_code: Some(GRID.to_owned()),
+            backfill: *m == -30,
+        })
+        .collect();
+    e2e.state
+        .store
+        .append_positions(&positions)
+        .await
+        .expect("positions");
+    let (_, vehicles) = e2e
+        .call_ok(&operator, "GET", "/api/vehicles", empty.clone())
+        .await;
+    assert_eq!(vehicles["online"], 1, "{vehicles}");
+    assert_eq!(vehicles["items"].as_array().map(Vec::len), Some(2));
+    let track = format!("/api/vehicles/{vehicle}/track");
+    let (_, played) = e2e.call_ok(&operator, "GET", &track, empty.clone()).await;
+    assert_eq!(
+        played["points"].as_array().map(Vec::len),
+        Some(3),
+        "{played}"
+    );
+    assert!(played["vehicle"]["position"].is_object(), "{played}");
+    let window = format!(
+        "{track}?from={}&to={}&limit=1",
+        now.plus_minutes(-25).to_rfc3339().replace('+', "%2B"),
+        now.to_rfc3339().replace('+', "%2B")
+    );
+    let (_, played) = e2e.call_ok(&operator, "GET", &window, empty.clone()).await;
+    assert_eq!(
+        played["points"].as_array().map(Vec::len),
+        Some(1),
+        "{played}"
+    );
+    let (status, fume) = e2e
+        .call_ok(
+            &admin,
+            "POST",
+            "/api/monitors",
+            json!({ "mn": "010000A8900016F000169DC0", "password": "123456", "kind": "fume", "name": "老蔡记餐馆油烟", "site": "老蔡记", "size_class": "medium", "lat": 39.91, "lon": 116.40 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(fume["grid_code"], GRID, "{fume}");
+    e2e.call_ok(
+        &admin,
+        "POST",
+        "/api/monitors",
+        json!({ "mn": "DUST01", "password": "pw", "kind": "dust", "name": "工地扬尘" }),
+    )
+    .await;
+    let readings: Vec<Reading> = [-50_i32, -40]
+        .iter()
+        .map(|m| Reading {
+            mn: "010000A8900016F000169DC0".to_owned(),
+            data_time: now.plus_minutes(i64::from(*m)),
+            received_at: now.plus_minutes(i64::from(*m)),
+            cn: "2051".to_owned(),
+            factor: "a34041".to_owned(),
+            field: "Avg".to_owned(),
+            value: Some("1.250".to_owned()),
+            flag: (*m == -50).then(|| "N".to_owned()),
+        })
+        .collect();
+    e2e.state
+        .store
+        .append_readings(&readings)
+        .await
+        .expect("readings");
+    let (_, monitors) = e2e
+        .call_ok(&operator, "GET", "/api/monitors", empty.clone())
+        .await;
+    assert_eq!(monitors["items"].as_array().map(Vec::len), Some(2));
+    let (_, series) = e2e
+        .call_ok(
+            &operator,
+            "GET",
+            "/api/monitors/010000A8900016F000169DC0/readings?factor=a34041",
+            empty.clone(),
+        )
+        .await;
+    assert_eq!(series["items"][0]["value"], "1.250", "{series}");
+    assert_eq!(series["items"].as_array().map(Vec::len), Some(2));
+    // Devices are for staff: exactly the roles the document names.
+    let staff: Vec<Value> = document()["paths"]["/api/vehicles"]["get"]["x-roles"]
+        .as_array()
+        .expect("x-roles")
+        .clone();
+    let probe = [
+        ("admin", "admin"),
+        ("operator", "operator"),
+        ("inspector", "inspector"),
+        ("supervisor", "shift_supervisor"),
+        ("dispatcher", "dispatcher"),
+        ("handler", "department_handler"),
+        ("leader", "leader"),
+        ("road_chief", "road_chief"),
+        ("citizen", "citizen"),
+        ("volunteer", "volunteer"),
+    ];
+    assert_eq!(
+        probe.iter().map(|(_, r)| *r).collect::<BTreeSet<_>>(),
+        Role::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<BTreeSet<_>>(),
+        "probe every role"
+    );
+    for (user, role) in probe {
+        let token = e2e.login(user).await;
+        for uri in ["/api/vehicles", "/api/monitors"] {
+            let (status, body) = e2e.call(&token, "GET", uri, None).await;
+            let allowed = staff.contains(&json!(role));
+            assert_eq!(status.is_success(), allowed, "{role} GET {uri}: {body}");
+            if !allowed {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{role} GET {uri}: {body}");
+            }
+        }
+    }
 
     // Live updates: connect before the case moves.
     let dispatcher = e2e.login("dispatcher").await;
@@ -2656,7 +2839,9 @@ async fn error_responses_fit_the_document() {
     }
     for (uri, status, code) in [
         ("/api/map/areas?zoom=5", 422, "invalid_zoom"),
-        ("/api/map/areas?zoom=300", 400, "bad_request"),
+        ("/api/map/areas?zoom=300", 422, "invalid_zoom"),
+        ("/api/map/areas?zoom=99999999999", 400, "bad_request"),
+        ("/api/map/areas?zoom=-1", 400, "bad_request"),
         ("/api/map/areas?level=planet", 422, "unknown_level"),
         ("/api/map/areas?crs=mars", 422, "unknown_crs"),
         ("/api/map/areas?parent=abc", 422, "invalid_area_code"),
@@ -2680,4 +2865,184 @@ async fn error_responses_fit_the_document() {
         .call(&operator, "POST", "/api/cases", Some(elsewhere))
         .await;
     expect(code_of(got), 422, "point_outside_area");
+    // A located point's `area_code` is still read as an area code first.
+    let bad_code = json!({ "source": "hotline_12319", "description": "路灯不亮", "lat": 39.91, "lon": 116.40, "area_code": "123" });
+    let got = e2e
+        .call_with(&operator, "POST", "/api/cases", Some(bad_code), false)
+        .await;
+    expect(code_of(got), 422, "invalid_area_code");
+    // A layer file over the limit is refused in the API's error shape. (Zeroed pages: the
+    // body is refused before anything reads it.)
+    let oversized = vec![0u8; super::MAX_LAYER_MIB * 1024 * 1024 + 1];
+    let got = e2e
+        .raw(&admin, "POST", "/api/layers/areas", geo, oversized)
+        .await;
+    assert_eq!(
+        got,
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large".to_owned()
+        )
+    );
+    // Exporting roads and components needs a staff role; outlines do not.
+    let citizen = e2e.login("citizen").await;
+    for layer in ["roads", "components"] {
+        let got = e2e
+            .call(&citizen, "GET", &format!("/api/layers/{layer}"), None)
+            .await;
+        expect(code_of(got), 403, "forbidden");
+    }
+
+    // Devices.
+    let volunteer = e2e.login("volunteer").await;
+    for uri in [
+        "/api/vehicles",
+        "/api/monitors",
+        "/api/vehicles/1/track",
+        "/api/monitors/M1/readings?factor=a34041",
+    ] {
+        expect(
+            code_of(e2e.call(&volunteer, "GET", uri, None).await),
+            403,
+            "forbidden",
+        );
+    }
+    let truck = json!({ "plate": "豫A·D1234", "kind": "muck_truck", "phone": "13800001111" });
+    let got = e2e
+        .call(&operator, "POST", "/api/vehicles", Some(truck.clone()))
+        .await;
+    expect(code_of(got), 403, "forbidden");
+    let (_, created) = e2e
+        .call_ok(&admin, "POST", "/api/vehicles", truck.clone())
+        .await;
+    let vehicle = created["id"].as_i64().expect("vehicle id");
+    let vehicle_with = |k: &str, v: Value| {
+        let mut b = truck.clone();
+        b[k] = v;
+        b
+    };
+    let post_vehicle =
+        |body: Value| e2e.call_with(&admin, "POST", "/api/vehicles", Some(body), false);
+    expect(
+        code_of(post_vehicle(vehicle_with("plate", json!("   "))).await),
+        422,
+        "invalid_plate",
+    );
+    expect(
+        code_of(post_vehicle(vehicle_with("plate", json!("豫A·D1234豫A·D12345"))).await),
+        422,
+        "invalid_plate",
+    );
+    expect(
+        code_of(post_vehicle(vehicle_with("phone", json!("138-0000"))).await),
+        422,
+        "invalid_phone",
+    );
+    expect(
+        code_of(post_vehicle(vehicle_with("kind", json!("tank"))).await),
+        422,
+        "invalid",
+    );
+    expect(
+        code_of(post_vehicle(vehicle_with("colour", json!("red"))).await),
+        422,
+        "invalid_body",
+    );
+    let same_plate = vehicle_with("phone", json!("13800002222"));
+    expect(
+        code_of(
+            e2e.call(&admin, "POST", "/api/vehicles", Some(same_plate))
+                .await,
+        ),
+        409,
+        "duplicate",
+    );
+    let same_phone = vehicle_with("plate", json!("豫A·D5678"));
+    expect(
+        code_of(
+            e2e.call(&admin, "POST", "/api/vehicles", Some(same_phone))
+                .await,
+        ),
+        409,
+        "duplicate",
+    );
+    let track = format!("/api/vehicles/{vehicle}/track");
+    for (uri, status, code) in [
+        (format!("{track}?from=yesterday"), 422, "invalid_time"),
+        (
+            format!("{track}?to=2026-13-01T00:00:00Z"),
+            422,
+            "invalid_time",
+        ),
+        (
+            format!("{track}?from=2026-03-02T10:00:00Z&to=2026-03-02T09:00:00Z"),
+            422,
+            "invalid_time",
+        ),
+        (format!("{track}?limit=-1"), 400, "bad_request"),
+        (format!("{track}?speed=1"), 400, "bad_request"),
+        ("/api/vehicles/abc/track".to_owned(), 400, "bad_request"),
+        ("/api/vehicles/999999/track".to_owned(), 404, "not_found"),
+    ] {
+        expect(
+            code_of(e2e.call(&operator, "GET", &uri, None).await),
+            status,
+            code,
+        );
+    }
+    let fume = json!({ "mn": "MN0001", "password": "123456", "kind": "fume", "name": "油烟一" });
+    let got = e2e
+        .call(&operator, "POST", "/api/monitors", Some(fume.clone()))
+        .await;
+    expect(code_of(got), 403, "forbidden");
+    e2e.call_ok(&admin, "POST", "/api/monitors", fume.clone())
+        .await;
+    let monitor_with = |k: &str, v: Value| {
+        let mut b = fume.clone();
+        b[k] = v;
+        b
+    };
+    let post_monitor =
+        |body: Value| e2e.call_with(&admin, "POST", "/api/monitors", Some(body), false);
+    for (body, code) in [
+        (monitor_with("mn", json!("MN-0001")), "invalid_mn"),
+        (monitor_with("mn", json!("")), "invalid_mn"),
+        (monitor_with("kind", json!("smell")), "unknown_kind"),
+        (
+            monitor_with("size_class", json!("huge")),
+            "unknown_size_class",
+        ),
+        (monitor_with("lat", json!(39.91)), "invalid_point"),
+        (
+            json!({ "mn": "MN0002", "password": "1", "kind": "dust", "name": "扬尘", "lat": 116.40, "lon": 239.91 }),
+            "invalid_point",
+        ),
+        (monitor_with("colour", json!("red")), "invalid_body"),
+    ] {
+        expect(code_of(post_monitor(body).await), 422, code);
+    }
+    for (uri, status, code) in [
+        ("/api/monitors/MN0001/readings", 400, "bad_request"),
+        (
+            "/api/monitors/MN0001/readings?factor=a34041&from=soon",
+            422,
+            "invalid_time",
+        ),
+        (
+            "/api/monitors/MN0001/readings?factor=a34041&limit=x",
+            400,
+            "bad_request",
+        ),
+        (
+            "/api/monitors/NOPE/readings?factor=a34041",
+            404,
+            "not_found",
+        ),
+    ] {
+        expect(
+            code_of(e2e.call(&operator, "GET", uri, None).await),
+            status,
+            code,
+        );
+    }
 }

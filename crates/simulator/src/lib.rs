@@ -5,9 +5,17 @@
 //!   check → close), closed-loop or at a fixed offered rate, recording each transition's latency.
 //! - [`list`]: filtered case-list queries over HTTP, recording latency.
 //! - [`seed`]: bulk-loads a store with synthetic cases (for the 1,000,000-case list benchmark).
+//! - [`jt808_terminal`], [`hj212_monitor`]: device agents speaking real JT/T 808 and HJ 212
+//!   over TCP (register / authenticate / report / answer platform commands), reusable by the
+//!   demo simulator.
+//! - [`device_load`]: thousands of those agents against a running gateway, reporting the
+//!   acknowledged rate and ack latency.
 //!
-//! Later: device agents speaking JT/T 808, HJ 212 and MQTT to the gateways.
+//! Later: MQTT agents.
 
+pub mod device_load;
+pub mod hj212_monitor;
+pub mod jt808_terminal;
 pub mod lifecycle;
 pub mod list;
 pub mod seed;

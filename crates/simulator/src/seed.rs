@@ -116,6 +116,7 @@ pub async fn seed(store: &Store, plan: &Plan<'_>) -> anyhow::Result<usize> {
                 source: Source::Inspector,
                 description: TEXTS[rng.random_range(0..TEXTS.len())].to_owned(),
                 address: None,
+                road_id: None,
                 lat: Some(34.74 + rng.random_range(0.0..0.02)),
                 lon: Some(113.60 + rng.random_range(0.0..0.03)),
                 area: AreaPath::of(grid),

@@ -21,30 +21,24 @@ const KEEP: usize = 8;
 #[derive(Debug)]
 pub(crate) struct InlineReaders {
     uri: String,
-    read_only: bool,
     idle: Mutex<Vec<Connection>>,
 }
 
 impl InlineReaders {
-    /// `uri`: an SQLite URI filename (`file:…`). In-memory databases need read-write
-    /// connections to share their cache.
-    pub(crate) fn new(uri: String, read_only: bool) -> InlineReaders {
+    /// `uri`: an SQLite URI filename (`file:…`).
+    pub(crate) fn new(uri: String) -> InlineReaders {
         InlineReaders {
             uri,
-            read_only,
             idle: Mutex::new(Vec::new()),
         }
     }
 
     fn open(&self) -> Result<Connection, StoreError> {
-        let mode = if self.read_only {
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-        } else {
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-        };
         let conn = Connection::open_with_flags(
             &self.uri,
-            mode | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         // Only a WAL recovery at startup can make a reader wait; don't hold a runtime thread
         // for long if it does.

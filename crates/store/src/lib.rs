@@ -66,6 +66,26 @@ pub struct Store {
     pub(crate) batch: Option<std::sync::Arc<batch::BatchWriter>>,
     /// SQLite only: point reads on the calling thread (see `inline.rs`).
     pub(crate) inline: Option<std::sync::Arc<inline::InlineReaders>>,
+    /// `sqlite::memory:`: the throw-away file standing in for it, removed with the last clone.
+    _scratch: Option<std::sync::Arc<ScratchFile>>,
+}
+
+/// A database file that exists only as long as the store using it.
+///
+/// `sqlite::memory:` (tests, throw-away runs) is served from such a file rather than from a
+/// shared-cache in-memory database: shared cache locks whole tables (`SQLITE_LOCKED`, which no
+/// busy timeout waits out), while a WAL file behaves exactly like the real thing.
+#[derive(Debug)]
+struct ScratchFile(std::path::PathBuf);
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = self.0.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 /// Runs `$body` with `$p` bound to the pool for reads (an SQLite reader or the PostgreSQL pool).
@@ -148,38 +168,37 @@ impl Store {
                 pools: Pools::Postgres(pool),
                 batch: None,
                 inline: None,
+                _scratch: None,
             });
         }
         let path = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
             .unwrap_or(url);
-        let memory = path == ":memory:" || path.is_empty();
-        // A named shared in-memory database so that the writers and readers see the same data.
-        let memory_name = format!(
-            "file:yiwang-mem-{}?mode=memory&cache=shared",
-            MEMORY_DB_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
-        let base = if memory {
-            SqliteConnectOptions::from_str(&memory_name)?
+        let scratch = if path == ":memory:" || path.is_empty() {
+            let file = std::env::temp_dir().join(format!(
+                "yiwang-scratch-{}-{}.db",
+                std::process::id(),
+                MEMORY_DB_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ));
+            Some(std::sync::Arc::new(ScratchFile(file)))
         } else {
-            if let Some(parent) = std::path::Path::new(path).parent()
-                && !parent.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    StoreError::Invalid(format!("cannot create {}: {e}", parent.display()))
-                })?;
-            }
-            SqliteConnectOptions::new()
-                .filename(path)
-                .create_if_missing(true)
+            None
         };
+        let scratch_path = scratch.as_ref().map(|s| s.0.to_string_lossy().into_owned());
+        let path = scratch_path.as_deref().unwrap_or(path);
+        if let Some(parent) = std::path::Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Invalid(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
         let base = base
-            .journal_mode(if memory {
-                SqliteJournalMode::Memory
-            } else {
-                SqliteJournalMode::Wal
-            })
+            .journal_mode(SqliteJournalMode::Wal)
             // FULL: the WAL is fsynced at every commit, so an acknowledged write survives a power
             // loss, not only a crash of the process. Group commit keeps this to one fsync per batch.
             .synchronous(SqliteSynchronous::Full)
@@ -196,37 +215,27 @@ impl Store {
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.max(1))
-            .min_connections(if memory { 1 } else { 0 })
-            .idle_timeout(if memory {
-                None
-            } else {
-                Some(Duration::from_secs(600))
-            })
+            .min_connections(0)
+            .idle_timeout(Some(Duration::from_secs(600)))
             .max_lifetime(None)
-            .connect_with(base.read_only(!memory))
+            .connect_with(base.read_only(true))
             .await?;
-        let uri = if memory {
-            memory_name
-        } else {
-            // An SQLite URI filename: `%`, `?` and `#` would otherwise be read as URI syntax.
-            let escaped = path
-                .replace('%', "%25")
-                .replace('?', "%3f")
-                .replace('#', "%23");
-            format!("file:{escaped}")
-        };
+        // An SQLite URI filename: `%`, `?` and `#` would otherwise be read as URI syntax.
+        let escaped = path
+            .replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23");
+        let uri = format!("file:{escaped}");
         let batch = Some(std::sync::Arc::new(batch::BatchWriter::spawn(
             &uri,
             Duration::from_secs(10),
         )?));
-        let inline = Some(std::sync::Arc::new(inline::InlineReaders::new(
-            uri.clone(),
-            !memory,
-        )));
+        let inline = Some(std::sync::Arc::new(inline::InlineReaders::new(uri.clone())));
         Ok(Store {
             pools: Pools::Sqlite { writer, reader },
             batch,
             inline,
+            _scratch: scratch,
         })
     }
 

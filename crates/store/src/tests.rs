@@ -956,7 +956,9 @@ async fn vehicles_tracks_monitors_and_readings_on_every_backend() {
             Err(StoreError::Invalid(_))
         ));
         assert!(matches!(
-            store.register_terminal("19900000000", "T1", "code", now).await,
+            store
+                .register_terminal("19900000000", "T1", "code", now)
+                .await,
             Err(StoreError::NotFound(_))
         ));
         assert_eq!(

@@ -12,6 +12,32 @@ pub struct Config {
     pub server: ServerSection,
     pub database: DatabaseSection,
     pub log: LogSection,
+    pub devices: DevicesSection,
+}
+
+/// Device gateways (JT/T 808 vehicles, HJ 212 monitors).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DevicesSection {
+    /// JT/T 808 TCP listen address; empty = no vehicle gateway.
+    pub jt808_listen: String,
+    /// HJ 212 TCP listen address; empty = no monitor gateway.
+    pub hj212_listen: String,
+    /// Seconds without data after which a device connection is closed.
+    pub idle_timeout_secs: u64,
+    /// Days of vehicle track kept (older points are pruned hourly); 0 = keep forever.
+    pub track_retention_days: u32,
+}
+
+impl Default for DevicesSection {
+    fn default() -> Self {
+        DevicesSection {
+            jt808_listen: "127.0.0.1:7808".into(),
+            hj212_listen: "127.0.0.1:7212".into(),
+            idle_timeout_secs: 300,
+            track_retention_days: 180,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -122,6 +148,12 @@ mod tests {
             assert_eq!(cfg.server.listen, def.server.listen);
             assert_eq!(cfg.database.url, def.database.url);
             assert_eq!(cfg.server.max_upload_mb, def.server.max_upload_mb);
+            assert_eq!(cfg.devices.jt808_listen, def.devices.jt808_listen);
+            assert_eq!(cfg.devices.hj212_listen, def.devices.hj212_listen);
+            assert_eq!(
+                cfg.devices.track_retention_days,
+                def.devices.track_retention_days
+            );
             Ok(())
         });
     }

@@ -4,6 +4,7 @@
 
 mod config;
 mod demo;
+mod devices;
 mod history;
 mod sim;
 
@@ -279,6 +280,8 @@ async fn main() -> anyhow::Result<()> {
             start_city(&state).await?;
             let cancel = CancellationToken::new();
             shutdown_on_signal(cancel.clone());
+            let gateways = devices::start(&state, &cfg.devices, cancel.clone()).await?;
+            print_gateways(&gateways);
             let listen = args.listen.unwrap_or_else(|| cfg.server.listen.clone());
             let (tx, rx) = tokio::sync::oneshot::channel();
             let server = tokio::spawn({
@@ -297,6 +300,19 @@ async fn main() -> anyhow::Result<()> {
         Command::Export(args) => export_command(&cfg, args).await?,
     }
     Ok(())
+}
+
+fn state_clock() -> Arc<dyn server::clock::Clock> {
+    Arc::new(server::clock::SystemClock)
+}
+
+fn print_gateways(g: &devices::Gateways) {
+    if let Some(a) = g.jt808 {
+        println!("  JT/T 808  tcp://{a}  (vehicle terminals)");
+    }
+    if let Some(a) = g.hj212 {
+        println!("  HJ 212    tcp://{a}  (environmental monitors)");
+    }
 }
 
 /// Loads the city model into the node and follows changes made by other nodes.
@@ -467,10 +483,12 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
     if replayed > 0 {
         println!("  replayed {replayed} cases of the past two weeks through the workflow");
     }
+    let (vehicles, monitors) = devices::ensure_demo_devices(&store, now, &district.grids).await?;
     let state = AppState::new(store.clone(), cfg.server_config());
     start_city(&state).await?;
     let cancel = CancellationToken::new();
     shutdown_on_signal(cancel.clone());
+    let gateways = devices::start(&state, &cfg.devices, cancel.clone()).await?;
     let listen = args
         .serve
         .listen
@@ -483,6 +501,7 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
     });
     let addr = rx.await.context("server failed to start")?;
     demo::print_banner(addr, &district);
+    print_gateways(&gateways);
     if let Some(secs) = args.exit_after {
         let cancel = cancel.clone();
         tokio::spawn(async move {
@@ -491,6 +510,36 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         });
     }
     if args.pace > 0 {
+        // Devices report every few seconds: a fix per vehicle, a reading per monitor.
+        let every =
+            std::time::Duration::from_millis((60_000 / u64::from(args.pace)).clamp(1_000, 10_000));
+        let roads: Vec<grid::Road> = store
+            .list_roads()
+            .await?
+            .into_iter()
+            .filter(|r| r.id.contains("410102"))
+            .collect();
+        if let Some(addr) = gateways.jt808 {
+            devices::spawn_fleet(
+                addr,
+                vehicles,
+                roads,
+                state_clock(),
+                every,
+                args.seed,
+                cancel.clone(),
+            );
+        }
+        if let Some(addr) = gateways.hj212 {
+            devices::spawn_monitors(
+                addr,
+                monitors,
+                state_clock(),
+                every,
+                args.seed,
+                cancel.clone(),
+            );
+        }
         let sim = sim::Simulation::new(
             format!("http://{addr}"),
             Arc::new(district),

@@ -3,10 +3,15 @@ import { http, request } from './http'
 import type {
   ActionRequest,
   Area,
+  AreaCollection,
+  AreaLevel,
   Case,
   CaseDetail,
   CaseEvent,
   CasePage,
+  CitySummary,
+  Density,
+  Geocoded,
   Department,
   Inspector,
   Me,
@@ -55,6 +60,16 @@ export const api = {
   users: () => http.get<UserWithRoles[]>('/api/users'),
   nodeLimits: () => http.get<NodeLimits>('/api/config/node-limits'),
   putNodeLimits: (l: NodeLimits) => http.put<NodeLimits>('/api/config/node-limits', l),
+  /** The city model's sizes, version and districts. */
+  city: () => http.get<CitySummary>('/api/city'),
+  /** Outlines of `level` under `parent` ('' = the whole city), simplified for `zoom` (ETag-cached). */
+  mapAreas: (q: { parent: string; level: AreaLevel; zoom: number }, signal?: AbortSignal) =>
+    http.get<AreaCollection>('/api/map/areas', { parent: q.parent, level: q.level, zoom: q.zoom }, { signal }),
+  /** Open (or all) cases the caller may see, per area of `level` under `parent`. */
+  density: (q: { parent: string; level: AreaLevel; states?: 'open' | 'all' }, signal?: AbortSignal) =>
+    http.get<Density>('/api/map/density', { parent: q.parent, level: q.level, states: q.states ?? 'open' }, { signal }),
+  /** Grid, community, street, district, nearest road and address of a WGS-84 point. */
+  geocode: (lat: number, lon: number) => http.get<Geocoded>('/api/geocode', { lat, lon }),
   upload: (file: File | Blob, name = 'photo.jpg') => {
     const fd = new FormData()
     fd.append('file', file, (file as File).name || name)

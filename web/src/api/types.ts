@@ -223,3 +223,60 @@ export interface CaseChange {
   actor_id: number
   case: Case
 }
+
+/** Levels of the city model, top down. */
+export type AreaLevel = 'district' | 'street' | 'community' | 'grid'
+
+/** `GET /api/city`: sizes of the city model, its version and the districts' extent. */
+export interface CitySummary {
+  version: number
+  counts: { grids: number; areas: number; roads: number; components: number }
+  districts: { code: string; name: string; bbox: [number, number, number, number] | null }[]
+}
+
+/** A position `[lon, lat]` (GeoJSON order). */
+export type Position = [number, number]
+
+export interface AreaFeature {
+  type: 'Feature'
+  properties: { code: string; name: string; level: AreaLevel; parent?: string }
+  geometry: { type: 'MultiPolygon'; coordinates: Position[][][] } | { type: 'Polygon'; coordinates: Position[][] }
+}
+
+/** `GET /api/map/areas`: one level's outlines under a parent, simplified for a zoom. */
+export interface AreaCollection {
+  type: 'FeatureCollection'
+  features: AreaFeature[]
+}
+
+/** `GET /api/map/density`: the caller's visible cases per area of a level. */
+export interface Density {
+  level: AreaLevel
+  total: number
+  max: number
+  counts: Record<string, number>
+}
+
+export interface AreaRef {
+  code: string
+  name: string
+}
+
+export interface RoadHit {
+  id: string
+  name: string
+  distance_m: number
+}
+
+/** `GET /api/geocode`. */
+export type Geocoded =
+  | {
+      kind: 'inside'
+      grid: AreaRef
+      community: AreaRef | null
+      street: AreaRef | null
+      district: AreaRef | null
+      road: RoadHit | null
+      address: string
+    }
+  | { kind: 'outside'; road?: RoadHit | null }

@@ -1,9 +1,27 @@
-// ECharts with only what the UI draws (bar and pie), so the bundle stays small.
+// ECharts with only what the UI draws (bar, pie and the city map), so the bundle stays small.
 import * as echarts from 'echarts/core'
-import { BarChart, PieChart } from 'echarts/charts'
-import { GridComponent, LegendComponent, TitleComponent, TooltipComponent } from 'echarts/components'
+import { BarChart, MapChart, PieChart } from 'echarts/charts'
+import {
+  GridComponent,
+  LegendComponent,
+  MarkPointComponent,
+  TitleComponent,
+  TooltipComponent,
+  VisualMapPiecewiseComponent,
+} from 'echarts/components'
 import { CanvasRenderer } from 'echarts/renderers'
 
-echarts.use([BarChart, PieChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, CanvasRenderer])
+echarts.use([
+  BarChart,
+  PieChart,
+  MapChart,
+  GridComponent,
+  LegendComponent,
+  TitleComponent,
+  TooltipComponent,
+  VisualMapPiecewiseComponent,
+  MarkPointComponent,
+  CanvasRenderer,
+])
 
 export { echarts }

@@ -13,6 +13,9 @@ const KNOWN = new Set([
   'payload_too_large',
   'unsupported_media_type',
   'network',
+  'outside_city',
+  'point_outside_area',
+  'invalid_point',
   'internal',
 ])
 

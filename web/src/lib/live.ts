@@ -8,6 +8,7 @@ type Listener = (c: CaseChange) => void
 
 const listeners = new Set<Listener>()
 const resyncListeners = new Set<() => void>()
+const cityListeners = new Set<(version: number) => void>()
 let source: EventSource | null = null
 let retryTimer: ReturnType<typeof setTimeout> | null = null
 
@@ -23,6 +24,12 @@ export function onCaseChange(fn: Listener): () => void {
 export function onResync(fn: () => void): () => void {
   resyncListeners.add(fn)
   return () => resyncListeners.delete(fn)
+}
+
+/** Called with the new version when the city model (areas, roads, components) changes. */
+export function onCityChange(fn: (version: number) => void): () => void {
+  cityListeners.add(fn)
+  return () => cityListeners.delete(fn)
 }
 
 export function startLive(): void {
@@ -43,6 +50,15 @@ export function startLive(): void {
       return
     }
     listeners.forEach((f) => f(data))
+  })
+  es.addEventListener('city', (ev) => {
+    let version: unknown
+    try {
+      version = (JSON.parse((ev as MessageEvent).data) as { version?: unknown }).version
+    } catch {
+      return
+    }
+    if (typeof version === 'number') cityListeners.forEach((f) => f(version as number))
   })
   es.addEventListener('lagged', () => resyncListeners.forEach((f) => f()))
   es.onerror = () => {

@@ -68,7 +68,9 @@ export function validateReport(f: ReportForm): string[] {
   const out: string[] = []
   if (!f.source) out.push('report.required.source')
   if (!f.description.trim()) out.push('report.required.description')
-  if (!f.areaCode) out.push('report.required.area')
+  // The server locates a report by its point (grid, community, street, district), so the area
+  // may be left out when a point is given.
+  if (!f.areaCode && (f.lat == null || f.lon == null)) out.push('report.required.area')
   if ((f.lat == null) !== (f.lon == null)) out.push('report.pointBoth')
   if (f.selfHandled && f.source === 'inspector' && f.attachments.length === 0) out.push('report.required.photo')
   return out

@@ -45,6 +45,9 @@ export const WORKBENCH_ROLES = ['operator', 'shift_supervisor', 'dispatcher', 'd
 /** Roles that may report through some channel. */
 export const REPORTER_ROLES = ['inspector', 'operator', 'citizen', 'volunteer', 'leader', 'admin']
 
+/** Roles that watch the command centre (overview with the city map). */
+export const OVERVIEW_ROLES = ['leader', 'admin', 'operator', 'shift_supervisor', 'dispatcher']
+
 /** Where a user lands after signing in. */
 export function homePath(): string {
   if (hasRole('leader', 'admin')) return '/overview'

@@ -286,3 +286,47 @@ proptest! {
         prop_assert!(got.iter().any(|g| g.as_slice() == &last[6..last.len() - 6]));
     }
 }
+
+/// Regression (found by `cargo fuzz run hj212_packet`): a complete frame whose CRC matches
+/// but which holds a complete, valid frame inside its extent was accepted when it arrived in
+/// one piece, and reported as truncated (with the inner frame delivered) when it arrived in
+/// small pieces. Both now give the second reading.
+#[test]
+fn valid_frame_holding_an_embedded_frame_is_chunking_invariant() {
+    let inner = crate::frame::encode(b"").unwrap();
+    let mut data = b"QN=20160801085857223;ST=32;CN=2011;PW=123456;MN=A;".to_vec();
+    data.extend_from_slice(&inner);
+    data.extend_from_slice(b"qqqq");
+    let outer = crate::frame::encode(&data).unwrap();
+    let config = FramerConfig::default();
+    let (whole, _) = run_framer(config, &[&outer]);
+    let bytes: Vec<&[u8]> = outer.chunks(1).collect();
+    let (chunked, _) = run_framer(config, &bytes);
+    assert_eq!(whole, chunked);
+    assert!(
+        matches!(whole.first(), Some(Err(FrameError::Invalid(_)))),
+        "{whole:?}"
+    );
+    assert_eq!(whole.get(1), Some(&Ok(Vec::new())), "{whole:?}");
+}
+
+/// Regressions (inputs found by `cargo fuzz run hj212_packet`, first byte = chunk size − 1):
+/// whole and chunked framing must agree. The second one needed embedded-frame candidates to
+/// be decided in stream order: a later candidate must not win while an earlier one that may
+/// still complete inside the broken frame's extent is waiting for bytes.
+#[test]
+fn fuzz_inputs_frame_the_same_whole_and_chunked() {
+    for input in [
+        &include_bytes!("../../test_data/fuzz/valid-frame-with-embedded-frame.bin")[..],
+        &include_bytes!("../../test_data/fuzz/embedded-candidate-order.bin")[..],
+    ] {
+        let (first, data) = input.split_first().unwrap();
+        let config = FramerConfig::default();
+        let (whole, _) = run_framer(config, &[data]);
+        for size in [usize::from(first % 64) + 1, 1, 7] {
+            let chunks: Vec<&[u8]> = data.chunks(size).collect();
+            let (chunked, _) = run_framer(config, &chunks);
+            assert_eq!(whole, chunked, "chunk size {size}");
+        }
+    }
+}

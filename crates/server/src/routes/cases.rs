@@ -148,8 +148,12 @@ pub async fn report(
                 Err(e) => return Err(ApiError::unprocessable("invalid_point", e.to_string())),
             };
             let code = parse_code("grid", &loc.grid.code)?;
-            if let Some(given) = req.area_code.as_deref()
-                && !code.as_str().starts_with(given.trim())
+            let given = match req.area_code.as_deref() {
+                Some(c) => Some(parse_code("area_code", c)?),
+                None => None,
+            };
+            if let Some(given) = given
+                && !code.as_str().starts_with(given.as_str())
             {
                 return Err(ApiError::unprocessable(
                     "point_outside_area",
@@ -178,7 +182,11 @@ pub async fn report(
             None => {
                 return Err(ApiError::unprocessable(
                     "missing_field",
-                    "give the point (lat and lon) or area_code (the grid or area where the problem is)",
+                    if city.has_grids() {
+                        "give the point (lat and lon) or area_code (the grid or area where the problem is)"
+                    } else {
+                        "area_code is required: no unit grids are loaded, so a point cannot be located"
+                    },
                 ));
             }
         },

@@ -20,6 +20,18 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 use crate::routes::require_any;
 
+/// Roles that may export roads (with their chiefs) and components.
+const STAFF: &[Role] = &[
+    Role::Admin,
+    Role::Leader,
+    Role::Operator,
+    Role::ShiftSupervisor,
+    Role::Dispatcher,
+    Role::DepartmentHandler,
+    Role::Inspector,
+    Role::RoadChief,
+];
+
 /// Most points in one batch geocoding request.
 pub const MAX_BATCH_POINTS: usize = 10_000;
 
@@ -55,10 +67,18 @@ fn check_prefix(prefix: &str) -> ApiResult<()> {
     if prefix.len() > 15 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::unprocessable(
             "invalid_area_code",
-            format!("{prefix:?} is not an area code (6, 9, 12 or 15 digits)"),
+            format!("{prefix:?} is not an area code or a prefix of one (at most 15 digits)"),
         ));
     }
     Ok(())
+}
+
+/// Whether an `If-None-Match` header matches `etag` (a list, weak tags and `*` included).
+fn etag_matches(header: &str, etag: &str) -> bool {
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
 }
 
 /// `GET /api/geocode` query.
@@ -160,7 +180,7 @@ pub struct MapQuery {
     /// `district`, `street`, `community` or `grid` (default `grid`).
     pub level: Option<String>,
     /// Web-map zoom level 8–18 (default 14): sets how much outlines are simplified.
-    pub zoom: Option<u8>,
+    pub zoom: Option<u32>,
     /// `wgs84` (default) or `gcj02` (for Chinese basemaps).
     pub crs: Option<String>,
 }
@@ -182,6 +202,7 @@ pub async fn map_areas(
             format!("zoom {zoom} is outside 8..=18"),
         ));
     }
+    let zoom = zoom as u8;
     let gcj02 = parse_crs(q.crs.as_deref())?;
     let index = state.city.get();
     let etag = format!(
@@ -195,7 +216,8 @@ pub async fn map_areas(
     let cache = HeaderValue::from_static("public, max-age=60, must-revalidate");
     if headers
         .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| etag_matches(v, &etag))
     {
         return Ok((
             StatusCode::NOT_MODIFIED,
@@ -303,11 +325,15 @@ pub struct ExportQuery {
 /// `GET /api/layers/{layer}` — the stored layer as GeoJSON (components also CSV), full detail.
 pub async fn export(
     State(state): State<AppState>,
-    _auth: AuthUser,
+    auth: AuthUser,
     Path(layer): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> ApiResult<Response> {
     let layer = Layer::parse(&layer).ok_or(ApiError::NotFound("layer"))?;
+    // Outlines are public (the map); roads name their chiefs and components are asset records.
+    if layer != Layer::Areas {
+        require_any(&auth, STAFF)?;
+    }
     let gcj02 = parse_crs(q.crs.as_deref())?;
     let csv = match q.format.as_deref() {
         None | Some("geojson") => false,
@@ -377,9 +403,18 @@ pub async fn import(
     auth: AuthUser,
     Path(layer): Path<String>,
     Query(q): Query<ImportQuery>,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     require_any(&auth, &[Role::Admin])?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge {
+                limit: MAX_LAYER_BYTES,
+            }
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })?;
     let layer = Layer::parse(&layer).ok_or(ApiError::NotFound("layer"))?;
     let csv = match q.format.as_deref() {
         None | Some("geojson") => false,
@@ -413,4 +448,19 @@ pub fn router() -> axum::Router<AppState> {
                 .post(import)
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_LAYER_BYTES)),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::etag_matches;
+
+    #[test]
+    fn if_none_match_accepts_lists_weak_tags_and_star() {
+        let tag = "\"city-3-all-grid-14-wgs84\"";
+        assert!(etag_matches(tag, tag));
+        assert!(etag_matches(&format!("\"x\", W/{tag}"), tag));
+        assert!(etag_matches("*", tag));
+        assert!(!etag_matches("\"city-2-all-grid-14-wgs84\"", tag));
+        assert!(!etag_matches("", tag));
+    }
 }

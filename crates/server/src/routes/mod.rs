@@ -4,6 +4,7 @@ mod admin;
 mod attachments;
 mod cases;
 mod city;
+mod devices;
 mod session;
 
 use axum::Router;
@@ -66,6 +67,7 @@ pub fn router(config: &ServerConfig) -> Router<AppState> {
         .route("/api/calendar/deadline", get(admin::deadline))
         .merge(attachments::router(config))
         .merge(city::router())
+        .merge(devices::router())
 }
 
 /// Refuses unless the caller holds one of `roles` (any scope).

@@ -787,7 +787,8 @@ async fn concurrent_conflicting_actions_exactly_one_wins() {
     assert!(
         results
             .iter()
-            .all(|(s, _)| *s == StatusCode::OK || *s == StatusCode::CONFLICT)
+            .all(|(s, _)| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+        "{results:?}"
     );
     assert_eq!(a.event_count(id).await, 2);
 }

@@ -4,14 +4,18 @@
 //! yiwang-load lifecycle --url http://127.0.0.1:8080 --workers 32 --seconds 30 [--rate 5000]
 //! yiwang-load list      --url http://127.0.0.1:8080 --requests 5000 --concurrency 4
 //! yiwang-load seed      --database sqlite://bench.db --cases 1000000
+//! yiwang-load jt808     --addr 127.0.0.1:5015 --connections 20000 --rate 100000 --duration 20
+//! yiwang-load hj212     --addr 127.0.0.1:5016 --connections 5000 --rate 50000 --duration 20
 //! ```
-//! `lifecycle` and `list` run against `yiwang demo --pace 0` (they use the demo accounts).
+//! `lifecycle` and `list` run against `yiwang demo --pace 0` (they use the demo accounts);
+//! `jt808` and `hj212` against a gateway (`cargo run --release -p ingest --example gateway`).
 
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use domain::area::AreaLevel;
 use domain::time::Timestamp;
+use simulator::device_load::{self, LoadConfig, LoadReport};
 use simulator::{Client, lifecycle, list, seed};
 use store::{ConnectOptions, Store};
 
@@ -66,6 +70,86 @@ enum Cmd {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// JT/T 808 terminals: register, authenticate, report positions; acked rate and latency.
+    Jt808 {
+        #[command(flatten)]
+        load: DeviceArgs,
+        /// Use the 2019 edition (default 2013).
+        #[arg(long)]
+        v2019: bool,
+    },
+    /// HJ 212 monitors: upload real-time readings asking for 9014; acked rate and latency.
+    Hj212 {
+        #[command(flatten)]
+        load: DeviceArgs,
+    },
+}
+
+#[derive(clap::Args)]
+struct DeviceArgs {
+    #[arg(long, default_value = "127.0.0.1:5015")]
+    addr: std::net::SocketAddr,
+    #[arg(long, default_value_t = 1000)]
+    connections: usize,
+    /// Offered reports/s over all connections; 0 holds the connections idle.
+    #[arg(long, default_value_t = 10_000.0)]
+    rate: f64,
+    /// Measured window, seconds.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Reports written back to back per write.
+    #[arg(long, default_value_t = 1)]
+    burst: usize,
+    #[arg(long, default_value_t = 256)]
+    max_outstanding: usize,
+    #[arg(long, default_value_t = 256)]
+    connect_concurrency: usize,
+    /// First phone number / MN.
+    #[arg(long, default_value_t = 13_900_000_000)]
+    first_id: u64,
+    /// Start measuring this many seconds after launch (when set up by then), so that several
+    /// generator processes launched together measure the same window.
+    #[arg(long)]
+    start_after: Option<u64>,
+}
+
+impl DeviceArgs {
+    fn config(&self) -> LoadConfig {
+        LoadConfig {
+            addr: self.addr,
+            connections: self.connections,
+            rate: self.rate,
+            duration: Duration::from_secs(self.duration),
+            burst: self.burst,
+            max_outstanding: self.max_outstanding,
+            connect_concurrency: self.connect_concurrency,
+            first_id: self.first_id,
+            version: jt808::Version::V2013,
+            start_after: self.start_after.map(Duration::from_secs),
+        }
+    }
+}
+
+fn print_device_report(what: &str, args: &DeviceArgs, r: &mut LoadReport) {
+    println!(
+        "{what}: connections={} (failed {}) setup={:.1}s offered={:.0}/s burst={} window={:.1}s",
+        r.connected,
+        r.failed_connections,
+        r.setup.as_secs_f64(),
+        args.rate,
+        args.burst,
+        r.elapsed.as_secs_f64()
+    );
+    println!(
+        "{what}: sent={} acked={} ({:.0}/s acknowledged and durable) nacked={} skipped_ticks={} lost_connections={}",
+        r.sent,
+        r.acked,
+        r.ack_rate(),
+        r.nacked,
+        r.skipped,
+        r.lost
+    );
+    println!("{what}: ack latency {}", r.latencies.summary());
 }
 
 #[tokio::main]
@@ -171,6 +255,18 @@ async fn main() -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64()
             );
             store.close().await;
+        }
+        Cmd::Jt808 { load, v2019 } => {
+            let mut cfg = load.config();
+            if v2019 {
+                cfg.version = jt808::Version::V2019;
+            }
+            let mut r = device_load::run_jt808(cfg).await;
+            print_device_report("jt808", &load, &mut r);
+        }
+        Cmd::Hj212 { load } => {
+            let mut r = device_load::run_hj212(load.config()).await;
+            print_device_report("hj212", &load, &mut r);
         }
     }
     Ok(())

@@ -1,0 +1,497 @@
+//! Devices in the node: the JT/T 808 and HJ 212 gateways over the store (durable before the
+//! reply), and, for the demo, a simulated fleet and monitors speaking the real protocols over TCP.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use domain::time::Timestamp;
+use ingest::store_bridge::{Locate, StoreRegistry, StoreSink};
+use ingest::{Batcher, BatcherConfig};
+use rand::rngs::StdRng;
+use rand::{RngExt as _, SeedableRng};
+use server::AppState;
+use simulator::hj212_monitor::{Monitor as MonitorAgent, MonitorIdentity, Reading as AgentReading};
+use simulator::jt808_terminal::{Fix, Identity, Terminal};
+use store::{Monitor, NewVehicle, Store};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::DevicesSection;
+use crate::demo::DemoGrid;
+
+/// The gateways' bound addresses.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Gateways {
+    pub jt808: Option<SocketAddr>,
+    pub hj212: Option<SocketAddr>,
+}
+
+struct NodeClock(Arc<dyn server::clock::Clock>);
+
+impl ingest::Clock for NodeClock {
+    fn now_ms(&self) -> i64 {
+        self.0.now().0
+    }
+}
+
+/// Starts the gateways configured in `cfg` on this node's store and city index; they stop when
+/// `cancel` fires (pending acks are flushed first).
+///
+/// # Errors
+/// A listen address cannot be parsed or bound; the device directory cannot be read.
+pub async fn start(
+    state: &AppState,
+    cfg: &DevicesSection,
+    cancel: CancellationToken,
+) -> anyhow::Result<Gateways> {
+    let clock = state.clock.clone();
+    let registry = StoreRegistry::new(state.store.clone(), {
+        let clock = clock.clone();
+        Arc::new(move || clock.now())
+    });
+    registry
+        .refresh()
+        .await
+        .context("loading the device directory")?;
+    // New vehicles and monitors registered on any node become known here within half a minute.
+    tokio::spawn({
+        let registry = registry.clone();
+        let cancel = cancel.clone();
+        async move {
+            let mut every = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = every.tick() => {
+                        if let Err(e) = registry.refresh().await {
+                            tracing::warn!(error = %e, "refreshing the device directory failed");
+                        }
+                    }
+                }
+            }
+        }
+    });
+    let city = state.city.clone();
+    let locate: Locate = Arc::new(move |lon, lat| {
+        let index = city.get();
+        match index.geocoder.grid_at(lon, lat) {
+            Ok(Some(g)) => Some(index.geocoder.grid_code(g).to_owned()),
+            _ => None,
+        }
+    });
+    let sink = StoreSink::new(state.store.clone(), registry.clone(), locate);
+    let (batcher, _) = Batcher::spawn(sink, BatcherConfig::default());
+    let ingest_clock: Arc<dyn ingest::Clock> = Arc::new(NodeClock(clock));
+    let mut out = Gateways::default();
+    if !cfg.jt808_listen.is_empty() {
+        let listen: SocketAddr = cfg
+            .jt808_listen
+            .parse()
+            .with_context(|| format!("devices.jt808_listen {:?}", cfg.jt808_listen))?;
+        let mut config = ingest::jt808::Config {
+            listen,
+            ..ingest::jt808::Config::default()
+        };
+        config.session.idle_timeout = Duration::from_secs(cfg.idle_timeout_secs);
+        let gw = ingest::jt808::Gateway::bind(
+            config,
+            registry.clone(),
+            batcher.clone(),
+            ingest_clock.clone(),
+        )
+        .await
+        .with_context(|| format!("binding the JT/T 808 gateway on {listen}"))?;
+        out.jt808 = Some(gw.local_addr()?);
+        let handle = gw.handle();
+        tokio::spawn(gw.run());
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            cancel.cancelled().await;
+            handle.shutdown();
+        });
+    }
+    if !cfg.hj212_listen.is_empty() {
+        let listen: SocketAddr = cfg
+            .hj212_listen
+            .parse()
+            .with_context(|| format!("devices.hj212_listen {:?}", cfg.hj212_listen))?;
+        let config = ingest::hj212::Config {
+            listen,
+            ..ingest::hj212::Config::default()
+        };
+        let gw = ingest::hj212::Gateway::bind(config, registry.clone(), batcher, ingest_clock)
+            .await
+            .with_context(|| format!("binding the HJ 212 gateway on {listen}"))?;
+        out.hj212 = Some(gw.local_addr()?);
+        let handle = gw.handle();
+        tokio::spawn(gw.run());
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            cancel.cancelled().await;
+            handle.shutdown();
+        });
+    }
+    if cfg.track_retention_days > 0 {
+        let store = state.store.clone();
+        let days = i64::from(cfg.track_retention_days);
+        let clock = state.clock.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = every.tick() => {
+                        let before = clock.now().plus_minutes(-days * 24 * 60);
+                        if let Err(e) = store.prune_positions(before).await {
+                            tracing::warn!(error = %e, "pruning old track points failed");
+                        }
+                    }
+                }
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// One simulated vehicle.
+#[derive(Clone, Debug)]
+pub struct DemoVehicle {
+    pub plate: String,
+    pub kind: &'static str,
+    pub phone: String,
+    /// Speeding now and then (a muck truck in a hurry).
+    pub speeder: bool,
+}
+
+/// One simulated monitor.
+#[derive(Clone, Debug)]
+pub struct DemoMonitor {
+    pub mn: String,
+    pub kind: &'static str,
+    /// Typical concentration, mg/m³ (fume) or µg/m³ (PM10 for dust).
+    pub base: f64,
+}
+
+const FLEET: &[(&str, usize)] = &[
+    ("muck_truck", 8),
+    ("sweeper", 6),
+    ("sanitation", 4),
+    ("enforcement", 3),
+    ("garbage_truck", 3),
+];
+
+const RESTAURANTS: &[&str] = &[
+    "老蔡记蒸饺",
+    "合记烩面",
+    "萧记三鲜烩面",
+    "葛记焖饼",
+    "方中山胡辣汤",
+    "阿五黄河大鲤鱼",
+    "巴奴火锅中原万达店",
+    "建设路烧烤城",
+];
+
+/// Registers the demo's vehicles and monitors (first start only); returns what to simulate.
+///
+/// # Errors
+/// The store fails.
+pub async fn ensure_demo_devices(
+    store: &Store,
+    now: Timestamp,
+    grids: &[DemoGrid],
+) -> anyhow::Result<(Vec<DemoVehicle>, Vec<DemoMonitor>)> {
+    let mut vehicles = Vec::new();
+    let mut n = 0;
+    for (kind, count) in FLEET {
+        for i in 0..*count {
+            n += 1;
+            vehicles.push(DemoVehicle {
+                plate: format!("豫A·{}{:04}", &kind[..1].to_uppercase(), 1000 + n),
+                kind,
+                phone: format!("1380371{n:05}"),
+                speeder: *kind == "muck_truck" && i % 3 == 0,
+            });
+        }
+    }
+    if store.list_vehicles().await?.is_empty() {
+        for v in &vehicles {
+            store
+                .create_vehicle(
+                    &NewVehicle {
+                        plate: v.plate.clone(),
+                        kind: v.kind.into(),
+                        company: Some(match v.kind {
+                            "muck_truck" => "郑州中原建投渣土运输有限公司".into(),
+                            "enforcement" => "中原区城市管理综合执法大队".into(),
+                            _ => "中原区环卫中心".into(),
+                        }),
+                        phone: Some(v.phone.clone()),
+                    },
+                    now,
+                )
+                .await?;
+        }
+    }
+    let mut monitors = Vec::new();
+    for (i, name) in RESTAURANTS.iter().enumerate() {
+        monitors.push((
+            DemoMonitor {
+                mn: format!("41010200FUME{:012}", i + 1),
+                kind: "fume",
+                // Two of them run dirty: above the 2.0 mg/m³ limit of GB 18483.
+                base: if i % 4 == 1 {
+                    2.6
+                } else {
+                    0.6 + 0.1 * i as f64
+                },
+            },
+            *name,
+        ));
+    }
+    for i in 0..3 {
+        monitors.push((
+            DemoMonitor {
+                mn: format!("41010200DUST{:012}", i + 1),
+                kind: "dust",
+                base: 60.0 + 40.0 * i as f64,
+            },
+            "中原区在建工地",
+        ));
+    }
+    if store.list_monitors().await?.is_empty() {
+        for (i, (m, name)) in monitors.iter().enumerate() {
+            let g = &grids[(i * 37) % grids.len()];
+            store
+                .upsert_monitor(
+                    &Monitor {
+                        mn: m.mn.clone(),
+                        password: "123456".into(),
+                        kind: m.kind.into(),
+                        name: (*name).into(),
+                        site: Some(format!("{}附近", g.name)),
+                        size_class: (m.kind == "fume")
+                            .then(|| ["small", "medium", "large"][i % 3].to_owned()),
+                        lat: Some(g.lat),
+                        lon: Some(g.lon),
+                        grid_code: Some(g.code.clone()),
+                        last_seen_at: None,
+                    },
+                    now,
+                )
+                .await?;
+        }
+    }
+    Ok((vehicles, monitors.into_iter().map(|(m, _)| m).collect()))
+}
+
+/// GMT+8 wall-clock fields of an instant, for JT/T 808 fix times.
+fn local_fields(t: Timestamp) -> (u16, u8, u8, u8, u8, u8) {
+    use chrono::{Datelike, Timelike};
+    let l = t.to_shanghai();
+    (
+        l.year() as u16,
+        l.month() as u8,
+        l.day() as u8,
+        l.hour() as u8,
+        l.minute() as u8,
+        l.second() as u8,
+    )
+}
+
+/// Drives each vehicle along the demo's roads as a real JT/T 808 terminal (mixed 2013/2019):
+/// register, authenticate, then a fix every `every` (acknowledged by the gateway only once
+/// stored). Reconnects after errors until `cancel`.
+pub fn spawn_fleet(
+    addr: SocketAddr,
+    vehicles: Vec<DemoVehicle>,
+    roads: Vec<grid::Road>,
+    clock: Arc<dyn server::clock::Clock>,
+    every: Duration,
+    seed: u64,
+    cancel: CancellationToken,
+) {
+    let roads = Arc::new(roads);
+    for (i, v) in vehicles.into_iter().enumerate() {
+        let roads = roads.clone();
+        let cancel = cancel.clone();
+        let clock = clock.clone();
+        tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(seed ^ (i as u64 * 7919));
+            let mut auth: Option<String> = None;
+            while !cancel.is_cancelled() {
+                let version = if i % 2 == 0 {
+                    jt808::Version::V2019
+                } else {
+                    jt808::Version::V2013
+                };
+                let result = drive(
+                    addr, &v, version, &roads, &clock, every, &mut rng, &mut auth, &cancel,
+                )
+                .await;
+                if let Err(e) = result {
+                    tracing::debug!(plate = %v.plate, error = %e, "simulated terminal reconnects");
+                    tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                    }
+                }
+            }
+        });
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn drive(
+    addr: SocketAddr,
+    v: &DemoVehicle,
+    version: jt808::Version,
+    roads: &[grid::Road],
+    clock: &Arc<dyn server::clock::Clock>,
+    every: Duration,
+    rng: &mut StdRng,
+    auth: &mut Option<String>,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(!roads.is_empty(), "no roads to drive on");
+    let mut identity = Identity::new(&v.phone);
+    identity.plate = v.plate.clone();
+    identity.auth_code = auth.clone();
+    let mut t = Terminal::connect(addr, identity, version).await?;
+    if auth.is_none() {
+        *auth = Some(t.register().await?);
+    }
+    t.authenticate(auth.as_deref().unwrap_or_default()).await?;
+    let mut mileage_m = 0.0;
+    loop {
+        let road = &roads[rng.random_range(0..roads.len())];
+        let pts = &road.line.0;
+        if pts.len() < 2 {
+            continue;
+        }
+        let forward = rng.random_bool(0.5);
+        let order: Vec<_> = if forward {
+            pts.clone()
+        } else {
+            pts.iter().rev().copied().collect()
+        };
+        for w in order.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let dx = (b.lon - a.lon) * 91_000.0;
+            let dy = (b.lat - a.lat) * 111_000.0;
+            let len = (dx * dx + dy * dy).sqrt();
+            let speed = if v.speeder && rng.random_bool(0.2) {
+                rng.random_range(70.0..85.0)
+            } else if v.kind == "sweeper" {
+                rng.random_range(5.0..12.0)
+            } else {
+                rng.random_range(20.0..45.0)
+            };
+            let step_m = speed / 3.6 * every.as_secs_f64() * 6.0;
+            let steps = (len / step_m).ceil().max(1.0) as usize;
+            let heading = ((dx.atan2(dy).to_degrees() + 360.0) % 360.0) as u16;
+            for s in 0..steps {
+                if cancel.is_cancelled() {
+                    return Ok(());
+                }
+                let f = s as f64 / steps as f64;
+                mileage_m += len / steps as f64;
+                let mut fix = Fix::at(a.lat + (b.lat - a.lat) * f, a.lon + (b.lon - a.lon) * f);
+                fix.speed_kmh = speed;
+                fix.heading = heading;
+                fix.altitude_m = 100;
+                fix.time = local_fields(clock.now());
+                fix.mileage_tenths_km = Some((mileage_m / 100.0) as u32);
+                t.report(&fix).await?;
+                tokio::select! {
+                    _ = cancel.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(every) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Runs each monitor as a real HJ 212 device: real-time readings every `every`, each asking for
+/// the platform's 9014 answer (sent only after the reading is stored).
+pub fn spawn_monitors(
+    addr: SocketAddr,
+    monitors: Vec<DemoMonitor>,
+    clock: Arc<dyn server::clock::Clock>,
+    every: Duration,
+    seed: u64,
+    cancel: CancellationToken,
+) {
+    for (i, m) in monitors.into_iter().enumerate() {
+        let cancel = cancel.clone();
+        let clock = clock.clone();
+        tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(seed ^ (0x212 + i as u64));
+            while !cancel.is_cancelled() {
+                if let Err(e) = monitor_loop(addr, &m, &clock, every, &mut rng, &cancel).await {
+                    tracing::debug!(mn = %m.mn, error = %e, "simulated monitor reconnects");
+                    tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                    }
+                }
+            }
+        });
+    }
+}
+
+async fn monitor_loop(
+    addr: SocketAddr,
+    m: &DemoMonitor,
+    clock: &Arc<dyn server::clock::Clock>,
+    every: Duration,
+    rng: &mut StdRng,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    let identity = if m.kind == "fume" {
+        MonitorIdentity::fume(&m.mn)
+    } else {
+        MonitorIdentity::dust(&m.mn)
+    };
+    let mut agent = MonitorAgent::connect(addr, identity).await?;
+    loop {
+        let now = clock.now();
+        agent.set_clock(now.0 + 8 * 3_600_000);
+        let value = (m.base * rng.random_range(0.7..1.3)).max(0.0);
+        let mut reading = if m.kind == "fume" {
+            AgentReading::fume(value)
+        } else {
+            let pair = |s: &str, v: String| (s.to_owned(), v);
+            AgentReading {
+                cn: 2011,
+                data_time: String::new(),
+                factors: vec![
+                    (
+                        "a34002".into(),
+                        vec![pair("Rtd", format!("{value:.1}")), pair("Flag", "N".into())],
+                    ),
+                    (
+                        "a34004".into(),
+                        vec![
+                            pair("Rtd", format!("{:.1}", value * 0.6)),
+                            pair("Flag", "N".into()),
+                        ],
+                    ),
+                    (
+                        "LA".into(),
+                        vec![
+                            pair("Rtd", format!("{:.1}", rng.random_range(55.0..72.0))),
+                            pair("Flag", "N".into()),
+                        ],
+                    ),
+                ],
+            }
+        };
+        reading.data_time = now.to_shanghai().format("%Y%m%d%H%M%S").to_string();
+        agent.upload(&reading).await?;
+        tokio::select! {
+            _ = cancel.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
+}

@@ -762,3 +762,95 @@ pub fn validate_components(
     }
     rep
 }
+
+/// Validates a road layer: ids present and unique, names present, at least two positions per
+/// line, positions valid WGS-84 (and inside China, not swapped, when `opts.china`).
+pub fn validate_roads(roads: &[crate::model::Road], opts: &ValidateOptions) -> Report {
+    let mut rep = Report {
+        features: roads.len(),
+        issues: Vec::new(),
+    };
+    let mut seen: HashSet<&str> = HashSet::new();
+    for (i, r) in roads.iter().enumerate() {
+        if r.id.trim().is_empty() {
+            rep.push(
+                Some(i),
+                &r.id,
+                IssueKind::BadCode,
+                "road id is empty".into(),
+            );
+        } else if !seen.insert(r.id.as_str()) {
+            rep.push(
+                Some(i),
+                &r.id,
+                IssueKind::DuplicateCode,
+                format!("road id {} appears more than once", r.id),
+            );
+        }
+        if r.name.trim().is_empty() {
+            rep.push(
+                Some(i),
+                &r.id,
+                IssueKind::BadCode,
+                "road name is empty".into(),
+            );
+        }
+        if r.line.0.len() < 2 {
+            rep.push(
+                Some(i),
+                &r.id,
+                IssueKind::RingTooShort,
+                format!(
+                    "a road line needs at least 2 positions, got {}",
+                    r.line.0.len()
+                ),
+            );
+        }
+        check_coords(&mut rep, i, &r.id, &r.line.0, opts.china);
+    }
+    rep.issues.sort_by_key(|i| i.index);
+    rep
+}
+
+#[cfg(test)]
+mod road_tests {
+    use super::*;
+    use crate::model::{Polyline, Road, RoadClass};
+
+    fn road(id: &str, pts: &[(f64, f64)]) -> Road {
+        Road {
+            id: id.into(),
+            name: "建设路".into(),
+            class: RoadClass::Arterial,
+            chief: None,
+            line: Polyline(pts.iter().map(|&(lon, lat)| Point::new(lon, lat)).collect()),
+        }
+    }
+
+    #[test]
+    fn roads_with_duplicate_ids_short_lines_or_swapped_positions_are_reported() {
+        let ok = road("R1", &[(113.61, 34.75), (113.62, 34.75)]);
+        assert!(validate_roads(std::slice::from_ref(&ok), &ValidateOptions::default()).is_ok());
+        let rep = validate_roads(
+            &[
+                ok.clone(),
+                ok.clone(),
+                road("R2", &[(113.61, 34.75)]),
+                road("R3", &[(34.75, 113.61), (34.76, 113.61)]),
+                road("R4", &[(113.61, 95.0), (113.62, 34.75)]),
+            ],
+            &ValidateOptions::default(),
+        );
+        let kinds: Vec<(Option<usize>, IssueKind)> =
+            rep.issues.iter().map(|i| (i.index, i.kind)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (Some(1), IssueKind::DuplicateCode),
+                (Some(2), IssueKind::RingTooShort),
+                (Some(3), IssueKind::LatLonSwapped),
+                (Some(4), IssueKind::CoordinateOutOfRange),
+            ]
+        );
+    }
+}

@@ -246,6 +246,11 @@ pub async fn import_layer(
         }
         Layer::Roads => {
             let roads = grid::geojson::parse_roads(bytes, read)?;
+            let report =
+                grid::validate::validate_roads(&roads, &grid::validate::ValidateOptions::default());
+            if !report.is_ok() {
+                return Err(ImportError::Invalid(report));
+            }
             state.store.import_roads(&roads, now).await?
         }
         Layer::Components => {

@@ -169,10 +169,16 @@ pub async fn ensure_district(
             model.roads.len(),
             model.components.len()
         );
+        let started = std::time::Instant::now();
         store
             .import_areas(&model.areas, now)
             .await
             .context("demo areas")?;
+        println!(
+            "  stored {} areas and grids with their outlines in {:.1} s",
+            model.areas.len(),
+            started.elapsed().as_secs_f64()
+        );
         Some(model)
     } else {
         None
@@ -309,6 +315,7 @@ pub async fn ensure_district(
             .with_context(|| format!("demo account {}", a.username))?;
     }
     if let Some(model) = model {
+        let started = std::time::Instant::now();
         store
             .import_roads(&model.roads, now)
             .await
@@ -317,6 +324,12 @@ pub async fn ensure_district(
             .import_components(&model.components, now, &|_| {})
             .await
             .context("demo components")?;
+        println!(
+            "  stored {} roads and {} components in {:.1} s",
+            model.roads.len(),
+            model.components.len(),
+            started.elapsed().as_secs_f64()
+        );
         store
             .put_setting(server::city::VERSION_SETTING, &1i64, now)
             .await?;

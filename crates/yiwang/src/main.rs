@@ -488,7 +488,15 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
     start_city(&state).await?;
     let cancel = CancellationToken::new();
     shutdown_on_signal(cancel.clone());
-    let gateways = devices::start(&state, &cfg.devices, cancel.clone()).await?;
+    // A second demo on the same machine (or a busy default port) falls back to free ports.
+    let mut device_cfg = cfg.devices.clone();
+    for listen in [&mut device_cfg.jt808_listen, &mut device_cfg.hj212_listen] {
+        if !listen.is_empty() && std::net::TcpListener::bind(listen.as_str()).is_err() {
+            println!("  {listen} is busy; the demo uses a free port instead");
+            *listen = "127.0.0.1:0".into();
+        }
+    }
+    let gateways = devices::start(&state, &device_cfg, cancel.clone()).await?;
     let listen = args
         .serve
         .listen

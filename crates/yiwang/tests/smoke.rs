@@ -1,6 +1,6 @@
 //! README smoke test: the demo command starts from an empty directory, creates its embedded
-//! store, serves `/api/health`, lets the demo accounts sign in, and the simulated people move
-//! cases through the loop.
+//! store, serves `/api/health`, lets the demo accounts sign in, the simulated people move cases
+//! through the loop, and simulated vehicles and monitors report over JT/T 808 and HJ 212.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -95,10 +95,47 @@ async fn demo_starts_serves_health_and_cases_flow() {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // Simulated vehicles and monitors speak JT/T 808 and HJ 212 to the demo's gateways; their
+    // acknowledged reports are stored and geocoded.
+    let mut devices_report = false;
+    for _ in 0..120 {
+        let get = |path: &str| http.get(format!("{base}{path}")).bearer_auth(&token).send();
+        let vehicles: serde_json::Value = get("/api/vehicles")
+            .await
+            .expect("vehicles")
+            .json()
+            .await
+            .expect("json");
+        let monitors: serde_json::Value = get("/api/monitors")
+            .await
+            .expect("monitors")
+            .json()
+            .await
+            .expect("json");
+        let located = vehicles["items"].as_array().is_some_and(|v| {
+            v.iter().any(|x| {
+                x["position"]["grid_code"]
+                    .as_str()
+                    .is_some_and(|g| g.len() == 15)
+            })
+        });
+        let read = monitors["items"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|x| x["last_seen_at"].is_string()));
+        if located && read {
+            devices_report = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     let _ = child.kill();
     let _ = child.wait();
     assert!(
         dispatched,
         "the simulated district moves cases past dispatch"
+    );
+    assert!(
+        devices_report,
+        "simulated vehicles and monitors report through the gateways"
     );
 }

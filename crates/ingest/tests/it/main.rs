@@ -2,5 +2,6 @@
 
 mod hj212;
 mod jt808;
+mod store;
 mod support;
 mod units;

@@ -2474,7 +2474,13 @@ fn device_ops() -> Vec<Op> {
         .ok(201, "Registered.", r("Created"))
         .errors(AUTH)
         .errors(JSON_BODY)
-        .errors(&["invalid_plate", "invalid_phone", "invalid", "duplicate"]),
+        .errors(&[
+            "invalid_plate",
+            "invalid_phone",
+            "too_long",
+            "invalid",
+            "duplicate",
+        ]),
         id_param(
             from_to(
                 Op::get(

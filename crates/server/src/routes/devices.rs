@@ -115,18 +115,33 @@ pub async fn create_vehicle(
     Json(req): Json<NewVehicleRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     require_any(&auth, &[Role::Admin])?;
-    if req.plate.trim().is_empty() || req.plate.chars().count() > 16 {
+    if req.plate.trim().is_empty() || req.plate.trim().chars().count() > 16 {
         return Err(ApiError::unprocessable(
             "invalid_plate",
             "plate must be 1–16 characters",
         ));
     }
+    // The terminal's phone is its identity on the wire; terminals pad it with leading zeros
+    // (BCD), so it is stored without them and must keep at least one non-zero digit.
     if let Some(p) = &req.phone
-        && (p.is_empty() || p.len() > 20 || !p.bytes().all(|b| b.is_ascii_digit()))
+        && (p.is_empty()
+            || p.len() > 20
+            || !p.bytes().all(|b| b.is_ascii_digit())
+            || p.bytes().all(|b| b == b'0'))
     {
         return Err(ApiError::unprocessable(
             "invalid_phone",
-            "the terminal phone is 1–20 digits",
+            "the terminal phone is 1–20 digits, not all zeros (leading zeros are not significant)",
+        ));
+    }
+    if req
+        .company
+        .as_deref()
+        .is_some_and(|c| c.chars().count() > 100)
+    {
+        return Err(ApiError::unprocessable(
+            "too_long",
+            "company is at most 100 characters",
         ));
     }
     let phone = req

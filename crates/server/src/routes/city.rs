@@ -18,19 +18,7 @@ use crate::auth::AuthUser;
 use crate::city::{ImportOptions, Layer, import_layer};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
-use crate::routes::require_any;
-
-/// Roles that may export roads (with their chiefs) and components.
-const STAFF: &[Role] = &[
-    Role::Admin,
-    Role::Leader,
-    Role::Operator,
-    Role::ShiftSupervisor,
-    Role::Dispatcher,
-    Role::DepartmentHandler,
-    Role::Inspector,
-    Role::RoadChief,
-];
+use crate::routes::{STAFF, require_any};
 
 /// Most points in one batch geocoding request.
 pub const MAX_BATCH_POINTS: usize = 10_000;

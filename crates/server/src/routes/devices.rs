@@ -13,19 +13,7 @@ use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
-use crate::routes::require_any;
-
-/// Roles that watch devices.
-const STAFF: &[Role] = &[
-    Role::Admin,
-    Role::Leader,
-    Role::Operator,
-    Role::ShiftSupervisor,
-    Role::Dispatcher,
-    Role::DepartmentHandler,
-    Role::Inspector,
-    Role::RoadChief,
-];
+use crate::routes::{STAFF, require_any};
 
 /// A vehicle counts as online when it reported within this many minutes.
 pub const ONLINE_MINUTES: i64 = 5;

@@ -70,6 +70,19 @@ pub fn router(config: &ServerConfig) -> Router<AppState> {
         .merge(devices::router())
 }
 
+/// Staff: every role that works inside the bureau (all but citizens and volunteers). They see
+/// devices and may export asset layers.
+pub(crate) const STAFF: &[Role] = &[
+    Role::Admin,
+    Role::Leader,
+    Role::Operator,
+    Role::ShiftSupervisor,
+    Role::Dispatcher,
+    Role::DepartmentHandler,
+    Role::Inspector,
+    Role::RoadChief,
+];
+
 /// Refuses unless the caller holds one of `roles` (any scope).
 pub(crate) fn require_any(auth: &AuthUser, roles: &[Role]) -> Result<(), ApiError> {
     if roles.iter().any(|r| auth.caller.has_role(*r)) {

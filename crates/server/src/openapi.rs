@@ -28,6 +28,8 @@ use serde_json::{Map, Value, json};
 use crate::AppState;
 use crate::auth::SESSION_COOKIE;
 use crate::city::Layer;
+// Every role but citizen and volunteer (devices, asset layers): the handlers' own list.
+use crate::routes::STAFF;
 
 /// The browsable page, rendered in the browser from `/api/openapi.json`.
 pub const DOCS_HTML: &str = include_str!("openapi_docs.html");
@@ -1609,18 +1611,6 @@ fn actions_table() -> String {
 // ---- organisation --------------------------------------------------------------------------
 
 const ADMIN: &[Role] = &[Role::Admin];
-/// Every role but `citizen` and `volunteer`: who watches devices and exports roads and
-/// components (`STAFF` of `routes::devices` and `routes::city`).
-const STAFF: &[Role] = &[
-    Role::Admin,
-    Role::Leader,
-    Role::Operator,
-    Role::ShiftSupervisor,
-    Role::Dispatcher,
-    Role::DepartmentHandler,
-    Role::Inspector,
-    Role::RoadChief,
-];
 const ASSIGNERS: &[Role] = &[
     Role::Operator,
     Role::ShiftSupervisor,

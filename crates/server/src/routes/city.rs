@@ -69,6 +69,18 @@ fn etag_matches(header: &str, etag: &str) -> bool {
         .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
 }
 
+/// Whether a layer is asked for as CSV (`format=csv`, components only) rather than GeoJSON.
+fn is_csv(layer: Layer, format: Option<&str>) -> ApiResult<bool> {
+    match format {
+        None | Some("geojson") => Ok(false),
+        Some("csv") if layer == Layer::Components => Ok(true),
+        Some(other) => Err(ApiError::unprocessable(
+            "unknown_format",
+            format!("format {other:?}: use geojson (or csv for components)"),
+        )),
+    }
+}
+
 /// `GET /api/geocode` query.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -323,16 +335,7 @@ pub async fn export(
         require_any(&auth, STAFF)?;
     }
     let gcj02 = parse_crs(q.crs.as_deref())?;
-    let csv = match q.format.as_deref() {
-        None | Some("geojson") => false,
-        Some("csv") if layer == Layer::Components => true,
-        Some(other) => {
-            return Err(ApiError::unprocessable(
-                "unknown_format",
-                format!("format {other:?}: use geojson (or csv for components)"),
-            ));
-        }
-    };
+    let csv = is_csv(layer, q.format.as_deref())?;
     if let Some(p) = &q.parent {
         check_prefix(p)?;
     }
@@ -404,16 +407,7 @@ pub async fn import(
         }
     })?;
     let layer = Layer::parse(&layer).ok_or(ApiError::NotFound("layer"))?;
-    let csv = match q.format.as_deref() {
-        None | Some("geojson") => false,
-        Some("csv") if layer == Layer::Components => true,
-        Some(other) => {
-            return Err(ApiError::unprocessable(
-                "unknown_format",
-                format!("format {other:?}: use geojson (or csv for components)"),
-            ));
-        }
-    };
+    let csv = is_csv(layer, q.format.as_deref())?;
     let opts = ImportOptions {
         csv,
         from_gcj02: parse_crs(q.crs.as_deref())?,

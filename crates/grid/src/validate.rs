@@ -94,6 +94,29 @@ pub enum IssueKind {
     OutsideGrid,
 }
 
+impl IssueKind {
+    /// Every kind, in declaration order (the API document lists them from here).
+    pub const ALL: [IssueKind; 17] = [
+        IssueKind::BadCode,
+        IssueKind::ParentMismatch,
+        IssueKind::UnknownParent,
+        IssueKind::RingNotClosed,
+        IssueKind::RingTooShort,
+        IssueKind::CoordinateOutOfRange,
+        IssueKind::LatLonSwapped,
+        IssueKind::OutsideChina,
+        IssueKind::SelfIntersection,
+        IssueKind::OutsideParent,
+        IssueKind::Overlap,
+        IssueKind::Gap,
+        IssueKind::DuplicateCode,
+        IssueKind::UnknownComponentClass,
+        IssueKind::IdClassMismatch,
+        IssueKind::UnknownGrid,
+        IssueKind::OutsideGrid,
+    ];
+}
+
 /// One finding.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Issue {
@@ -852,5 +875,38 @@ mod road_tests {
                 (Some(4), IssueKind::CoordinateOutOfRange),
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::IssueKind;
+
+    /// A new kind must be added to `IssueKind::ALL`: this match stops compiling until its arm
+    /// exists, and the position check fails until the list holds it.
+    #[test]
+    fn all_lists_every_kind_once_in_order() {
+        for (i, k) in IssueKind::ALL.iter().enumerate() {
+            let position = match k {
+                IssueKind::BadCode => 0,
+                IssueKind::ParentMismatch => 1,
+                IssueKind::UnknownParent => 2,
+                IssueKind::RingNotClosed => 3,
+                IssueKind::RingTooShort => 4,
+                IssueKind::CoordinateOutOfRange => 5,
+                IssueKind::LatLonSwapped => 6,
+                IssueKind::OutsideChina => 7,
+                IssueKind::SelfIntersection => 8,
+                IssueKind::OutsideParent => 9,
+                IssueKind::Overlap => 10,
+                IssueKind::Gap => 11,
+                IssueKind::DuplicateCode => 12,
+                IssueKind::UnknownComponentClass => 13,
+                IssueKind::IdClassMismatch => 14,
+                IssueKind::UnknownGrid => 15,
+                IssueKind::OutsideGrid => 16,
+            };
+            assert_eq!(position, i, "{k:?}");
+        }
     }
 }

@@ -422,48 +422,7 @@ fn component_statuses() -> Vec<&'static str> {
 
 /// The kinds of finding of layer validation (`grid::validate::IssueKind`), by serde name.
 fn issue_kinds() -> Vec<String> {
-    use IssueKind::*;
-    [
-        BadCode,
-        ParentMismatch,
-        UnknownParent,
-        RingNotClosed,
-        RingTooShort,
-        CoordinateOutOfRange,
-        LatLonSwapped,
-        OutsideChina,
-        SelfIntersection,
-        OutsideParent,
-        Overlap,
-        Gap,
-        DuplicateCode,
-        UnknownComponentClass,
-        IdClassMismatch,
-        UnknownGrid,
-        OutsideGrid,
-    ]
-    .iter()
-    .map(|k| match k {
-        // Exhaustive on purpose: a new kind must be listed above.
-        BadCode
-        | ParentMismatch
-        | UnknownParent
-        | RingNotClosed
-        | RingTooShort
-        | CoordinateOutOfRange
-        | LatLonSwapped
-        | OutsideChina
-        | SelfIntersection
-        | OutsideParent
-        | Overlap
-        | Gap
-        | DuplicateCode
-        | UnknownComponentClass
-        | IdClassMismatch
-        | UnknownGrid
-        | OutsideGrid => wire(k),
-    })
-    .collect()
+    IssueKind::ALL.iter().map(wire).collect()
 }
 
 fn limit_units() -> Vec<String> {

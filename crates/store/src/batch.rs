@@ -104,8 +104,21 @@ impl ToSql for Arg {
 
 /// `$1`-style parameters (shared with sqlx and PostgreSQL) as SQLite's own numbered `?1` form,
 /// so that positions bind exactly whatever order the text mentions them in.
-fn numbered(sql: &str) -> String {
-    sql.replace('$', "?")
+///
+/// Runs once per distinct statement: the writer thread keeps the converted texts (every SQL
+/// text here is `'static`), so the hot path (a device batch is thousands of statements) does not
+/// rebuild a string per row.
+fn numbered(sql: &'static str) -> std::rc::Rc<str> {
+    thread_local! {
+        static TEXTS: std::cell::RefCell<std::collections::HashMap<&'static str, std::rc::Rc<str>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    TEXTS.with(|t| {
+        t.borrow_mut()
+            .entry(sql)
+            .or_insert_with(|| sql.replace('$', "?").into())
+            .clone()
+    })
 }
 
 impl BatchWriter {

@@ -1,4 +1,5 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { DEVICE_ROLES } from './lib/devices'
 import { hasRole, homePath, loadMe, loadMeta, me, OVERVIEW_ROLES, REPORTER_ROLES, WORKBENCH_ROLES } from './lib/session'
 
 const routes: RouteRecordRaw[] = [
@@ -11,6 +12,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'overview', name: 'overview', component: () => import('./views/OverviewView.vue'), meta: { roles: OVERVIEW_ROLES } },
       { path: 'workbench', name: 'workbench', component: () => import('./views/WorkbenchView.vue'), meta: { roles: WORKBENCH_ROLES } },
       { path: 'cases/:id(\\d+)', name: 'case', component: () => import('./views/CaseDetailView.vue'), props: true },
+      { path: 'vehicles', name: 'vehicles', component: () => import('./views/VehiclesView.vue'), meta: { roles: DEVICE_ROLES } },
+      { path: 'environment', name: 'environment', component: () => import('./views/EnvironmentView.vue'), meta: { roles: DEVICE_ROLES } },
       { path: 'report', name: 'report', component: () => import('./views/ReportView.vue'), meta: { roles: REPORTER_ROLES } },
       { path: 'mine', name: 'mine', component: () => import('./views/MyReportsView.vue') },
       { path: 'admin/users', name: 'users', component: () => import('./views/admin/UsersView.vue'), meta: { roles: ['admin'] } },

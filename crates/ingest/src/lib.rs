@@ -39,6 +39,7 @@ pub mod clock;
 pub mod hj212;
 pub mod jt808;
 pub mod metrics;
+pub mod mqtt;
 pub mod record;
 pub mod registry;
 pub mod sink;

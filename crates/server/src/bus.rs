@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use crate::dto::CaseDto;
+use crate::dto::{AlarmDto, CaseDto};
 
 /// Something that happened, for live streams.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -23,6 +23,11 @@ pub enum BusEvent {
     },
     /// The stored city model (areas, grids, roads, components) changed: reload it.
     CityChanged { version: i64 },
+    /// An alarm was raised, refreshed, acknowledged, linked to a case or cleared.
+    AlarmChanged { alarm: Box<AlarmDto> },
+    /// A muck-truck permit was created, changed or revoked: the muck supervisor reloads the
+    /// permits in force (`permits_changed`).
+    PermitsChanged { permit_id: i64 },
 }
 
 /// Publish/subscribe across the node (and, in scale-out, across nodes).

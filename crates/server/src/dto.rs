@@ -279,3 +279,63 @@ pub struct CaseListDto {
     pub items: Vec<CaseDto>,
     pub next_cursor: Option<String>,
 }
+
+/// An alarm as the API and the live stream show it (times in RFC 3339, Asia/Shanghai).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AlarmDto {
+    pub id: i64,
+    /// `vehicle`, `monitor`, `sensor`, `camera`, `station`.
+    pub source_kind: String,
+    pub source_id: String,
+    /// Rule id, e.g. `muck.off_route`.
+    pub rule: String,
+    /// `raised`, `acknowledged`, `linked`, `cleared`.
+    pub state: String,
+    /// `notice`, `warning`, `severe`.
+    pub level: String,
+    pub message: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub grid_code: Option<String>,
+    /// Taxonomy class a case is filed in.
+    pub class_code: Option<String>,
+    pub case_id: Option<i64>,
+    pub detail: serde_json::Value,
+    pub raised_at: String,
+    pub updated_at: String,
+    pub cleared_at: Option<String>,
+    pub acknowledged_by: Option<i64>,
+    pub acknowledged_at: Option<String>,
+    pub cleared_by: Option<i64>,
+    pub note: Option<String>,
+    /// Re-raises while open (deduplicated).
+    pub repeats: i64,
+}
+
+impl From<&store::Alarm> for AlarmDto {
+    fn from(a: &store::Alarm) -> AlarmDto {
+        AlarmDto {
+            id: a.id,
+            source_kind: a.source_kind.clone(),
+            source_id: a.source_id.clone(),
+            rule: a.rule.clone(),
+            state: a.state.clone(),
+            level: a.level.clone(),
+            message: a.message.clone(),
+            lat: a.lat,
+            lon: a.lon,
+            grid_code: a.grid_code.clone(),
+            class_code: a.class_code.clone(),
+            case_id: a.case_id,
+            detail: a.detail.clone(),
+            raised_at: a.raised_at.to_rfc3339(),
+            updated_at: a.updated_at.to_rfc3339(),
+            cleared_at: a.cleared_at.map(Timestamp::to_rfc3339),
+            acknowledged_by: a.acknowledged_by,
+            acknowledged_at: a.acknowledged_at.map(Timestamp::to_rfc3339),
+            cleared_by: a.cleared_by,
+            note: a.note.clone(),
+            repeats: a.repeats,
+        }
+    }
+}

@@ -21,9 +21,11 @@ pub mod error;
 mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod ratelimit;
 pub mod routes;
 pub mod rules;
 pub mod sse;
+pub mod supervise;
 pub mod web;
 
 use std::path::PathBuf;
@@ -49,6 +51,9 @@ pub struct ServerConfig {
     pub session_ttl_minutes: i64,
     /// Mark the session cookie `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Cases filed from alarms are dispatched at once to the department of the class's type
+    /// serving the place (otherwise they wait in the dispatcher's queue).
+    pub auto_dispatch_alarms: bool,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +63,7 @@ impl Default for ServerConfig {
             max_upload_bytes: 10 * 1024 * 1024,
             session_ttl_minutes: 12 * 60,
             secure_cookies: false,
+            auto_dispatch_alarms: true,
         }
     }
 }

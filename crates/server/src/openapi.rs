@@ -30,6 +30,8 @@ use crate::auth::SESSION_COOKIE;
 use crate::city::Layer;
 // Every role but citizen and volunteer (devices, asset layers): the handlers' own list.
 use crate::routes::STAFF;
+use crate::routes::alarms::ALARM_ACTORS;
+use supervision::alarm::{AlarmLevel, AlarmState, SourceKind};
 
 /// The browsable page, rendered in the browser from `/api/openapi.json`.
 pub const DOCS_HTML: &str = include_str!("openapi_docs.html");
@@ -186,6 +188,27 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "too_long",
         422,
         "A text is longer than allowed (description and note: 2000 characters, address: 200).",
+    ),
+    ec(
+        "invalid_query",
+        422,
+        "A query parameter is well-formed but names nothing known (an unknown state or source \
+         kind, a malformed area code); the message lists the accepted values.",
+    ),
+    ec(
+        "alarm_without_class",
+        422,
+        "The alarm names no taxonomy class, so no case can be filed from it; report one by hand.",
+    ),
+    ec(
+        "alarm_changed",
+        409,
+        "Someone else acknowledged, linked or cleared the alarm first; reload it.",
+    ),
+    ec(
+        "rate_limited",
+        429,
+        "Too many requests from this client; wait for the seconds in `Retry-After`.",
     ),
     ec(
         "too_many_attachments",
@@ -2501,6 +2524,72 @@ fn device_ops() -> Vec<Op> {
 // ---------------------------------------------------------------------------------------------
 // Components
 
+fn alarm_ops() -> Vec<Op> {
+    let id = |op: Op| {
+        op.path_param(
+            "id",
+            json!({ "type": "integer", "format": "int64" }),
+            "Alarm id.",
+        )
+    };
+    vec![
+        Op::get("/api/alarms", "listAlarms", "List alarms (告警列表)")
+            .roles(STAFF)
+            .doc(
+                "Alarms, most recently changed first. Scoped staff see their areas only; an \
+                 `area_code` outside the caller's scope is refused.",
+            )
+            .query("state", false, string("`open` (default), `all`, `raised`, `acknowledged`, `linked`, `cleared`."), "Which states; `open` = all but cleared.")
+            .query("source_kind", false, string_enum(SourceKind::ALL.map(SourceKind::as_str), ""), "Only this kind of source.")
+            .query("source_id", false, string(""), "Only this source (terminal phone, MN, sensor, camera, station id).")
+            .query("rule", false, string("e.g. `muck.off_route` or `muck.`"), "A rule id, or a family ending in `.`.")
+            .query("area_code", false, string("1–15 digits"), "Only alarms inside this area.")
+            .query("limit", false, int64("1–1000, default 100."), "Page size.")
+            .query("offset", false, int64("Default 0."), "Skip this many.")
+            .ok(200, "A page of alarms.", r("AlarmList"))
+            .errors(AUTH)
+            .errors(&["bad_request", "invalid_query"]),
+        Op::get("/api/alarms/summary", "alarmSummary", "Open alarms by kind and level (告警统计)")
+            .roles(STAFF)
+            .doc("Counts of open alarms per source kind and level, for the command centre.")
+            .ok(200, "The counts.", r("AlarmSummary"))
+            .errors(AUTH),
+        id(Op::get("/api/alarms/{id}", "getAlarm", "One alarm with its history (告警详情)"))
+            .roles(STAFF)
+            .doc("The alarm and every step of its life (raised, acknowledged, linked, cleared), oldest first.")
+            .ok(200, "The alarm.", r("AlarmDetail"))
+            .errors(AUTH)
+            .errors(&["bad_request", "not_found"]),
+        id(Op::post("/api/alarms/{id}/acknowledge", "acknowledgeAlarm", "Acknowledge an alarm (确认)"))
+            .roles(ALARM_ACTORS)
+            .doc("Marks a raised alarm as seen. Only a `raised` alarm can be acknowledged (409 `invalid_transition`); \
+                  409 `alarm_changed` when someone else acted first.")
+            .ok(200, "The alarm, acknowledged.", r("AlarmEnvelope"))
+            .errors(AUTH)
+            .errors(&["bad_request", "not_found", "invalid_transition", "alarm_changed"]),
+        id(Op::post("/api/alarms/{id}/clear", "clearAlarm", "Clear an alarm by hand (解除)"))
+            .roles(ALARM_ACTORS)
+            .doc("Dismisses an open alarm with a reason; its rule may raise a new alarm afterwards.")
+            .json_body(r("AlarmClearInput"), "Why.")
+            .ok(200, "The alarm, cleared.", r("AlarmEnvelope"))
+            .errors(AUTH)
+            .errors(JSON_BODY)
+            .errors(&["not_found", "missing_field", "too_long", "invalid_transition", "alarm_changed"]),
+        id(Op::post("/api/alarms/{id}/case", "raiseAlarmCase", "File a case from an alarm (转立案)"))
+            .roles(ALARM_ACTORS)
+            .doc(
+                "Reports a case from the alarm (its source as the channel, its class, point and \
+                 message), links the alarm to it and, as far as the caller's roles allow, accepts \
+                 and files it. Used to confirm a notice (e.g. a low-confidence camera event) or to \
+                 file before the automatic worker does. Alarms of level warning or severe with a \
+                 class get their case automatically within seconds.",
+            )
+            .ok(201, "The case and the linked alarm.", r("AlarmCase"))
+            .errors(AUTH)
+            .errors(&["bad_request", "not_found", "invalid_transition", "alarm_changed", "alarm_without_class", "outside_city", "unknown_class", "invalid_point"]),
+    ]
+}
+
 fn schemas() -> Value {
     let mut s = Map::new();
     let mut put = |name: &str, schema: Value| {
@@ -4161,6 +4250,166 @@ fn schemas() -> Value {
             &["mn", "factor", "items"],
         ),
     );
+    // -- alarms
+    put(
+        "Alarm",
+        object(
+            vec![
+                ("id", int64("")),
+                (
+                    "source_kind",
+                    string_enum(SourceKind::ALL.map(SourceKind::as_str), "What raised it."),
+                ),
+                (
+                    "source_id",
+                    string("Terminal phone, MN, sensor id, camera id or station id."),
+                ),
+                (
+                    "rule",
+                    string("Rule id, `family.rule`, e.g. `muck.off_route`, `fume.exceedance`."),
+                ),
+                (
+                    "state",
+                    string_enum(
+                        AlarmState::ALL.map(AlarmState::as_str),
+                        "Lifecycle: raised → acknowledged → linked (a case) → cleared.",
+                    ),
+                ),
+                (
+                    "level",
+                    string_enum(
+                        AlarmLevel::ALL.map(AlarmLevel::as_str),
+                        "notice 提示 (never files a case by itself), warning 预警, severe 严重.",
+                    ),
+                ),
+                ("message", string("One line for people, in Chinese.")),
+                ("lat", nullable(degrees("Latitude"))),
+                ("lon", nullable(degrees("Longitude"))),
+                ("grid_code", ns("The unit grid holding the point.")),
+                ("class_code", ns("Taxonomy class a case is filed in.")),
+                ("case_id", nullable(int64("The case filed from it."))),
+                (
+                    "detail",
+                    json!({ "type": "object", "description": "Rule evidence: thresholds, measured values with units in the names, a track snippet or a reading series." }),
+                ),
+                ("raised_at", date_time("When the breach began.")),
+                ("updated_at", date_time("Last change or repeat.")),
+                ("cleared_at", nullable(date_time(""))),
+                ("acknowledged_by", nullable(int64("User id."))),
+                ("acknowledged_at", nullable(date_time(""))),
+                (
+                    "cleared_by",
+                    nullable(int64("User id; null when the rule cleared it.")),
+                ),
+                ("note", ns("Why it was cleared by hand.")),
+                (
+                    "repeats",
+                    int64("Re-raises while open (deduplicated into this alarm)."),
+                ),
+            ],
+            &[
+                "id",
+                "source_kind",
+                "source_id",
+                "rule",
+                "state",
+                "level",
+                "message",
+                "lat",
+                "lon",
+                "grid_code",
+                "class_code",
+                "case_id",
+                "detail",
+                "raised_at",
+                "updated_at",
+                "cleared_at",
+                "acknowledged_by",
+                "acknowledged_at",
+                "cleared_by",
+                "note",
+                "repeats",
+            ],
+        ),
+    );
+    put(
+        "AlarmList",
+        object(
+            vec![
+                ("items", arr(r("Alarm"))),
+                (
+                    "total",
+                    int64("Alarms matching the filter (before limit/offset)."),
+                ),
+            ],
+            &["items", "total"],
+        ),
+    );
+    put(
+        "AlarmEnvelope",
+        object(vec![("alarm", r("Alarm"))], &["alarm"]),
+    );
+    put(
+        "AlarmDetail",
+        object(
+            vec![
+                ("alarm", r("Alarm")),
+                (
+                    "events",
+                    arr(object(
+                        vec![
+                            (
+                                "action",
+                                string("`raised`, `acknowledged`, `linked`, `cleared`."),
+                            ),
+                            ("actor_id", nullable(int64("Null when a rule did it."))),
+                            ("note", ns("")),
+                            ("at", date_time("")),
+                        ],
+                        &["action", "actor_id", "note", "at"],
+                    )),
+                ),
+            ],
+            &["alarm", "events"],
+        ),
+    );
+    put(
+        "AlarmSummary",
+        object(
+            vec![
+                ("open", int64("Open alarms.")),
+                (
+                    "by_kind_and_level",
+                    arr(object(
+                        vec![
+                            ("source_kind", string("")),
+                            ("level", string("")),
+                            ("count", int64("")),
+                        ],
+                        &["source_kind", "level", "count"],
+                    )),
+                ),
+            ],
+            &["open", "by_kind_and_level"],
+        ),
+    );
+    put(
+        "AlarmClearInput",
+        closed(
+            vec![(
+                "note",
+                string("Why it is dismissed (误报, 已现场处置 …); required."),
+            )],
+            &["note"],
+        ),
+    );
+    put(
+        "AlarmCase",
+        object(
+            vec![("case_id", int64("The new case.")), ("alarm", r("Alarm"))],
+            &["case_id", "alarm"],
+        ),
+    );
     Value::Object(s)
 }
 
@@ -4478,6 +4727,11 @@ fn tags() -> Vec<(&'static str, &'static str, Vec<Op>)> {
             "devices",
             "Devices (物联感知): JT/T 808 vehicles with live positions and tracks, HJ 212 monitors with their readings.",
             device_ops(),
+        ),
+        (
+            "alarms",
+            "Alarms (告警) from vehicles, monitors, sensors and cameras, and their lifecycle: acknowledge, raise a case, clear.",
+            alarm_ops(),
         ),
         (
             "configuration",

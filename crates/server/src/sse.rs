@@ -40,6 +40,19 @@ fn admits(caller: &Caller, case: &CaseDto, followers: &[i64]) -> bool {
     followers.contains(&caller.user_id) || policy::can_see(caller, &reach)
 }
 
+/// Whether an alarm at `grid_code` is inside one of the caller's granted areas (a grant
+/// without an area covers the city; an alarm without a grid is shown to everyone who sees
+/// alarms).
+pub(crate) fn alarm_in_scope(caller: &Caller, grid_code: Option<&str>) -> bool {
+    let Some(grid) = grid_code else {
+        return true;
+    };
+    caller
+        .grants
+        .iter()
+        .any(|g| g.area.as_ref().is_none_or(|a| grid.starts_with(a.as_str())))
+}
+
 async fn events(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -47,6 +60,7 @@ async fn events(
     let mut rx = state.bus.subscribe();
     let caller = auth.caller;
     let reveal = may_see_contacts(&caller);
+    let staff = crate::routes::STAFF.iter().any(|r| caller.has_role(*r));
     let stream = async_stream(move |tx| async move {
         let hello = Event::default()
             .event("hello")
@@ -84,6 +98,24 @@ async fn events(
                         return;
                     }
                 }
+                Ok(BusEvent::AlarmChanged { alarm }) => {
+                    // Alarms are for bureau staff; scoped staff see their areas only.
+                    if !staff || !alarm_in_scope(&caller, alarm.grid_code.as_deref()) {
+                        continue;
+                    }
+                    let Ok(data) = serde_json::to_string(&alarm) else {
+                        continue;
+                    };
+                    if tx
+                        .send(Event::default().event("alarm").data(data))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                // Internal: for the muck supervisor, not for people.
+                Ok(BusEvent::PermitsChanged { .. }) => {}
                 Err(RecvError::Lagged(n)) => {
                     let ev = Event::default()
                         .event("lagged")

@@ -10,14 +10,18 @@
 //!   demo simulator.
 //! - [`device_load`]: thousands of those agents against a running gateway, reporting the
 //!   acknowledged rate and ack latency.
-//!
-//! Later: MQTT agents.
+//! - [`mqtt_sensor`]: a simulated MQTT sensor fleet (manholes, bins, flood points, noise)
+//!   publishing the payloads of `docs/mqtt.md`, some misbehaving so that alarms appear.
+//! - [`mqtt_load`]: one stream through the broker to a plain subscriber and to the MQTT intake
+//!   at once; both rates and their ratio.
 
 pub mod device_load;
 pub mod hj212_monitor;
 pub mod jt808_terminal;
 pub mod lifecycle;
 pub mod list;
+pub mod mqtt_load;
+pub mod mqtt_sensor;
 pub mod seed;
 
 /// Latency samples in microseconds, summarised.

@@ -23,8 +23,10 @@ mod devices;
 mod error;
 mod inline;
 mod migrate;
+pub mod open311;
 mod org;
 mod rows;
+mod supervision;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -40,6 +42,11 @@ pub use devices::{Monitor, NewVehicle, Position, Reading, VEHICLE_KINDS, Vehicle
 pub use error::StoreError;
 pub use org::{
     Area, AttachmentMeta, Department, NewAttachment, NewDepartment, NewUser, User, UserWithRoles,
+};
+pub use supervision::{
+    Alarm, AlarmClear, AlarmCount, AlarmEvent, AlarmFilter, AlarmPage, AlarmRaise, AlarmStep,
+    AlarmStepInput, AlarmWrite, Camera, CameraEvent, CollectionPoint, PermitRecord, Sensor,
+    SensorReading, Tonnage, TransferStation,
 };
 
 /// Which database a [`Store`] talks to.

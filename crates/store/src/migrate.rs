@@ -22,6 +22,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_devices.sql"),
         include_str!("../migrations/postgres/0003_devices.sql"),
     ),
+    (
+        4,
+        "supervision",
+        include_str!("../migrations/sqlite/0004_supervision.sql"),
+        include_str!("../migrations/postgres/0004_supervision.sql"),
+    ),
+    (
+        5,
+        "assessment",
+        include_str!("../migrations/sqlite/0005_assessment.sql"),
+        include_str!("../migrations/postgres/0005_assessment.sql"),
+    ),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -1049,3 +1049,424 @@ async fn vehicles_tracks_monitors_and_readings_on_every_backend() {
         }
     }
 }
+
+fn raise(key: &str, level: &str, at: Timestamp) -> crate::AlarmWrite {
+    let mut parts = key.split('|');
+    crate::AlarmWrite::Raise(Box::new(crate::AlarmRaise {
+        open_key: key.to_owned(),
+        source_kind: parts.next().unwrap_or_default().to_owned(),
+        source_id: parts.next().unwrap_or_default().to_owned(),
+        rule: parts.next().unwrap_or_default().to_owned(),
+        level: level.to_owned(),
+        message: format!("{key} at {}", at.0),
+        lat: Some(34.75),
+        lon: Some(113.62),
+        grid_code: Some("410102002001001".into()),
+        class_code: Some("06014".into()),
+        detail: format!(r#"{{"seq":{}}}"#, at.0),
+        at,
+    }))
+}
+
+fn clear(key: &str, at: Timestamp) -> crate::AlarmWrite {
+    crate::AlarmWrite::Clear(crate::AlarmClear {
+        open_key: key.to_owned(),
+        at,
+    })
+}
+
+#[tokio::test]
+async fn alarms_dedup_lifecycle_and_supervision_registries_on_every_backend() {
+    use crate::{
+        AlarmFilter, AlarmStep, Camera, CollectionPoint, Sensor, SensorReading, Tonnage,
+        TransferStation,
+    };
+    for (name, store, schema, _dir) in backends("supervision").await {
+        let now = t0();
+        let k1 = "vehicle|13800000001|muck.off_route";
+        let k2 = "monitor|MN0001|fume.exceedance";
+        // A raise, two repeats of it and another source's raise, in one batch.
+        store
+            .write_alarms(&[
+                raise(k1, "warning", now),
+                raise(k1, "warning", now.plus_minutes(1)),
+                raise(k2, "severe", now),
+                raise(k1, "severe", now.plus_minutes(2)),
+            ])
+            .await
+            .expect("write");
+        let open = store
+            .open_alarms_by_key(&[k1.to_owned(), k2.to_owned(), "x|y|z".to_owned()])
+            .await
+            .expect("open");
+        assert_eq!(open.len(), 2, "{name}: one open alarm per key");
+        let a1 = open
+            .iter()
+            .find(|a| a.rule == "muck.off_route")
+            .expect("a1");
+        assert_eq!(a1.repeats, 2, "{name}");
+        assert_eq!(a1.raised_at, now, "{name}: raised_at is the first raise");
+        assert_eq!(a1.updated_at, now.plus_minutes(2), "{name}");
+        assert_eq!(a1.level, "severe", "{name}: a repeat may escalate");
+        assert_eq!(
+            a1.detail["seq"],
+            now.plus_minutes(2).0,
+            "{name}: detail is the latest"
+        );
+        assert_eq!(
+            store.alarm_events(a1.id).await.expect("events").len(),
+            1,
+            "{name}: repeats are not logged"
+        );
+
+        // Listing and counts.
+        let page = store
+            .list_alarms(&AlarmFilter {
+                states: vec!["raised".into()],
+                rule: Some("muck.".into()),
+                limit: 10,
+                ..AlarmFilter::default()
+            })
+            .await
+            .expect("list");
+        assert_eq!((page.total, page.items.len()), (1, 1), "{name}");
+        let counts = store.open_alarm_counts().await.expect("counts");
+        assert_eq!(counts.iter().map(|c| c.count).sum::<i64>(), 2, "{name}");
+        assert_eq!(
+            store
+                .alarms_awaiting_case(10)
+                .await
+                .expect("awaiting")
+                .len(),
+            2,
+            "{name}"
+        );
+
+        // Lifecycle steps are conditional on the state read before.
+        assert_eq!(
+            store
+                .step_alarm(
+                    a1.id,
+                    crate::AlarmStepInput {
+                        from: "raised",
+                        to: "acknowledged",
+                        actor_id: Some(1),
+                        case_id: None,
+                        note: None,
+                        at: now
+                    }
+                )
+                .await
+                .expect("ack"),
+            AlarmStep::Done
+        );
+        assert_eq!(
+            store
+                .step_alarm(
+                    a1.id,
+                    crate::AlarmStepInput {
+                        from: "raised",
+                        to: "acknowledged",
+                        actor_id: Some(1),
+                        case_id: None,
+                        note: None,
+                        at: now
+                    }
+                )
+                .await
+                .expect("ack again"),
+            AlarmStep::Conflict,
+            "{name}"
+        );
+        assert_eq!(
+            store
+                .step_alarm(
+                    999_999,
+                    crate::AlarmStepInput {
+                        from: "raised",
+                        to: "acknowledged",
+                        actor_id: Some(1),
+                        case_id: None,
+                        note: None,
+                        at: now
+                    }
+                )
+                .await
+                .expect("missing"),
+            AlarmStep::NotFound
+        );
+        // Linking needs a real case: use none here but check awaiting excludes linked ones
+        // through the acknowledged → cleared path instead.
+        let a2 = open
+            .iter()
+            .find(|a| a.rule == "fume.exceedance")
+            .expect("a2");
+        assert_eq!(
+            store
+                .step_alarm(
+                    a2.id,
+                    crate::AlarmStepInput {
+                        from: "raised",
+                        to: "cleared",
+                        actor_id: Some(2),
+                        case_id: None,
+                        note: Some("误报"),
+                        at: now
+                    }
+                )
+                .await
+                .expect("clear"),
+            AlarmStep::Done
+        );
+        let a2 = store.alarm(a2.id).await.expect("read").expect("found");
+        assert_eq!(
+            (a2.state.as_str(), a2.cleared_by, a2.note.as_deref()),
+            ("cleared", Some(2), Some("误报")),
+            "{name}"
+        );
+        // Its key is free: the rule raises a new alarm.
+        store
+            .write_alarms(&[raise(k2, "warning", now.plus_minutes(5))])
+            .await
+            .expect("re-raise");
+        let again = store
+            .open_alarms_by_key(&[k2.to_owned()])
+            .await
+            .expect("open");
+        assert_eq!(again.len(), 1);
+        assert_ne!(again[0].id, a2.id, "{name}: a new alarm after a clear");
+        assert_eq!(again[0].repeats, 0);
+
+        // A rule clear closes the open alarm and logs it; a clear of a closed key does nothing.
+        store
+            .write_alarms(&[clear(k1, now.plus_minutes(9)), clear("x|y|z", now)])
+            .await
+            .expect("clear");
+        let a1 = store.alarm(a1.id).await.expect("read").expect("found");
+        assert_eq!(
+            (a1.state.as_str(), a1.cleared_at),
+            ("cleared", Some(now.plus_minutes(9))),
+            "{name}"
+        );
+        let steps: Vec<String> = store
+            .alarm_events(a1.id)
+            .await
+            .expect("events")
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(steps, ["raised", "acknowledged", "cleared"], "{name}");
+        let awaiting = store.alarms_awaiting_case(10).await.expect("awaiting");
+        assert_eq!(
+            awaiting.iter().map(|a| a.id).collect::<Vec<_>>(),
+            [again[0].id],
+            "{name}"
+        );
+
+        // Permits.
+        let body = serde_json::json!({"vehicles": ["13800000001"], "corridor_width_m": 60.0});
+        let pid = store
+            .create_permit(
+                "ZZ-2026-001",
+                "某渣土公司",
+                "2026-11-01",
+                "2026-11-30",
+                &body,
+                now,
+            )
+            .await
+            .expect("permit");
+        assert!(matches!(
+            store
+                .create_permit("ZZ-2026-001", "x", "2026-11-01", "2026-11-30", &body, now)
+                .await,
+            Err(StoreError::Duplicate(_))
+        ));
+        assert_eq!(
+            store
+                .list_permits(Some("2026-11-24"))
+                .await
+                .expect("list")
+                .len(),
+            1,
+            "{name}"
+        );
+        assert_eq!(
+            store
+                .list_permits(Some("2026-12-01"))
+                .await
+                .expect("list")
+                .len(),
+            0,
+            "{name}"
+        );
+        store.revoke_permit(pid, now).await.expect("revoke");
+        assert_eq!(
+            store
+                .list_permits(Some("2026-11-24"))
+                .await
+                .expect("list")
+                .len(),
+            0,
+            "{name}: revoked"
+        );
+        assert_eq!(
+            store.permit(pid).await.expect("read").expect("found").body,
+            body
+        );
+
+        // Sensors: readings and their alarms in one write.
+        let s = Sensor {
+            sensor_id: "MH-0001".into(),
+            kind: "manhole".into(),
+            name: "建设路井盖1".into(),
+            lat: Some(34.75),
+            lon: Some(113.62),
+            grid_code: None,
+            config: serde_json::json!({}),
+            last_seen_at: None,
+        };
+        store.upsert_sensor(&s, now).await.expect("sensor");
+        let reading = SensorReading {
+            sensor_id: "MH-0001".into(),
+            at: now,
+            received_at: now.plus_minutes(1),
+            data: serde_json::json!({"tilt_deg": 32.0, "open": true}),
+        };
+        store
+            .append_sensor_readings(
+                std::slice::from_ref(&reading),
+                &[raise("sensor|MH-0001|sensor.manhole", "severe", now)],
+            )
+            .await
+            .expect("readings");
+        assert_eq!(
+            store
+                .sensor_readings("MH-0001", now, now, 10)
+                .await
+                .expect("series"),
+            [reading],
+            "{name}"
+        );
+        assert_eq!(
+            store
+                .sensor("MH-0001")
+                .await
+                .expect("read")
+                .expect("found")
+                .last_seen_at,
+            Some(now.plus_minutes(1))
+        );
+        assert_eq!(
+            store
+                .open_alarms_by_key(&["sensor|MH-0001|sensor.manhole".into()])
+                .await
+                .expect("open")
+                .len(),
+            1
+        );
+
+        // Cameras and their events, linked to the alarm they raised.
+        let cam = Camera {
+            camera_id: "CAM-01".into(),
+            name: "大学路口".into(),
+            lat: 34.75,
+            lon: 113.62,
+            grid_code: None,
+            direction_deg: Some(90.0),
+        };
+        store.upsert_camera(&cam, now).await.expect("camera");
+        assert_eq!(
+            store.list_cameras().await.expect("cameras"),
+            [cam],
+            "{name}"
+        );
+        let key = "camera|CAM-01|camera.event:09006";
+        let ev = store
+            .record_camera_event(
+                "CAM-01",
+                "street_vending",
+                0.93,
+                now,
+                now,
+                None,
+                "new",
+                &[raise(key, "warning", now)],
+                Some(key),
+            )
+            .await
+            .expect("event");
+        let events = store.camera_events("CAM-01", 10).await.expect("events");
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].id, ev);
+        let alarm = store
+            .open_alarms_by_key(&[key.to_owned()])
+            .await
+            .expect("open");
+        assert_eq!(events[0].alarm_id, Some(alarm[0].id), "{name}");
+
+        // Collection points, stations, tonnage.
+        store
+            .upsert_collection_points(&[CollectionPoint {
+                point_id: "CP1".into(),
+                name: "桐柏路小区".into(),
+                category: "kitchen".into(),
+                lat: 34.75,
+                lon: 113.6,
+                grid_code: None,
+            }])
+            .await
+            .expect("points");
+        assert_eq!(
+            store.list_collection_points().await.expect("points").len(),
+            1
+        );
+        let st = TransferStation {
+            station_id: "TS1".into(),
+            name: "须水中转站".into(),
+            lat: 34.76,
+            lon: 113.55,
+            radius_m: 80.0,
+            capacity_t: Some(300.0),
+            grid_code: None,
+        };
+        store.upsert_station(&st).await.expect("station");
+        let t = Tonnage {
+            station_id: "TS1".into(),
+            day: "2026-11-24".into(),
+            in_t: 212.5,
+            out_t: 212.5,
+            updated_at: now,
+        };
+        store.put_tonnage(&t).await.expect("tonnage");
+        store
+            .put_tonnage(&Tonnage {
+                out_t: 200.0,
+                ..t.clone()
+            })
+            .await
+            .expect("replace");
+        assert!(matches!(
+            store
+                .put_tonnage(&Tonnage {
+                    station_id: "nope".into(),
+                    ..t.clone()
+                })
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        let days = store
+            .tonnage("2026-11-01", "2026-11-30")
+            .await
+            .expect("tonnage");
+        assert_eq!(
+            days.iter().map(|d| (d.in_t, d.out_t)).collect::<Vec<_>>(),
+            [(212.5, 200.0)],
+            "{name}"
+        );
+
+        if let Some(s) = schema {
+            store.drop_schema(&s).await.expect("drop");
+        }
+    }
+}

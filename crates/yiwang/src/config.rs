@@ -128,6 +128,7 @@ impl Config {
             max_upload_bytes: self.server.max_upload_mb * 1024 * 1024,
             session_ttl_minutes: self.server.session_ttl_minutes,
             secure_cookies: self.server.secure_cookies,
+            ..server::ServerConfig::default()
         }
     }
 }

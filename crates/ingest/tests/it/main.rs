@@ -2,6 +2,7 @@
 
 mod hj212;
 mod jt808;
+mod mqtt;
 mod store;
 mod support;
 mod units;

@@ -42,16 +42,26 @@ async fn class_snapshot(
     code: &str,
 ) -> ApiResult<ClassSnapshot> {
     let std_ref = standard_ref.unwrap_or(GB_47678_5_2026);
-    let class = state
+    // A matter 事件 class, or a component 部件 class (a broken manhole cover, a damaged sign).
+    let class = match state
         .store
         .get_class(std_ref, ClassKind::Matter, code.trim())
         .await?
-        .ok_or_else(|| {
-            ApiError::unprocessable(
-                "unknown_class",
-                format!("no matter class {code} in {std_ref}"),
-            )
-        })?;
+    {
+        Some(c) => Some(c),
+        None => {
+            state
+                .store
+                .get_class(std_ref, ClassKind::Component, code.trim())
+                .await?
+        }
+    }
+    .ok_or_else(|| {
+        ApiError::unprocessable(
+            "unknown_class",
+            format!("no matter or component class {code} in {std_ref}"),
+        )
+    })?;
     Ok(ClassSnapshot {
         standard_ref: class.standard_ref,
         kind: class.kind,
@@ -115,6 +125,23 @@ pub async fn report(
     auth: AuthUser,
     Json(req): Json<ReportRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    let case = create_report(&state, &auth, req).await?;
+    let now = state.now();
+    let rules = state.rules.get(now).await?;
+    let out = dto(now, &rules, &case, &auth.caller);
+    Ok((StatusCode::CREATED, Json(json!({ "case": out }))))
+}
+
+/// Takes a report through every check `POST /api/cases` makes, stores the new case and
+/// publishes it. Shared by the HTTP handler and internal channels (alarms raising cases).
+///
+/// # Errors
+/// Every refusal of the report route.
+pub(crate) async fn create_report(
+    state: &AppState,
+    auth: &AuthUser,
+    req: ReportRequest,
+) -> ApiResult<Case> {
     let now = state.now();
     let rules = state.rules.get(now).await?;
     let source = Source::parse(&req.source).ok_or_else(|| {
@@ -192,7 +219,7 @@ pub async fn report(
         },
     };
     let class = match req.class_code.as_deref() {
-        Some(code) => Some(class_snapshot(&state, req.standard_ref.as_deref(), code).await?),
+        Some(code) => Some(class_snapshot(state, req.standard_ref.as_deref(), code).await?),
         None => None,
     };
     let report = NewReport {
@@ -221,14 +248,13 @@ pub async fn report(
     let t = workflow::new_case(&auth.caller, report, &ctx)?;
     let case = state.store.insert_case(&t).await?;
     metrics::counter!("yiwang_case_transitions_total", "action" => t.event.action).increment(1);
-    let out = dto(now, &rules, &case, &auth.caller);
     state.bus.publish(BusEvent::CaseChanged {
         action: t.event.action.to_owned(),
         actor_id: auth.caller.user_id,
         case: Box::new(CaseDto::new(&case, now, &rules.calendar, false)),
         followers: Vec::new(),
     });
-    Ok((StatusCode::CREATED, Json(json!({ "case": out }))))
+    Ok(case)
 }
 
 /// Loads a case the caller may see, with the reporters of its duplicates (who follow it);

@@ -1,10 +1,12 @@
 //! The API's routes, one module per resource.
 
 mod admin;
+pub(crate) mod alarms;
 mod attachments;
 mod cases;
 mod city;
 mod devices;
+pub mod open311;
 mod session;
 
 use axum::Router;
@@ -15,6 +17,7 @@ use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::{AppState, ServerConfig};
 
+pub(crate) use cases::create_report;
 pub use cases::{available_actions, transition};
 
 pub fn router(config: &ServerConfig) -> Router<AppState> {
@@ -68,6 +71,8 @@ pub fn router(config: &ServerConfig) -> Router<AppState> {
         .merge(attachments::router(config))
         .merge(city::router())
         .merge(devices::router())
+        .merge(alarms::router())
+        .merge(open311::router(config))
 }
 
 /// Staff: every role that works inside the bureau (all but citizens and volunteers). They see

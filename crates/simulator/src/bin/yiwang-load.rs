@@ -6,9 +6,11 @@
 //! yiwang-load seed      --database sqlite://bench.db --cases 1000000
 //! yiwang-load jt808     --addr 127.0.0.1:5015 --connections 20000 --rate 100000 --duration 20
 //! yiwang-load hj212     --addr 127.0.0.1:5016 --connections 5000 --rate 50000 --duration 20
+//! yiwang-load mqtt      --broker 127.0.0.1:1883 --messages 100000 --publishers 4 [--file /tmp/s.jsonl]
 //! ```
 //! `lifecycle` and `list` run against `yiwang demo --pace 0` (they use the demo accounts);
-//! `jt808` and `hj212` against a gateway (`cargo run --release -p ingest --example gateway`).
+//! `jt808` and `hj212` against a gateway (`cargo run --release -p ingest --example gateway`);
+//! `mqtt` against a broker (Mosquitto), running the intake in-process.
 
 use std::time::Duration;
 
@@ -16,7 +18,7 @@ use clap::{Parser, Subcommand};
 use domain::area::AreaLevel;
 use domain::time::Timestamp;
 use simulator::device_load::{self, LoadConfig, LoadReport};
-use simulator::{Client, lifecycle, list, seed};
+use simulator::{Client, lifecycle, list, mqtt_load, seed};
 use store::{ConnectOptions, Store};
 
 #[derive(Parser)]
@@ -82,6 +84,27 @@ enum Cmd {
     Hj212 {
         #[command(flatten)]
         load: DeviceArgs,
+    },
+    /// MQTT sensors: one stream to a plain subscriber and to the intake at once; both rates.
+    Mqtt {
+        /// Broker, host:port.
+        #[arg(long, default_value = "127.0.0.1:1883")]
+        broker: String,
+        /// Messages in the stream.
+        #[arg(long, default_value_t = 100_000)]
+        messages: usize,
+        /// Publishing clients.
+        #[arg(long, default_value_t = 4)]
+        publishers: usize,
+        /// Offered messages/s over all publishers (0: as fast as the broker acknowledges).
+        #[arg(long, default_value_t = 0.0)]
+        rate: f64,
+        /// The intake's max batch.
+        #[arg(long, default_value_t = 1024)]
+        max_batch: usize,
+        /// Also run a phase with a file sink (fsync per batch) writing here.
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
     },
 }
 
@@ -267,6 +290,71 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Hj212 { load } => {
             let mut r = device_load::run_hj212(load.config()).await;
             print_device_report("hj212", &load, &mut r);
+        }
+        Cmd::Mqtt {
+            broker,
+            messages,
+            publishers,
+            rate,
+            max_batch,
+            file,
+        } => {
+            let (host, port) = broker
+                .rsplit_once(':')
+                .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
+                .ok_or_else(|| anyhow::anyhow!("--broker must be host:port"))?;
+            let cfg = mqtt_load::MqttLoadConfig {
+                host,
+                port,
+                messages,
+                publishers,
+                rate,
+                max_batch,
+                file,
+                ..mqtt_load::MqttLoadConfig::default()
+            };
+            for r in mqtt_load::run(&cfg).await? {
+                println!(
+                    "mqtt[{}]: published={} by {publishers} publishers in {:.2} s ({:.0}/s offered{})",
+                    r.sink,
+                    r.published,
+                    r.publish_seconds,
+                    r.published as f64 / r.publish_seconds.max(1e-9),
+                    if rate > 0.0 {
+                        format!(", paced at {rate:.0}/s")
+                    } else {
+                        String::new()
+                    },
+                );
+                println!(
+                    "mqtt[{}]: broker -> plain subscriber: {} msgs in {:.2} s = {:.0}/s",
+                    r.sink,
+                    r.broker.messages,
+                    r.broker.seconds,
+                    r.broker.rate()
+                );
+                println!(
+                    "mqtt[{}]: broker -> yiwang intake (stored, acked after store): {} msgs in {:.2} s = {:.0}/s in {} batches (malformed {}, store failures {}, reconnects {})",
+                    r.sink,
+                    r.yiwang.messages,
+                    r.yiwang.seconds,
+                    r.yiwang.rate(),
+                    r.batches,
+                    r.stats.malformed,
+                    r.stats.store_failures,
+                    r.stats.reconnects
+                );
+                println!(
+                    "mqtt[{}]: ratio yiwang/broker = {:.3} ({})",
+                    r.sink,
+                    r.ratio(),
+                    if r.ratio() >= 0.9 {
+                        "keeps up"
+                    } else {
+                        "FALLS BEHIND"
+                    }
+                );
+            }
         }
     }
     Ok(())

@@ -1,0 +1,342 @@
+//! From alarms to cases: the worker that files a case for every alarm that should have one, and
+//! the steps it (or an operator) takes.
+//!
+//! An alarm "should have a case" when it is open, names a taxonomy class and is more than a
+//! notice (see `Store::alarms_awaiting_case`). The worker acts as the built-in `system` account
+//! (an operator and dispatcher over the whole city that cannot sign in): it reports the case
+//! through the same checks as any channel (source `vehicle`, `sensor` or `camera`), links the
+//! alarm, then accepts and files it — device evidence stands in for an inspector's
+//! verification — and dispatches it to the department of the class's type that serves the
+//! place, stopping quietly at the first step the rules refuse. Every step is in the case's
+//! audit trail under the system account.
+//!
+//! The worker polls the store, so an alarm written by any node (or before a crash) is picked
+//! up. Run it on one node of a cluster (`alarm_cases = true`, the default for a single node):
+//! linking is a conditional update, so a second worker racing on the same alarm cannot link a
+//! second case, but it could file one before losing the race.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::org::{Caller, Role, RoleGrant};
+use domain::time::Timestamp;
+use domain::workflow::Source;
+use store::{Alarm, AlarmStep, NewUser, StoreError};
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+use crate::AppState;
+use crate::auth::{AuthUser, AuthVia};
+use crate::bus::BusEvent;
+use crate::dto::{ActionRequest, AlarmDto, ReportRequest};
+use crate::error::{ApiError, ApiResult};
+
+/// Username of the built-in account that files cases from alarms.
+pub const SYSTEM_USERNAME: &str = "system";
+
+/// How often the worker looks for alarms awaiting a case.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The built-in `system` account, created on first use: operator and dispatcher over the
+/// whole city, with a password hash no password matches.
+///
+/// # Errors
+/// The store fails.
+pub async fn system_user(state: &AppState) -> ApiResult<AuthUser> {
+    let user = match state.store.user_by_username(SYSTEM_USERNAME).await? {
+        Some(u) => u,
+        None => {
+            let new = NewUser {
+                username: SYSTEM_USERNAME.to_owned(),
+                display_name: "系统自动".to_owned(),
+                phone: None,
+                // Not a PHC string: verify_password rejects every password against it.
+                password_hash: "!disabled".to_owned(),
+                grants: vec![
+                    RoleGrant {
+                        role: Role::Operator,
+                        area: None,
+                        department_id: None,
+                    },
+                    RoleGrant {
+                        role: Role::Dispatcher,
+                        area: None,
+                        department_id: None,
+                    },
+                ],
+            };
+            match state.store.create_user(&new, state.now()).await {
+                Ok(_) | Err(StoreError::Duplicate(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+            state
+                .store
+                .user_by_username(SYSTEM_USERNAME)
+                .await?
+                .ok_or(ApiError::Internal("system user vanished".into()))?
+        }
+    };
+    let found = state
+        .store
+        .user_with_roles(user.id)
+        .await?
+        .ok_or(ApiError::Internal("system user has no roles".into()))?;
+    Ok(AuthUser {
+        caller: Caller {
+            user_id: user.id,
+            grants: found.grants,
+        },
+        user: found.user,
+        via: AuthVia::Session,
+    })
+}
+
+/// The case channel of an alarm source.
+pub fn case_source(source_kind: &str) -> Source {
+    match source_kind {
+        "vehicle" => Source::Vehicle,
+        "camera" => Source::Camera,
+        _ => Source::Sensor,
+    }
+}
+
+/// Publishes the current state of an alarm to every node's live streams.
+pub fn publish_alarm(state: &AppState, alarm: &Alarm) {
+    state.bus.publish(BusEvent::AlarmChanged {
+        alarm: Box::new(AlarmDto::from(alarm)),
+    });
+}
+
+fn action(name: &str) -> ActionRequest {
+    ActionRequest {
+        action: name.to_owned(),
+        expected_version: None,
+        note: Some("设备告警证据确凿，自动受理立案".to_owned()),
+        attachments: Vec::new(),
+        department_id: None,
+        inspector_id: None,
+        confirmed: None,
+        passed: None,
+        minutes: None,
+        master_case_id: None,
+        class_code: None,
+        standard_ref: None,
+        urgency: None,
+    }
+}
+
+/// The department of `class_code`'s type serving the deepest area that holds `grid_code`.
+async fn department_for(
+    state: &AppState,
+    class_code: &str,
+    grid_code: Option<&str>,
+) -> ApiResult<Option<i64>> {
+    use domain::taxonomy::{ClassKind, GB_47678_5_2026};
+    let matter = state
+        .store
+        .get_class(GB_47678_5_2026, ClassKind::Matter, class_code)
+        .await?;
+    let class = match matter {
+        Some(c) => Some(c),
+        None => {
+            state
+                .store
+                .get_class(GB_47678_5_2026, ClassKind::Component, class_code)
+                .await?
+        }
+    };
+    let Some(class) = class else {
+        return Ok(None);
+    };
+    let departments = state.store.list_departments().await?;
+    let mut best: Option<(usize, i64)> = None;
+    for d in departments
+        .iter()
+        .filter(|d| d.dept_type == class.department_type)
+    {
+        let depth = match grid_code {
+            Some(g) => d
+                .areas
+                .iter()
+                .filter(|a| g.starts_with(a.as_str()))
+                .map(|a| a.as_str().len())
+                .max(),
+            None => Some(0),
+        };
+        if let Some(depth) = depth
+            && best.is_none_or(|(b, _)| depth > b)
+        {
+            best = Some((depth, d.id));
+        }
+    }
+    Ok(best.map(|(_, id)| id))
+}
+
+/// Files a case for `alarm` as `actor`, links the alarm to it and takes the case as far as the
+/// rules allow: accept → file → dispatch (when `dispatch` and a department serves the place).
+/// Returns the case id.
+///
+/// # Errors
+/// The alarm has no class, is not open, already has a case (409), or the report is refused.
+pub async fn raise_case(
+    state: &AppState,
+    actor: &AuthUser,
+    alarm: &Alarm,
+    dispatch: bool,
+) -> ApiResult<i64> {
+    let Some(class_code) = alarm.class_code.clone() else {
+        return Err(ApiError::unprocessable(
+            "alarm_without_class",
+            "this alarm names no taxonomy class; report a case by hand instead",
+        ));
+    };
+    if !matches!(alarm.state.as_str(), "raised" | "acknowledged") || alarm.case_id.is_some() {
+        return Err(ApiError::Conflict {
+            code: "invalid_transition",
+            message: format!("an alarm that is {} cannot raise a case", alarm.state),
+            current: None,
+        });
+    }
+    let req = ReportRequest {
+        source: case_source(&alarm.source_kind).as_str().to_owned(),
+        description: alarm.message.clone(),
+        address: None,
+        lat: alarm.lat,
+        lon: alarm.lon,
+        area_code: if alarm.lat.is_some() {
+            None
+        } else {
+            alarm.grid_code.clone()
+        },
+        class_code: Some(class_code.clone()),
+        standard_ref: None,
+        urgency: Some(
+            if alarm.level == "severe" {
+                "urgent"
+            } else {
+                "normal"
+            }
+            .to_owned(),
+        ),
+        reporter_name: Some(actor.user.display_name.clone()),
+        reporter_phone: None,
+        self_handled: false,
+        attachments: Vec::new(),
+        note: Some(format!(
+            "告警 #{} · {} · {}",
+            alarm.id, alarm.rule, alarm.source_id
+        )),
+    };
+    let case = crate::routes::create_report(state, actor, req).await?;
+    let now = state.now();
+    match state
+        .store
+        .step_alarm(
+            alarm.id,
+            store::AlarmStepInput {
+                from: &alarm.state,
+                to: "linked",
+                actor_id: Some(actor.caller.user_id),
+                case_id: Some(case.id),
+                note: None,
+                at: now,
+            },
+        )
+        .await?
+    {
+        AlarmStep::Done => {}
+        AlarmStep::NotFound => return Err(ApiError::NotFound("alarm")),
+        AlarmStep::Conflict => {
+            // Someone linked or cleared it meanwhile: this case is a duplicate; void it.
+            tracing::warn!(
+                alarm = alarm.id,
+                case = case.id,
+                "alarm changed while its case was filed"
+            );
+            return Err(ApiError::Conflict {
+                code: "alarm_changed",
+                message: "the alarm changed while the case was being filed; reload it".into(),
+                current: None,
+            });
+        }
+    }
+    if let Some(a) = state.store.alarm(alarm.id).await? {
+        publish_alarm(state, &a);
+    }
+    // Accept, file, dispatch: stop at the first refusal (the case then waits in that queue).
+    let mut steps = vec![action("accept"), action("file")];
+    if dispatch
+        && let Some(dept) = department_for(state, &class_code, alarm.grid_code.as_deref()).await?
+    {
+        let mut d = action("dispatch");
+        d.department_id = Some(dept);
+        d.note = Some("按告警类别自动派遣至责任部门".to_owned());
+        steps.push(d);
+    }
+    for step in steps {
+        if let Err(e) = crate::routes::transition(state, actor, case.id, &step).await {
+            tracing::info!(case = case.id, action = %step.action, error = %e, "alarm case stops here");
+            break;
+        }
+    }
+    Ok(case.id)
+}
+
+/// Runs the alarm → case worker until `shutdown`.
+pub fn spawn_alarm_cases(
+    state: AppState,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        // Alarms whose case was refused: not retried for a while (e.g. a point outside the city).
+        let failures: Arc<Mutex<HashMap<i64, Timestamp>>> = Arc::default();
+        let mut system: Option<AuthUser> = None;
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(POLL_INTERVAL) => {}
+            }
+            if system.is_none() {
+                match system_user(&state).await {
+                    Ok(u) => system = Some(u),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "alarm worker: no system account yet");
+                        continue;
+                    }
+                }
+            }
+            let Some(actor) = &system else { continue };
+            let pending = match state.store.alarms_awaiting_case(50).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(error = %e, "alarm worker: cannot read alarms");
+                    continue;
+                }
+            };
+            let now = state.now();
+            for alarm in pending {
+                {
+                    let mut f = failures.lock().await;
+                    if f.get(&alarm.id)
+                        .is_some_and(|t| now.0 - t.0 < 10 * Timestamp::MINUTE_MS)
+                    {
+                        continue;
+                    }
+                    f.retain(|_, t| now.0 - t.0 < 10 * Timestamp::MINUTE_MS);
+                }
+                match raise_case(&state, actor, &alarm, state.config.auto_dispatch_alarms).await {
+                    Ok(case_id) => {
+                        metrics::counter!("yiwang_alarm_cases_total").increment(1);
+                        tracing::info!(alarm = alarm.id, case_id, rule = %alarm.rule, "case filed from alarm");
+                    }
+                    Err(e) => {
+                        metrics::counter!("yiwang_alarm_case_failures_total").increment(1);
+                        tracing::warn!(alarm = alarm.id, error = %e, "no case from alarm");
+                        failures.lock().await.insert(alarm.id, now);
+                    }
+                }
+            }
+        }
+    })
+}

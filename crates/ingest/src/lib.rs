@@ -29,6 +29,7 @@
 //! | [`batcher`] | the shared group-commit batcher |
 //! | [`registry`] | the identity seam |
 //! | [`store_bridge`] | `Sink` and `Registry` over the database (`StoreSink`, `StoreRegistry`) |
+//! | [`supervise`] | the supervision rules on each batch (muck trucks, fume/dust/noise) and their alarm writes |
 //! | [`jt808`] | the JT/T 808 gateway, commands to terminals |
 //! | [`hj212`] | the HJ 212 gateway |
 //! | [`metrics`] | metric names |
@@ -44,6 +45,7 @@ pub mod record;
 pub mod registry;
 pub mod sink;
 pub mod store_bridge;
+pub mod supervise;
 pub mod time;
 pub mod wire;
 

@@ -19,6 +19,7 @@ use crate::registry::{
     AuthRequest, Hj212Check, RegisterOutcome, RegisterRequest, Registry, RegistryError,
 };
 use crate::sink::{Sink, SinkError};
+use crate::supervise::{OnAlarms, Supervisors, persist};
 
 /// Finds the unit grid (15-digit code) holding a WGS-84 point (lon, lat), if any.
 pub type Locate = Arc<dyn Fn(f64, f64) -> Option<String> + Send + Sync>;
@@ -154,6 +155,8 @@ pub struct StoreSink {
     store: Store,
     registry: StoreRegistry,
     locate: Locate,
+    /// The rule engines each batch runs through, when this node supervises devices.
+    supervision: Option<(Supervisors, Option<OnAlarms>)>,
 }
 
 impl StoreSink {
@@ -164,7 +167,19 @@ impl StoreSink {
             store,
             registry,
             locate,
+            supervision: None,
         }
+    }
+
+    /// Runs every batch through `supervisors` and writes their alarms beside it; `on_alarms`
+    /// hears the keys of alarms raised once they are durable.
+    pub fn with_supervision(
+        mut self,
+        supervisors: Supervisors,
+        on_alarms: Option<OnAlarms>,
+    ) -> StoreSink {
+        self.supervision = Some((supervisors, on_alarms));
+        self
     }
 
     fn position(&self, vehicle_id: i64, f: &VehicleFix) -> Position {
@@ -232,10 +247,22 @@ impl Sink for StoreSink {
                 Record::Notice(_) => {}
             }
         }
+        let alarms = match &self.supervision {
+            Some((sup, _)) => sup.observe(batch),
+            None => Vec::new(),
+        };
         let (a, b) = tokio::join!(
             self.store.append_positions(&positions),
             self.store.append_readings(&values)
         );
+        if let Some((sup, on)) = &self.supervision {
+            if a.is_ok() && b.is_ok() {
+                persist(&self.store, sup, on.as_ref(), alarms).await;
+            } else {
+                // The device resends the batch and the rules see it again; keep what they said.
+                sup.retry_later(alarms);
+            }
+        }
         a.and(b).map_err(|e| SinkError::Unavailable(e.to_string()))
     }
 }

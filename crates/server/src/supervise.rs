@@ -173,12 +173,28 @@ async fn department_for(
     Ok(best.map(|(_, id)| id))
 }
 
+/// The standard an alarm's class code comes from: `None` (GB/T 47678.5-2026) when it has the
+/// code, else the first local extension that does (08901 渣土车违规运输 is a Zhengzhou extension).
+async fn standard_of(state: &AppState, code: &str) -> ApiResult<Option<String>> {
+    let classes = state.store.list_classes().await?;
+    let holders: Vec<&str> = classes
+        .iter()
+        .filter(|c| c.code == code)
+        .map(|c| c.standard_ref.as_str())
+        .collect();
+    if holders.is_empty() || holders.contains(&domain::taxonomy::GB_47678_5_2026) {
+        return Ok(None);
+    }
+    Ok(holders.first().map(|s| (*s).to_owned()))
+}
+
 /// Files a case for `alarm` as `actor`, links the alarm to it and takes the case as far as the
 /// rules allow: accept → file → dispatch (when `dispatch` and a department serves the place).
 /// Returns the case id.
 ///
 /// # Errors
 /// The alarm has no class, is not open, already has a case (409), or the report is refused.
+
 pub async fn raise_case(
     state: &AppState,
     actor: &AuthUser,
@@ -209,8 +225,8 @@ pub async fn raise_case(
         } else {
             alarm.grid_code.clone()
         },
+        standard_ref: standard_of(state, &class_code).await?,
         class_code: Some(class_code.clone()),
-        standard_ref: None,
         urgency: Some(
             if alarm.level == "severe" {
                 "urgent"

@@ -6,6 +6,7 @@ mod config;
 mod demo;
 mod devices;
 mod history;
+mod muck_demo;
 mod sim;
 
 use std::net::SocketAddr;
@@ -282,6 +283,7 @@ async fn main() -> anyhow::Result<()> {
             shutdown_on_signal(cancel.clone());
             let gateways = devices::start(&state, &cfg.devices, cancel.clone()).await?;
             print_gateways(&gateways);
+            server::supervise::spawn_alarm_cases(state.clone(), cancel.clone());
             let listen = args.listen.unwrap_or_else(|| cfg.server.listen.clone());
             let (tx, rx) = tokio::sync::oneshot::channel();
             let server = tokio::spawn({
@@ -484,6 +486,17 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         println!("  replayed {replayed} cases of the past two weeks through the workflow");
     }
     let (vehicles, monitors) = devices::ensure_demo_devices(&store, now, &district.grids).await?;
+    let district_roads: Vec<grid::Road> = store
+        .list_roads()
+        .await?
+        .into_iter()
+        .filter(|r| r.id.contains("410102"))
+        .collect();
+    if let Some(trip) = muck_demo::trip(&district_roads) {
+        let trucks: Vec<&devices::DemoVehicle> =
+            vehicles.iter().filter(|v| v.kind == "muck_truck").collect();
+        muck_demo::ensure_permit(&store, now, &trip, &trucks).await?;
+    }
     let state = AppState::new(store.clone(), cfg.server_config());
     start_city(&state).await?;
     let cancel = CancellationToken::new();
@@ -497,6 +510,7 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         }
     }
     let gateways = devices::start(&state, &device_cfg, cancel.clone()).await?;
+    server::supervise::spawn_alarm_cases(state.clone(), cancel.clone());
     let listen = args
         .serve
         .listen
@@ -521,17 +535,26 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         // Devices report every few seconds: a fix per vehicle, a reading per monitor.
         let every =
             std::time::Duration::from_millis((60_000 / u64::from(args.pace)).clamp(1_000, 10_000));
-        let roads: Vec<grid::Road> = store
-            .list_roads()
-            .await?
-            .into_iter()
-            .filter(|r| r.id.contains("410102"))
-            .collect();
+        let roads = district_roads;
         if let Some(addr) = gateways.jt808 {
+            let (trucks, others): (Vec<_>, Vec<_>) =
+                vehicles.into_iter().partition(|v| v.kind == "muck_truck");
+            match muck_demo::trip(&roads) {
+                Some(trip) => muck_demo::spawn(
+                    addr,
+                    trucks,
+                    trip,
+                    state_clock(),
+                    every,
+                    args.seed,
+                    cancel.clone(),
+                ),
+                None => println!("  no road for the muck trucks' permit; they stay parked"),
+            }
             devices::spawn_fleet(
                 addr,
-                vehicles,
-                roads,
+                others,
+                roads.clone(),
                 state_clock(),
                 every,
                 args.seed,

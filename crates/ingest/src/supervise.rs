@@ -1,0 +1,337 @@
+//! Device supervision on the way in: every batch the gateways make durable also runs through
+//! the pure rule engines of the `supervision` crate, and the alarms they raise or clear are
+//! written beside the batch.
+//!
+//! ```text
+//!  Record::Fix (muck trucks) ──► MuckSupervisor ─┐
+//!  Record::Reading (2011/2051) ─► EnvSupervisor ──┼─► Signal ─► AlarmWrite (grid located) ─► store.write_alarms
+//!  tick (every 30 s) ─► silence rules ────────────┘                                   └─► on_alarms(open keys)
+//! ```
+//!
+//! # Decisions
+//!
+//! - **Node-local rule state.** The engines keep per-device state (hysteresis, recent track).
+//!   A device speaks to one node over one TCP connection, so its state lives where its data
+//!   arrives, as in Traccar; after a reconnect to another node the rules start fresh there and
+//!   the alarm table (deduplicated by open key) keeps one alarm. Only the directories (trucks,
+//!   permits, monitor sites) come from the database and are reloaded by [`Supervisors::load`].
+//! - **Backfill is history.** 0x0704 blind-area items and fixes without a valid time are stored
+//!   but not fed to the rules: they are older than the live stream and would break time order.
+//! - **Alarm writes retry.** When the alarm write fails after the positions were stored, the
+//!   writes are kept and go out with the next batch or tick ([`Supervisors::retry_later`]);
+//!   raises are upserts by open key, so a retry never duplicates an alarm.
+//! - **Which HJ 212 data feed the rules.** Real-time (2011) and minute (2051) uploads; hour and
+//!   day aggregates (2061, 2031) are stored only, or they would count the same air twice.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use domain::time::Timestamp;
+use grid::Point;
+use store::{AlarmClear, AlarmRaise, AlarmWrite, Store, StoreError};
+use supervision::alarm::Signal;
+use supervision::environment::{
+    EnvConfig, EnvSupervisor, MonitorSample, ParticulateUnit, RestaurantSize, Site, SiteKind,
+};
+use supervision::muck::{MuckConfig, MuckSupervisor, Permit, Truck};
+use supervision::vehicle::Fix;
+
+use crate::record::{Hj212Reading, Record, VehicleFix};
+use crate::store_bridge::Locate;
+
+/// Called with the open keys of alarms just raised (after they are durable).
+pub type OnAlarms = Arc<dyn Fn(Vec<String>) + Send + Sync>;
+
+/// What [`Supervisors::load`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Loaded {
+    /// Muck trucks with a terminal.
+    pub trucks: usize,
+    /// Permits accepted by the rules (not revoked, valid).
+    pub permits: usize,
+    /// Permits left out, with the reason.
+    pub rejected: Vec<String>,
+    /// Monitors with a site the environment rules know.
+    pub monitors: usize,
+}
+
+struct Engines {
+    muck: MuckSupervisor,
+    env: EnvSupervisor,
+    /// Terminal phones of the muck-truck fleet.
+    muck_phones: HashSet<String>,
+    /// Alarm writes whose store write failed, sent again with the next batch or tick.
+    pending: Vec<AlarmWrite>,
+}
+
+/// The rule engines of one node, shared by the sink (batches) and the tick task.
+#[derive(Clone)]
+pub struct Supervisors {
+    engines: Arc<Mutex<Engines>>,
+    locate: Locate,
+}
+
+impl Supervisors {
+    /// Engines with these rule settings; call [`Supervisors::load`] before the first batch.
+    pub fn new(locate: Locate, muck: MuckConfig, env: EnvConfig) -> Supervisors {
+        Supervisors {
+            engines: Arc::new(Mutex::new(Engines {
+                muck: MuckSupervisor::new(muck),
+                env: EnvSupervisor::new(env),
+                muck_phones: HashSet::new(),
+                pending: Vec::new(),
+            })),
+            locate,
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Engines) -> T) -> T {
+        match self.engines.lock() {
+            Ok(mut g) => f(&mut g),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+
+    /// (Re)loads the muck fleet, the permits and the monitor sites from the database. Returns
+    /// the alarm writes the change implies (clears for trucks no longer supervised).
+    ///
+    /// # Errors
+    /// The database cannot be read; the engines keep their previous directories then.
+    pub async fn load(&self, store: &Store) -> Result<(Loaded, Vec<AlarmWrite>), StoreError> {
+        let vehicles = store.list_vehicles().await?;
+        let permits = store.list_permits(None).await?;
+        let monitors = store.list_monitors().await?;
+        let mut loaded = Loaded::default();
+
+        let trucks: Vec<Truck> = vehicles
+            .iter()
+            .filter(|v| v.kind == "muck_truck")
+            .filter_map(|v| {
+                v.phone.as_ref().map(|p| Truck {
+                    phone: p.clone(),
+                    plate: Some(v.plate.clone()),
+                })
+            })
+            .collect();
+        loaded.trucks = trucks.len();
+        let mut rules_permits = Vec::new();
+        for rec in permits.iter().filter(|p| p.revoked_at.is_none()) {
+            let mut body = rec.body.clone();
+            if let Some(obj) = body.as_object_mut() {
+                obj.insert("id".into(), serde_json::Value::String(rec.id.to_string()));
+            }
+            match serde_json::from_value::<Permit>(body) {
+                Ok(p) => rules_permits.push(p),
+                Err(e) => loaded
+                    .rejected
+                    .push(format!("permit {} ({}): {e}", rec.id, rec.number)),
+            }
+        }
+        let sites: Vec<(String, Site)> = monitors
+            .iter()
+            .filter_map(|m| site_of(m).map(|s| (m.mn.clone(), s)))
+            .collect();
+        loaded.monitors = sites.len();
+
+        let signals = self.with(|e| {
+            e.muck_phones = trucks.iter().map(|t| t.phone.clone()).collect();
+            let mut signals = e.muck.set_trucks(trucks);
+            let update = e.muck.set_permits(rules_permits);
+            loaded.permits = e.muck.permits().count();
+            loaded
+                .rejected
+                .extend(update.rejected.iter().map(|r| r.to_string()));
+            signals.extend(update.signals);
+            let known: HashSet<&str> = sites.iter().map(|(mn, _)| mn.as_str()).collect();
+            let stale: Vec<String> = monitors
+                .iter()
+                .map(|m| m.mn.clone())
+                .filter(|mn| !known.contains(mn.as_str()))
+                .collect();
+            for mn in stale {
+                e.env.unregister(&mn);
+            }
+            for (mn, site) in sites {
+                e.env.register(mn, site);
+            }
+            signals
+        });
+        Ok((loaded, self.writes(signals)))
+    }
+
+    /// Runs a batch through the rules; returns the alarm writes to make with it (including the
+    /// ones kept from a failed write).
+    pub fn observe(&self, batch: &[Record]) -> Vec<AlarmWrite> {
+        let signals = self.with(|e| {
+            let mut signals = Vec::new();
+            for record in batch {
+                match record {
+                    Record::Fix(f) if e.muck_phones.contains(&f.phone) => {
+                        if let Some(fix) = rule_fix(f) {
+                            signals.extend(e.muck.observe(&fix));
+                        }
+                    }
+                    Record::Media(m) if e.muck_phones.contains(&m.phone) => {
+                        if let Some(fix) = rule_fix(&m.fix) {
+                            signals.extend(e.muck.observe(&fix));
+                        }
+                    }
+                    Record::Reading(r) if matches!(r.cn, 2011 | 2051) => {
+                        signals.extend(e.env.observe(&sample(r)));
+                    }
+                    _ => {}
+                }
+            }
+            signals
+        });
+        let mut writes = self.take_pending();
+        writes.extend(self.writes(signals));
+        writes
+    }
+
+    /// The silence rules (offline trucks in a window, silent monitors) at `now`.
+    pub fn tick(&self, now: Timestamp) -> Vec<AlarmWrite> {
+        let signals = self.with(|e| {
+            let mut s = e.muck.tick(now);
+            s.extend(e.env.tick(now));
+            s
+        });
+        let mut writes = self.take_pending();
+        writes.extend(self.writes(signals));
+        writes
+    }
+
+    /// Keeps writes whose store write failed for the next batch or tick.
+    pub fn retry_later(&self, writes: Vec<AlarmWrite>) {
+        self.with(|e| {
+            // Bound the backlog: a store down for hours must not grow memory without end; the
+            // rules raise again while a breach lasts.
+            const MAX_PENDING: usize = 100_000;
+            e.pending.extend(writes);
+            if e.pending.len() > MAX_PENDING {
+                let drop = e.pending.len() - MAX_PENDING;
+                e.pending.drain(..drop);
+                tracing::warn!(dropped = drop, "alarm backlog full: oldest alarm writes dropped");
+            }
+        });
+    }
+
+    fn take_pending(&self) -> Vec<AlarmWrite> {
+        self.with(|e| std::mem::take(&mut e.pending))
+    }
+
+    fn writes(&self, signals: Vec<Signal>) -> Vec<AlarmWrite> {
+        signals
+            .into_iter()
+            .map(|s| alarm_write(s, &self.locate))
+            .collect()
+    }
+}
+
+/// Writes `writes` and reports the raised keys; on failure keeps them for a retry.
+pub async fn persist(store: &Store, sup: &Supervisors, on: Option<&OnAlarms>, writes: Vec<AlarmWrite>) {
+    if writes.is_empty() {
+        return;
+    }
+    match store.write_alarms(&writes).await {
+        Ok(()) => {
+            if let Some(on) = on {
+                let keys = raised_keys(&writes);
+                if !keys.is_empty() {
+                    on(keys);
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, n = writes.len(), "writing alarms failed; retrying with the next batch");
+            sup.retry_later(writes);
+        }
+    }
+}
+
+/// The open keys of the raises among `writes`.
+pub fn raised_keys(writes: &[AlarmWrite]) -> Vec<String> {
+    writes
+        .iter()
+        .filter_map(|w| match w {
+            AlarmWrite::Raise(r) => Some(r.open_key.clone()),
+            AlarmWrite::Clear(_) => None,
+        })
+        .collect()
+}
+
+/// A signal as the store writes it; the grid is located from the position.
+pub fn alarm_write(signal: Signal, locate: &Locate) -> AlarmWrite {
+    match signal {
+        Signal::Raise(r) => {
+            let grid_code = r.position.and_then(|p| locate(p.lon, p.lat));
+            AlarmWrite::Raise(Box::new(AlarmRaise {
+                open_key: r.key.open_key(),
+                source_kind: r.key.source_kind.as_str().to_owned(),
+                source_id: r.key.source_id.clone(),
+                rule: r.key.rule.clone(),
+                level: r.level.as_str().to_owned(),
+                message: r.message,
+                lat: r.position.map(|p| p.lat),
+                lon: r.position.map(|p| p.lon),
+                grid_code,
+                class_code: r.class_code,
+                detail: r.detail.to_string(),
+                at: r.at,
+            }))
+        }
+        Signal::Clear(c) => AlarmWrite::Clear(AlarmClear {
+            open_key: c.key.open_key(),
+            at: c.at,
+        }),
+    }
+}
+
+/// A live fix for the rules; `None` for history (backfill) and fixes without a valid time.
+fn rule_fix(f: &VehicleFix) -> Option<Fix> {
+    if f.backfill {
+        return None;
+    }
+    let at = f.device_time?;
+    Some(Fix {
+        phone: f.phone.clone(),
+        at: Timestamp(at),
+        point: Point::new(f.longitude, f.latitude),
+        speed_kmh: f.speed_kmh,
+        heading: f.heading,
+        status: f.status,
+        alarm: f.alarm,
+        extra: f.extra.clone(),
+    })
+}
+
+fn sample(r: &Hj212Reading) -> MonitorSample {
+    MonitorSample::from_hj212(
+        &r.mn,
+        Timestamp(r.data_time.unwrap_or(r.received_at)),
+        r.factors.iter().map(|f| (f.code.as_str(), &f.fields)),
+    )
+}
+
+/// The site a monitor watches, from its directory entry: fume monitors watch restaurants, dust
+/// and noise monitors construction sites. Others have no rules.
+fn site_of(m: &store::Monitor) -> Option<Site> {
+    let kind = match m.kind.as_str() {
+        "fume" => SiteKind::Restaurant {
+            size: match m.size_class.as_deref() {
+                Some("small") => RestaurantSize::Small,
+                Some("large") => RestaurantSize::Large,
+                _ => RestaurantSize::Medium,
+            },
+        },
+        "dust" | "noise" => SiteKind::ConstructionSite,
+        _ => return None,
+    };
+    Some(Site {
+        name: m.site.clone().unwrap_or_else(|| m.name.clone()),
+        kind,
+        position: m.lat.zip(m.lon).map(|(lat, lon)| Point::new(lon, lat)),
+        grid_code: m.grid_code.clone(),
+        particulate_unit: ParticulateUnit::UgM3,
+    })
+}

@@ -1,5 +1,7 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { ASSESSMENT_ROLES, CYCLE_ROLES, MATTERS_ROLES } from './lib/assessment'
 import { DEVICE_ROLES } from './lib/devices'
+import { PERMIT_ROLES } from './lib/permits'
 import { hasRole, homePath, loadMe, loadMeta, me, OVERVIEW_ROLES, REPORTER_ROLES, WORKBENCH_ROLES } from './lib/session'
 
 const routes: RouteRecordRaw[] = [
@@ -14,6 +16,11 @@ const routes: RouteRecordRaw[] = [
       { path: 'cases/:id(\\d+)', name: 'case', component: () => import('./views/CaseDetailView.vue'), props: true },
       { path: 'vehicles', name: 'vehicles', component: () => import('./views/VehiclesView.vue'), meta: { roles: DEVICE_ROLES } },
       { path: 'environment', name: 'environment', component: () => import('./views/EnvironmentView.vue'), meta: { roles: DEVICE_ROLES } },
+      { path: 'permits', name: 'permits', component: () => import('./views/PermitsView.vue'), meta: { roles: PERMIT_ROLES } },
+      { path: 'assessment/rankings', name: 'rankings', component: () => import('./views/assessment/RankingsView.vue'), meta: { roles: ASSESSMENT_ROLES } },
+      { path: 'assessment/flags', name: 'flags', component: () => import('./views/assessment/FlagsView.vue'), meta: { roles: ASSESSMENT_ROLES } },
+      { path: 'assessment/matters', name: 'matters', component: () => import('./views/assessment/MattersView.vue'), meta: { roles: MATTERS_ROLES } },
+      { path: 'assessment/cycle-tasks', name: 'cycle-tasks', component: () => import('./views/assessment/CycleTasksView.vue'), meta: { roles: CYCLE_ROLES } },
       { path: 'report', name: 'report', component: () => import('./views/ReportView.vue'), meta: { roles: REPORTER_ROLES } },
       { path: 'mine', name: 'mine', component: () => import('./views/MyReportsView.vue') },
       { path: 'admin/users', name: 'users', component: () => import('./views/admin/UsersView.vue'), meta: { roles: ['admin'] } },

@@ -94,4 +94,22 @@ describe('EnvironmentView', { timeout: 30_000 }, () => {
     expect(last.series[0]?.data.map((p) => p[1])).toEqual([1.2, 2.35])
     expect(last.series[0]?.markLine.data).toEqual([{ yAxis: 2.0 }])
   })
+
+  it('opens the first monitor\'s readings at once instead of an empty panel', async () => {
+    const w = mount(EnvironmentView, { attachTo: document.body })
+    await flushPromises()
+    expect(w.get('[data-testid="monitor-readings"]').attributes('data-points')).toBe('2')
+  })
+
+  it('puts an over-limit monitor listed last at the top', async () => {
+    monitors.reverse()
+    try {
+      const w = mount(EnvironmentView, { attachTo: document.body })
+      await flushPromises()
+      const first = w.findAll('[data-testid="monitor-table"] tbody tr')[0]!.text()
+      expect(first).toContain('老蔡记蒸饺')
+    } finally {
+      monitors.reverse()
+    }
+  })
 })

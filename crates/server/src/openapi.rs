@@ -196,6 +196,12 @@ pub const ERROR_CODES: &[ErrorCode] = &[
          kind, a malformed area code); the message lists the accepted values.",
     ),
     ec(
+        "invalid_period",
+        422,
+        "`from`/`to`, `period` or `week` is not a date, month (YYYY-MM) or ISO week (YYYY-Www), \
+         `to` is before `from`, both forms are given, or a report's period does not fit its kind.",
+    ),
+    ec(
         "alarm_without_class",
         422,
         "The alarm names no taxonomy class, so no case can be filed from it; report one by hand.",
@@ -334,6 +340,44 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "unknown_size_class",
         422,
         "The size class is not `small`, `medium` or `large`.",
+    ),
+    ec(
+        "invalid_permit",
+        422,
+        "The muck permit is not usable (no vehicle, a site without a polygon, a short route, a \
+         non-positive corridor width, an empty time window, reversed dates, a changed number …); \
+         `error.problems` lists every problem.",
+    ),
+    ec(
+        "permit_revoked",
+        409,
+        "The permit is revoked: it cannot change or be revoked again.",
+    ),
+    ec(
+        "invalid_id",
+        422,
+        "A sensor, camera or station id is not 1–64 ASCII letters, digits, `-`, `_`, `.` or `:`.",
+    ),
+    ec(
+        "unknown_sensor_kind",
+        422,
+        "The sensor kind is not `manhole`, `bin`, `waterlog` or `numeric`.",
+    ),
+    ec(
+        "invalid_event",
+        422,
+        "A camera event's `event_type` is empty or too long, its `confidence` is not in 0–1, or \
+         `at` is not an RFC 3339 time.",
+    ),
+    ec(
+        "invalid_image",
+        422,
+        "A camera event's `image` is not base64, or not a JPEG, PNG or WebP.",
+    ),
+    ec(
+        "invalid_tonnage",
+        422,
+        "Station tonnage: the day is not a date or is in the future, or a tonnage is not 0–100000.",
     ),
     ec(
         "internal",
@@ -1999,6 +2043,555 @@ fn live_ops() -> Vec<Op> {
     ]
 }
 
+// ---- open311 -------------------------------------------------------------------------------
+
+/// An Open311 answer: JSON of `schema`, or the same tree as XML (the spec's required format).
+fn open311_content(schema: Value) -> Value {
+    json!({
+        "application/json": { "schema": schema },
+        "text/xml": {
+            "schema": {
+                "type": "string",
+                "description": "The same answer as XML: `<?xml version=\"1.0\" encoding=\"utf-8\"?>`, \
+                                no namespace; a JSON array is an element with one child per item \
+                                (`services/service`, `service_requests/request`, `errors/error`, \
+                                `attributes/attribute`, `values/value`, `endpoints/endpoint`, \
+                                `formats/format`), `null` an empty element.",
+            },
+        },
+    })
+}
+
+/// The Open311 error responses of an operation: `statuses` with the spec's error body.
+fn open311_errors(mut op: Op, statuses: &[u16]) -> Op {
+    let limits = crate::routes::open311::Limits::default();
+    for status in statuses {
+        let mut resp = match status {
+            400 => {
+                json!({ "description": "Bad request: a missing or malformed parameter, a point outside the city, an unknown or missing format suffix (answered in XML), a photo that is not a JPEG, PNG or WebP image or is too large, a body that is neither form-encoded nor multipart." })
+            }
+            403 => {
+                json!({ "description": "`api_key` missing or invalid, or its user may not report (needs the role `citizen` or `operator`)." })
+            }
+            404 => {
+                json!({ "description": "Not found: an unknown resource, `jurisdiction_id`, `service_code`, request id, token or photo." })
+            }
+            429 => json!({
+                "description": format!(
+                    "Rate limited (the API's error code `rate_limited`, counted under it in \
+                     `yiwang_http_errors_total`); the body is still the Open311 error list, with \
+                     `code` 429. Per node: every GET {}/min per client IP (burst {}); `POST \
+                     requests` {}/min per IP (burst {}), {}/min per API key (burst {}), {}/min per \
+                     reporter phone (burst {}).",
+                    limits.read_per_ip.per_minute, limits.read_per_ip.burst,
+                    limits.post_per_ip.per_minute, limits.post_per_ip.burst,
+                    limits.post_per_key.per_minute, limits.post_per_key.burst,
+                    limits.post_per_phone.per_minute, limits.post_per_phone.burst,
+                ),
+                "headers": {
+                    "Retry-After": { "schema": { "type": "integer" }, "description": "Seconds until a request is allowed again." },
+                },
+                "x-error-codes": ["rate_limited"],
+            }),
+            _ => {
+                json!({ "description": "A server fault (the database is unreachable …); retry later." })
+            }
+        };
+        resp["content"] = open311_content(r("Open311Errors"));
+        op = op.response(*status, resp);
+    }
+    op
+}
+
+fn open311_ops() -> Vec<Op> {
+    use crate::routes::open311::{
+        JURISDICTION_ID, MAX_DESCRIPTION_CHARS, MAX_REQUESTS, MAX_SPAN_DAYS,
+    };
+    let jurisdiction = format!(
+        "Optional (one city is served); when given it must be `{JURISDICTION_ID}`, else 404."
+    );
+    let format_note = "The suffix `.json` or `.xml` alone picks the format (`Accept` is ignored); \
+                       JSON is `application/json; charset=utf-8`, XML `text/xml; charset=utf-8`. \
+                       Empty parameters count as absent, unknown ones are ignored. Errors are the \
+                       spec's list `[{\"code\": <HTTP status>, \"description\": \"…\"}]` (XML \
+                       `<errors><error><code>…</code><description>…</description></error></errors>`), \
+                       never the `{\"error\":{…}}` of the rest of the API.";
+    let file_list = Op::get(
+        "/open311/v2/{file}",
+        "open311GetFile",
+        "Open311: discovery, service list, request list",
+    )
+    .public()
+    .doc(format!(
+        "[Open311 GeoReport v2](http://wiki.open311.org/GeoReport_v2) (市民上报标准接口), one \
+         route for three resources by `file`:\n\n\
+         - `discovery.{{fmt}}` — the discovery document (`Open311Discovery`).\n\
+         - `services.{{fmt}}` — every matter class (事件小类) of the taxonomy as a service: \
+         `service_code` = class code, `group` = major class, `type` `realtime`, `metadata` \
+         `true` (`Open311Services`).\n\
+         - `requests.{{fmt}}` — service requests (cases of every channel), newest first, at \
+         most {MAX_REQUESTS}; `service_request_id` overrides every other filter; the window is \
+         `start_date`–`end_date` on `requested_datetime`, by default the last {MAX_SPAN_DAYS} \
+         days and never longer (`Open311Requests`). Reporter name, phone and e-mail are never \
+         shown.\n\n{format_note}"
+    ))
+    .path_param(
+        "file",
+        json!({ "type": "string", "pattern": "^(discovery|services|requests)\\.(xml|json|XML|JSON)$" }),
+        "`discovery`, `services` or `requests` with the format suffix, e.g. `services.json`.",
+    )
+    .query("jurisdiction_id", false, string(""), &jurisdiction)
+    .query(
+        "service_request_id",
+        false,
+        string("Comma-separated ids."),
+        "`requests` only: exactly these requests; overrides every other filter.",
+    )
+    .query(
+        "service_code",
+        false,
+        string("Comma-separated codes."),
+        "`requests` only: of these services.",
+    )
+    .query(
+        "status",
+        false,
+        string("`open`, `closed`, or both comma-separated."),
+        "`requests` only: `closed` = 已结案, 不予受理/立案, 已作废 or 已合并; `open` = the rest.",
+    )
+    .query(
+        "start_date",
+        false,
+        string("W3C datetime with a zone (`2026-11-01T00:00:00+08:00`); a date alone = midnight in Shanghai."),
+        "`requests` only: requested at or after.",
+    )
+    .query(
+        "end_date",
+        false,
+        string("W3C datetime with a zone, or a date."),
+        &format!("`requests` only: requested at or before; at most {MAX_SPAN_DAYS} days after `start_date`."),
+    )
+    .query(
+        "page_size",
+        false,
+        int32(&format!("1–{MAX_REQUESTS}, default {MAX_REQUESTS}.")),
+        "`requests` only: the pagination extension.",
+    )
+    .query(
+        "page",
+        false,
+        int32("From 1, default 1."),
+        "`requests` only: the pagination extension.",
+    )
+    .response(
+        200,
+        json!({
+            "description": "The discovery document, the services or the requests, by `file`.",
+            "content": open311_content(json!({
+                "anyOf": [r("Open311Discovery"), r("Open311Services"), r("Open311Requests")],
+            })),
+        }),
+    );
+    let item = Op::get(
+        "/open311/v2/{dir}/{file}",
+        "open311GetItem",
+        "Open311: service definition, one request, token, photo",
+    )
+    .public()
+    .doc(format!(
+        "By `dir`:\n\n\
+         - `services/{{service_code}}.{{fmt}}` — the service definition: attribute `condition` \
+         (`singlevaluelist` of the class's filing conditions 立案条件, keys `1`…`n`), \
+         `closing_condition` (informational: when the case counts as done 结案标准) and, for \
+         facility matters (major classes 01–05), `component_id` (the 17-digit 部件标识码) \
+         (`Open311ServiceDefinition`).\n\
+         - `requests/{{service_request_id}}.{{fmt}}` — one request, still a list of one \
+         (`Open311Requests`).\n\
+         - `tokens/{{token}}.{{fmt}}` — the request of a token; the token is the case number \
+         案卷号 (`Open311Token`).\n\
+         - `media/{{id}}` — a photo uploaded with an Open311 request (no format suffix; other \
+         photos are not served here).\n\n{format_note}"
+    ))
+    .path_param(
+        "dir",
+        string_enum(["services", "requests", "tokens", "media"], ""),
+        "The resource.",
+    )
+    .path_param(
+        "file",
+        string("e.g. `06010.json`, `42.xml`, `2026112400000042.json`, `17`."),
+        "The service code, request id or token with the format suffix; for `media`, the photo id.",
+    )
+    .query("jurisdiction_id", false, string(""), &jurisdiction)
+    .response(
+        200,
+        json!({
+            "description": "The definition, the request, the token's request, or the photo.",
+            "headers": {
+                "Cache-Control": { "schema": { "type": "string" }, "description": "Photos only: `public, max-age=86400`." },
+            },
+            "content": {
+                "application/json": {
+                    "schema": { "anyOf": [r("Open311ServiceDefinition"), r("Open311Requests"), r("Open311Token")] },
+                },
+                "text/xml": open311_content(json!({}))["text/xml"].clone(),
+                "image/jpeg": { "schema": { "type": "string", "contentMediaType": "image/jpeg" } },
+                "image/png": { "schema": { "type": "string", "contentMediaType": "image/png" } },
+                "image/webp": { "schema": { "type": "string", "contentMediaType": "image/webp" } },
+            },
+        }),
+    );
+    let attr = "Attribute values as `attribute[CODE]=value` (see the service definition); a list \
+                (`attribute[CODE][]=…`) is refused, every attribute takes one value.";
+    let form_fields = |photo: bool| {
+        let mut props = vec![
+            (
+                "api_key",
+                string(
+                    "A yiwang API key (`POST /api/api-keys`) of a user with the role `citizen` or `operator`; may also come in the query string.",
+                ),
+            ),
+            ("jurisdiction_id", string(&jurisdiction)),
+            (
+                "service_code",
+                string("The matter class code, e.g. `06010`."),
+            ),
+            (
+                "lat",
+                json!({ "type": "number", "minimum": -90, "maximum": 90, "description": "WGS-84 degrees; required with `long`: the point must lie in one of the city's unit grids." }),
+            ),
+            (
+                "long",
+                json!({ "type": "number", "minimum": -180, "maximum": 180, "description": "WGS-84 degrees." }),
+            ),
+            (
+                "address_string",
+                string(
+                    "At most 200 characters; kept as the case address. Not enough alone (no address geocoder): send `lat` and `long`.",
+                ),
+            ),
+            (
+                "address_id",
+                string("Not supported alone (refused without `lat`/`long`)."),
+            ),
+            (
+                "description",
+                json!({ "type": "string", "maxLength": MAX_DESCRIPTION_CHARS, "description": "What is wrong; the service name when absent." }),
+            ),
+            (
+                "first_name",
+                string("At most 50 characters; never published."),
+            ),
+            (
+                "last_name",
+                string("At most 50 characters; never published."),
+            ),
+            (
+                "phone",
+                string(
+                    "5–20 digits with `+ - ( ) .` or spaces; never published; rate-limited per number.",
+                ),
+            ),
+            ("email", string("At most 254 characters; never published.")),
+            ("device_id", string("At most 100 characters.")),
+            (
+                "account_id",
+                string("At most 100 characters; echoed in the answer."),
+            ),
+            (
+                "media_url",
+                string("An http(s) URL of a photo, at most 2,000 characters."),
+            ),
+            ("attribute[condition]", string(attr)),
+            (
+                "attribute[component_id]",
+                string(
+                    "Facility matters only: the 17-digit component code, whose digits 7–11 equal the service code.",
+                ),
+            ),
+        ];
+        if photo {
+            props.push((
+                "media",
+                json!({ "type": "string", "contentMediaType": "application/octet-stream", "description": "A JPEG, PNG or WebP photo, at most the upload limit; published at `/open311/v2/media/{id}`." }),
+            ));
+        }
+        object(props, &["api_key", "service_code", "lat", "long"])
+    };
+    let create = Op::post(
+        "/open311/v2/{file}",
+        "open311CreateRequest",
+        "Open311: report a problem (POST requests)",
+    )
+    .public()
+    .doc(format!(
+        "`POST requests.{{fmt}}`: the request enters the closed loop like any report (source \
+         `open311`, state 待受理, located in its unit grid) and its case id is returned at once \
+         (`type` `realtime`; no token). Needs `api_key` (form field or query string), \
+         `service_code` and `lat` + `long`. The answer's `service_notice` names the case \
+         number, which is also the request's token. A photo may be uploaded with \
+         `multipart/form-data` in the file field `media`.\n\n{format_note}"
+    ))
+    .path_param(
+        "file",
+        json!({ "type": "string", "pattern": "^requests\\.(xml|json|XML|JSON)$" }),
+        "`requests.json` or `requests.xml`; any other resource answers 404.",
+    )
+    .body(json!({
+        "required": true,
+        "content": {
+            "application/x-www-form-urlencoded": { "schema": form_fields(false) },
+            "multipart/form-data": {
+                "schema": form_fields(true),
+                "encoding": { "media": { "contentType": "image/jpeg, image/png, image/webp" } },
+            },
+        },
+    }))
+    .response(
+        200,
+        json!({
+            "description": "Created (HTTP 200, as the GeoReport v2.1 Swagger documents).",
+            "content": open311_content(r("Open311Created")),
+        }),
+    );
+    vec![
+        open311_errors(file_list, &[400, 404, 429, 500]),
+        open311_errors(item, &[400, 404, 429, 500]),
+        open311_errors(create, &[400, 403, 404, 429, 500]),
+    ]
+}
+
+/// The answers of the Open311 routes (GeoReport v2 shapes).
+fn open311_schemas() -> Vec<(&'static str, Value)> {
+    let ns = |d: &str| nullable(string(d));
+    let service_request_id = string("The case id, as a string.");
+    vec![
+        (
+            "Open311Errors",
+            json!({
+                "type": "array",
+                "minItems": 1,
+                "description": "The spec's error list.",
+                "items": object(
+                    vec![
+                        ("code", int32("The HTTP status (400, 403, 404, 429 or 500).")),
+                        ("description", string("What is wrong.")),
+                    ],
+                    &["code", "description"],
+                ),
+            }),
+        ),
+        (
+            "Open311Discovery",
+            object(
+                vec![
+                    (
+                        "changeset",
+                        date_time("When the services or behaviour last changed."),
+                    ),
+                    ("contact", string("Who runs the service.")),
+                    ("key_service", string("How to get an API key.")),
+                    (
+                        "max_requests",
+                        int32("Most requests one `GET requests` answers."),
+                    ),
+                    (
+                        "endpoints",
+                        arr(object(
+                            vec![
+                                (
+                                    "specification",
+                                    string("`http://wiki.open311.org/GeoReport_v2`"),
+                                ),
+                                ("url", string("The base URL of this endpoint.")),
+                                ("changeset", date_time("")),
+                                ("type", string_enum(["production", "test"], "")),
+                                (
+                                    "formats",
+                                    arr(string("A MIME type: `text/xml`, `application/json`.")),
+                                ),
+                            ],
+                            &["specification", "url", "changeset", "type", "formats"],
+                        )),
+                    ),
+                ],
+                &["changeset", "contact", "key_service", "endpoints"],
+            ),
+        ),
+        (
+            "Open311Services",
+            arr(object(
+                vec![
+                    (
+                        "service_code",
+                        string("The matter class code (leading zeros kept), e.g. `06010`."),
+                    ),
+                    ("service_name", string("The class name, e.g. 暴露垃圾.")),
+                    (
+                        "description",
+                        string("The filing conditions, joined by `；`."),
+                    ),
+                    (
+                        "metadata",
+                        boolean("Always `true`: every service has a definition."),
+                    ),
+                    (
+                        "type",
+                        string_enum(["realtime", "batch", "blackbox"], "Always `realtime`."),
+                    ),
+                    (
+                        "keywords",
+                        string("Major class, department type (and `local` for local extensions)."),
+                    ),
+                    ("group", string("The major class, e.g. 市容环境类.")),
+                ],
+                &[
+                    "service_code",
+                    "service_name",
+                    "description",
+                    "metadata",
+                    "type",
+                    "keywords",
+                    "group",
+                ],
+            )),
+        ),
+        (
+            "Open311ServiceDefinition",
+            object(
+                vec![
+                    ("service_code", string("")),
+                    (
+                        "attributes",
+                        arr(object(
+                            vec![
+                                ("variable", boolean("`false`: information only.")),
+                                (
+                                    "code",
+                                    string("`condition`, `closing_condition` or `component_id`."),
+                                ),
+                                (
+                                    "datatype",
+                                    string_enum(
+                                        [
+                                            "string",
+                                            "number",
+                                            "datetime",
+                                            "text",
+                                            "singlevaluelist",
+                                            "multivaluelist",
+                                        ],
+                                        "",
+                                    ),
+                                ),
+                                ("required", boolean("")),
+                                ("datatype_description", ns("Help for the datatype.")),
+                                ("order", json!({ "type": "integer", "minimum": 1 })),
+                                ("description", string("The question, or the information.")),
+                                (
+                                    "values",
+                                    arr(object(
+                                        vec![
+                                            ("key", string("The value to send.")),
+                                            ("name", string("Its label.")),
+                                        ],
+                                        &["key", "name"],
+                                    )),
+                                ),
+                            ],
+                            &[
+                                "variable",
+                                "code",
+                                "datatype",
+                                "required",
+                                "order",
+                                "description",
+                            ],
+                        )),
+                    ),
+                ],
+                &["service_code", "attributes"],
+            ),
+        ),
+        (
+            "Open311Requests",
+            arr(object(
+                vec![
+                    ("service_request_id", service_request_id.clone()),
+                    ("status", string_enum(["open", "closed"], "")),
+                    (
+                        "status_notes",
+                        ns(
+                            "The case state (待受理, 处置中, 已结案 …), then the latest public answer (rejection reason, feedback, closing note).",
+                        ),
+                    ),
+                    ("service_name", ns("")),
+                    ("service_code", ns("")),
+                    ("description", string("")),
+                    (
+                        "agency_responsible",
+                        ns("The department the case is (or was last) dispatched to."),
+                    ),
+                    ("service_notice", ns("")),
+                    ("requested_datetime", date_time("")),
+                    ("updated_datetime", date_time("")),
+                    (
+                        "expected_datetime",
+                        nullable(date_time("The deadline of the current step (时限).")),
+                    ),
+                    ("address", ns("")),
+                    ("address_id", ns("")),
+                    ("zipcode", ns("")),
+                    ("lat", json!({ "type": ["number", "null"] })),
+                    ("long", json!({ "type": ["number", "null"] })),
+                    (
+                        "media_url",
+                        ns("The URL sent, or `/open311/v2/media/{id}` for an uploaded photo."),
+                    ),
+                ],
+                &[
+                    "service_request_id",
+                    "status",
+                    "description",
+                    "requested_datetime",
+                    "updated_datetime",
+                ],
+            )),
+        ),
+        (
+            "Open311Token",
+            json!({
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 1,
+                "items": object(
+                    vec![
+                        ("service_request_id", service_request_id.clone()),
+                        ("token", string("The case number 案卷号.")),
+                    ],
+                    &["service_request_id", "token"],
+                ),
+            }),
+        ),
+        (
+            "Open311Created",
+            json!({
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 1,
+                "items": object(
+                    vec![
+                        ("service_request_id", service_request_id),
+                        ("service_notice", string("The case number, to follow the request by.")),
+                        ("account_id", ns("As sent.")),
+                    ],
+                    &["service_request_id"],
+                ),
+            }),
+        ),
+    ]
+}
+
 // ---- city model ----------------------------------------------------------------------------
 
 /// Most points of one `POST /api/geocode` (`routes::city::MAX_BATCH_POINTS`).
@@ -2599,6 +3192,10 @@ fn schemas() -> Value {
         );
     };
 
+    for (name, schema) in open311_schemas() {
+        put(name, schema);
+    }
+
     // -- enumerations
     put(
         "CaseState",
@@ -2759,6 +3356,13 @@ fn schemas() -> Value {
                             with_description(
                                 arr(r("LayerIssue")),
                                 "With `invalid_layer`: every validation finding, per feature.",
+                            ),
+                        ),
+                        (
+                            "problems",
+                            with_description(
+                                arr(string("")),
+                                "With `invalid_permit`: every problem of the permit.",
                             ),
                         ),
                     ],
@@ -4410,6 +5014,9 @@ fn schemas() -> Value {
             &["case_id", "alarm"],
         ),
     );
+    for (name, schema) in supervision_doc::supervision_schemas() {
+        put(name, schema);
+    }
     Value::Object(s)
 }
 
@@ -4702,6 +5309,489 @@ fn action_request_schema() -> Value {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Assessment 考核自动化 (routes/assessment.rs)
+
+fn assessment_ops() -> Vec<Op> {
+    use crate::routes::assessment::{
+        CYCLE_EDITORS, MATTER_EDITORS, MATTER_REPORTERS, SCOPE_KINDS, WEIGHT_EDITORS,
+    };
+    const REPORTERS: &[Role] = &[Role::Admin, Role::Leader, Role::ShiftSupervisor];
+    let date = |d: &str| json!({ "type": "string", "format": "date", "description": d });
+    let number = |d: &str| json!({ "type": "number", "description": d });
+    let period = closed(
+        vec![("from", date("First day.")), ("to", date("Last day."))],
+        &["from", "to"],
+    );
+    let scope = closed(
+        vec![
+            (
+                "kind",
+                string_enum(SCOPE_KINDS.iter().copied(), "Scope family."),
+            ),
+            (
+                "id",
+                string("Area code, department id or user id; empty for the city."),
+            ),
+            ("name", string("Display name (area, department or person).")),
+        ],
+        &["kind", "id", "name"],
+    );
+    let ratio = closed(
+        vec![
+            ("num", int64("Numerator.")),
+            ("den", int64("Denominator.")),
+            ("rate", nullable(number("num / den; null when den is 0."))),
+        ],
+        &["num", "den", "rate"],
+    );
+    let indicators = json!({
+        "type": "object",
+        "description": "Every indicator of `assessment::Indicators` by name: counts (reported, valid_reports, \
+                        filed, dispatched, handled, closed, closed_self_handled, rejected, voided, overdue_open, \
+                        due_to_close, third_party_findings, intake), rates as {num, den, rate} (closure_rate \
+                        结案率, on_time_closure_rate 按期结案率, handling_rate, on_time_handling_rate, rework_rate \
+                        返工率, accurate_dispatch_rate 准确派遣率, on_time_dispatch_rate, on_time_verification_rate, \
+                        on_time_check_rate, missed_report_rate 漏报率, public_report_rate, on_time_verify_sending_rate, \
+                        on_time_check_sending_rate, on_time_filing_rate, accurate_filing_rate, on_time_close_rate, \
+                        satisfaction_rate 满意率, transfer_rate 转办率, reply_rate 回复率, valid_report_rate) and \
+                        avg_handling_hours (working hours, null without feedback).",
+        "additionalProperties": { "anyOf": [ratio, { "type": ["number", "null"] }] },
+    });
+    let row = closed(
+        vec![
+            ("scope", scope.clone()),
+            ("indicators", indicators),
+            (
+                "score",
+                number("Composite score 0–100 (weights: GET /api/assessment/weights)."),
+            ),
+            (
+                "grade",
+                string_enum(["A", "B", "C", "D", "E"], "Grade 评价等级."),
+            ),
+            (
+                "rank",
+                int64("Competition rank (ties share it: 1, 2, 2, 4)."),
+            ),
+        ],
+        &["scope", "indicators", "score", "grade", "rank"],
+    );
+    let flag = closed(
+        vec![
+            ("week_start", date("Monday of the reviewed week.")),
+            ("scope", scope.clone()),
+            ("kind", string_enum(["red", "black"], "红旗 or 黑旗.")),
+            (
+                "rank",
+                int64("Rank by flag score, from the top for red, from the bottom for black."),
+            ),
+            ("composite", number("The week's composite score.")),
+            ("third_party_findings", int64("暗访 findings of the week.")),
+            (
+                "flag_score",
+                number("composite − penalty × findings, at least 0."),
+            ),
+        ],
+        &[
+            "week_start",
+            "scope",
+            "kind",
+            "rank",
+            "composite",
+            "third_party_findings",
+            "flag_score",
+        ],
+    );
+    let weights = json!({
+        "type": "object",
+        "description": "`assessment::scores::ScoreConfig`: per family (inspector, operator, shift_supervisor, \
+                        dispatcher, department, area, road_chief) a list of terms {metric, weight, scoring}; \
+                        grade_floors [A, B, C, D]; empty_rate_score; third_party_penalty.",
+        "required": ["inspector", "operator", "shift_supervisor", "dispatcher", "department", "area", "road_chief", "grade_floors"],
+    });
+    let task = closed(
+        vec![
+            ("id", int64("Cycle task id.")),
+            ("title", string("What to inspect.")),
+            ("class_code", string("Taxonomy class of the inspection.")),
+            (
+                "place",
+                json!({ "type": "object", "description": "{kind: point, lat, lon} | {kind: road, road_id} | {kind: grid, code}." }),
+            ),
+            (
+                "schedule",
+                json!({ "type": "object", "description": "{kind: weekly, days: [Mon…]} | {kind: monthly, day} | {kind: every_n_working_days, n, anchor}." }),
+            ),
+            ("time", string("Local time of day, HH:MM:SS.")),
+            (
+                "non_working",
+                string_enum(
+                    ["keep", "skip", "next_working_day"],
+                    "What a weekly or monthly occurrence on a non-working day does.",
+                ),
+            ),
+            ("inspector_id", int64("The inspector who gets the tasks.")),
+            (
+                "checked_to",
+                date_time("Occurrences up to here have been made into tasks."),
+            ),
+            ("created_by", int64("Who created it.")),
+            ("created_at", date_time("When.")),
+        ],
+        &[
+            "id",
+            "title",
+            "class_code",
+            "place",
+            "schedule",
+            "time",
+            "non_working",
+            "inspector_id",
+            "checked_to",
+            "created_by",
+            "created_at",
+        ],
+    );
+    let task_input = object(
+        vec![
+            ("title", string("What to inspect.")),
+            ("class_code", string("Taxonomy class.")),
+            ("place", json!({ "type": "object" })),
+            ("schedule", json!({ "type": "object" })),
+            ("time", string("HH:MM:SS, Asia/Shanghai.")),
+            (
+                "non_working",
+                string_enum(["keep", "skip", "next_working_day"], ""),
+            ),
+            ("inspector_id", int64("An inspector.")),
+        ],
+        &[
+            "title",
+            "class_code",
+            "place",
+            "schedule",
+            "time",
+            "non_working",
+            "inspector_id",
+        ],
+    );
+    let category = closed(
+        vec![("id", int64("Category id.")), ("name", string("名称."))],
+        &["id", "name"],
+    );
+    let milestone = closed(
+        vec![
+            ("title", string("Milestone.")),
+            ("due", date("Due date.")),
+            ("done_on", nullable(date("Done on."))),
+        ],
+        &["title", "due", "done_on"],
+    );
+    let progress = closed(
+        vec![
+            ("on", date("Date.")),
+            ("percent", int64("0–100.")),
+            ("note", string("What was done.")),
+        ],
+        &["on", "percent", "note"],
+    );
+    let item = closed(
+        vec![
+            ("id", int64("Item id.")),
+            ("category_id", int64("Category.")),
+            ("title", string("项目名称.")),
+            ("plan", string("计划.")),
+            ("measures", arr(string("措施."))),
+            ("owner_department_id", int64("责任单位.")),
+            ("milestones", arr(milestone)),
+            ("progress", arr(progress)),
+            (
+                "status",
+                string_enum(
+                    ["planned", "in_progress", "done"],
+                    "列入计划 / 正在办 / 已办.",
+                ),
+            ),
+            ("percent", int64("Latest progress, 0–100.")),
+            (
+                "overdue_milestones",
+                int64("Milestones past due and not done."),
+            ),
+        ],
+        &[
+            "id",
+            "category_id",
+            "title",
+            "plan",
+            "measures",
+            "owner_department_id",
+            "milestones",
+            "progress",
+            "status",
+            "percent",
+            "overdue_milestones",
+        ],
+    );
+    let counts = |extra: Vec<(&str, Value)>, req: &[&str]| {
+        let mut props = vec![
+            ("total", int64("Items.")),
+            ("done", int64("已办.")),
+            ("in_progress", int64("正在办.")),
+            ("planned", int64("列入计划.")),
+            (
+                "with_overdue_milestones",
+                int64("Not done, with a milestone past due."),
+            ),
+        ];
+        let mut required = vec![
+            "total",
+            "done",
+            "in_progress",
+            "planned",
+            "with_overdue_milestones",
+        ];
+        props.extend(extra);
+        required.extend_from_slice(req);
+        closed(props, &required)
+    };
+    let period_params = |op: Op| {
+        op.query("from", false, date("With `to`."), "First day (YYYY-MM-DD).")
+            .query("to", false, date("With `from`."), "Last day (YYYY-MM-DD).")
+            .query(
+                "period",
+                false,
+                string("`YYYY-MM` or `YYYY-Www`."),
+                "A month or an ISO week instead of from/to; default: the current month.",
+            )
+    };
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let report_params = |op: Op| {
+        op.query(
+            "kind",
+            false,
+            string_enum(["weekly", "monthly"], "Default weekly."),
+            "Weekly (周报) or monthly (月报).",
+        )
+        .query(
+            "period",
+            false,
+            string("`YYYY-Www` for weekly, `YYYY-MM` for monthly."),
+            "Default: last week, or this month.",
+        )
+    };
+    vec![
+        period_params(Op::get("/api/assessment/indicators", "assessmentIndicators", "Indicators and ranking (考核指标与排名)"))
+            .roles(STAFF)
+            .doc("Indicators of every scope of a family over a period, computed from the counters kept on each \
+                  transition, with composite score, grade and rank, best first. Scoped staff see only the scopes \
+                  inside their grants (areas, department, themselves).")
+            .query("scope_kind", false, string_enum(SCOPE_KINDS.iter().copied(), "Default street."), "Scope family.")
+            .ok(200, "The ranking.", closed(
+                vec![("period", period.clone()), ("scope_kind", string("The family.")), ("rows", arr(row))],
+                &["period", "scope_kind", "rows"],
+            ))
+            .errors(AUTH)
+            .errors(&["bad_request", "invalid_query", "invalid_period"]),
+        period_params(Op::get("/api/assessment/series", "assessmentSeries", "Daily series of a counter (趋势)"))
+            .roles(STAFF)
+            .doc("One counter of one scope per day (or `overdue_open`, the overdue stock at each day's end), for charts.")
+            .query("scope_kind", false, string_enum(SCOPE_KINDS.iter().copied(), "Default city."), "Scope family.")
+            .query("scope_id", false, string("Empty for the city."), "Area code, department or user id.")
+            .query("counter", false, string("Default reported."), "A counter name (e.g. reported, filed, dispatches, handled, closed, closed_on_time) or overdue_open.")
+            .ok(200, "The series.", closed(
+                vec![
+                    ("scope", scope.clone()),
+                    ("counter", string("The counter.")),
+                    ("period", period.clone()),
+                    ("points", arr(closed(vec![("date", date("Day.")), ("value", int64("Value."))], &["date", "value"]))),
+                ],
+                &["scope", "counter", "period", "points"],
+            ))
+            .errors(AUTH)
+            .errors(&["bad_request", "invalid_query", "invalid_period"]),
+        Op::get("/api/assessment/flags", "assessmentFlags", "Weekly red/black-flag review (周讲评)")
+            .roles(STAFF)
+            .doc("Scores road chiefs 路长 and streets over the week, gives red flags 红旗 to the best `red` and black \
+                  flags 黑旗 to the worst `black` (ties at the cut-off all get the flag), stores the review \
+                  (replacing an earlier one of the week) and returns it. Third-party inspection 暗访 findings \
+                  lower the flag score and are listed on their own.")
+            .query("week", false, string("`YYYY-Www`; default last week."), "The ISO week.")
+            .query("red", false, int64("Default 3, at most 100."), "Red flags per family.")
+            .query("black", false, int64("Default 3, at most 100."), "Black flags per family.")
+            .ok(200, "The review.", closed(
+                vec![
+                    ("week", period.clone()),
+                    ("road_chiefs", arr(flag.clone())),
+                    ("streets", arr(flag.clone())),
+                    ("third_party", arr(closed(vec![("scope", scope.clone()), ("findings", int64("暗访 findings."))], &["scope", "findings"]))),
+                ],
+                &["week", "road_chiefs", "streets", "third_party"],
+            ))
+            .errors(AUTH)
+            .errors(&["bad_request", "invalid_query", "invalid_period"]),
+        Op::get("/api/assessment/flags/history", "assessmentFlagHistory", "Flag history (红黑旗历史)")
+            .roles(STAFF)
+            .doc("Every stored flag, oldest week first, and a tally per scope.")
+            .query("from", false, date(""), "Weeks starting on or after.")
+            .query("to", false, date(""), "Weeks starting on or before.")
+            .ok(200, "The history.", closed(
+                vec![
+                    ("flags", arr(flag)),
+                    ("tally", arr(closed(
+                        vec![
+                            ("scope", scope.clone()),
+                            ("red", int64("Red flags.")),
+                            ("black", int64("Black flags.")),
+                            ("black_streak", int64("Black flags in the latest consecutive weeks.")),
+                            ("last_week", nullable(date("Latest week flagged."))),
+                        ],
+                        &["scope", "red", "black", "black_streak", "last_week"],
+                    ))),
+                ],
+                &["flags", "tally"],
+            ))
+            .errors(AUTH)
+            .errors(&["bad_request", "invalid_period"]),
+        Op::get("/api/assessment/weights", "getAssessmentWeights", "Weights and grade bands (权重)")
+            .roles(STAFF)
+            .doc("The weights, score tables and grade floors in use (the reference's defaults until edited).")
+            .ok(200, "The configuration.", weights.clone())
+            .errors(AUTH),
+        Op::put("/api/assessment/weights", "putAssessmentWeights", "Set weights and grade bands")
+            .roles(WEIGHT_EDITORS)
+            .json_body(weights.clone(), "The whole configuration.")
+            .ok(200, "The configuration stored.", weights)
+            .errors(AUTH)
+            .errors(JSON_BODY)
+            .errors(&["invalid"]),
+        report_params(Op::get("/api/assessment/report.xlsx", "assessmentReportXlsx", "Assessment report as Excel (考核报表)"))
+            .roles(REPORTERS)
+            .doc("The weekly (rankings, flags, daily series) or monthly (rankings, daily series, practical matters) \
+                  report as a formatted workbook with Chinese headers, one sheet per table.")
+            .response(200, json!({
+                "description": "The workbook (Content-Disposition: attachment).",
+                "content": { xlsx: { "schema": { "type": "string", "contentMediaType": xlsx } } },
+            }))
+            .errors(AUTH)
+            .errors(&["bad_request", "invalid_query", "invalid_period"]),
+        report_params(Op::get("/api/assessment/report.csv", "assessmentReportCsv", "Assessment report as CSV"))
+            .roles(REPORTERS)
+            .doc("The same report as CSV (UTF-8 with BOM): each table under its name, a blank line between.")
+            .response(200, json!({
+                "description": "The CSV (Content-Disposition: attachment).",
+                "content": { "text/csv": { "schema": { "type": "string" } } },
+            }))
+            .errors(AUTH)
+            .errors(&["bad_request", "invalid_query", "invalid_period"]),
+        Op::get("/api/cycle-tasks", "listCycleTasks", "Cycle tasks (周期案件)")
+            .roles(STAFF)
+            .doc("Active recurring inspections.")
+            .ok(200, "The tasks.", closed(vec![("tasks", arr(task.clone()))], &["tasks"]))
+            .errors(AUTH),
+        Op::post("/api/cycle-tasks", "createCycleTask", "Create a cycle task")
+            .roles(CYCLE_EDITORS)
+            .doc("A recurring inspection (e.g. every Monday 08:00 check the night market on a road) that makes a \
+                  task for the inspector at each occurrence, working-calendar aware; a worker makes them every minute.")
+            .json_body(task_input, "The rule and the inspector.")
+            .ok(201, "The task.", task)
+            .errors(AUTH)
+            .errors(JSON_BODY)
+            .errors(&["invalid", "missing_field", "unknown_inspector", "unknown_reference"]),
+        Op::get("/api/cycle-tasks/runs", "listCycleRuns", "Inspection tasks made by cycle tasks")
+            .roles(STAFF)
+            .doc("Tasks due in the period (default: this week); scoped staff see their own.")
+            .query("from", false, date("With `to`."), "First day.")
+            .query("to", false, date("With `from`."), "Last day.")
+            .ok(200, "The tasks.", closed(
+                vec![
+                    ("period", period),
+                    ("runs", arr(closed(
+                        vec![
+                            ("task_id", int64("Cycle task.")),
+                            ("title", nullable(string("Its title (null if stopped)."))),
+                            ("due_at", date_time("When.")),
+                            ("inspector_id", int64("Who.")),
+                        ],
+                        &["task_id", "title", "due_at", "inspector_id"],
+                    ))),
+                ],
+                &["period", "runs"],
+            ))
+            .errors(AUTH)
+            .errors(&["bad_request", "invalid_period"]),
+        id_param(Op::new("delete", "/api/cycle-tasks/{id}", "deleteCycleTask", "Stop a cycle task"), "Cycle task")
+            .roles(CYCLE_EDITORS)
+            .doc("No more tasks are made; those made stay.")
+            .empty(204, "Stopped.")
+            .errors(AUTH)
+            .errors(&["bad_request", "not_found"]),
+        Op::get("/api/matters/categories", "listMatterCategories", "Practical-matters categories (办实事分类)")
+            .roles(STAFF)
+            .ok(200, "The categories.", closed(vec![("categories", arr(category.clone()))], &["categories"]))
+            .errors(AUTH),
+        Op::post("/api/matters/categories", "createMatterCategory", "Create a category")
+            .roles(MATTER_EDITORS)
+            .json_body(object(vec![("name", string("Unique name."))], &["name"]), "The category.")
+            .ok(201, "The category.", category)
+            .errors(AUTH)
+            .errors(JSON_BODY)
+            .errors(&["missing_field", "duplicate"]),
+        Op::get("/api/matters", "listMatters", "Practical matters (我为群众办实事)")
+            .roles(STAFF)
+            .query("category_id", false, int64(""), "Only this category.")
+            .ok(200, "The items.", closed(vec![("items", arr(item.clone()))], &["items"]))
+            .errors(AUTH)
+            .errors(&["bad_request"]),
+        Op::post("/api/matters", "createMatter", "Create a practical-matters item")
+            .roles(MATTER_EDITORS)
+            .json_body(object(
+                vec![
+                    ("category_id", int64("Category.")),
+                    ("title", string("项目名称.")),
+                    ("plan", string("计划.")),
+                    ("measures", arr(string("措施."))),
+                    ("owner_department_id", int64("责任单位.")),
+                    ("milestones", arr(object(vec![("title", string("")), ("due", date(""))], &["title", "due"]))),
+                ],
+                &["category_id", "title", "plan", "owner_department_id"],
+            ), "The item.")
+            .ok(201, "The item.", item.clone())
+            .errors(AUTH)
+            .errors(JSON_BODY)
+            .errors(&["missing_field", "unknown_reference"]),
+        id_param(Op::post("/api/matters/{id}/progress", "addMatterProgress", "Report progress on an item"), "Item")
+            .roles(MATTER_REPORTERS)
+            .doc("Department handlers report on items their department owns. Milestones named in `milestones_done` \
+                  are marked done on the update's date; the status follows (100 % or all milestones done → done).")
+            .json_body(object(
+                vec![
+                    ("on", date("Default today.")),
+                    ("percent", int64("0–100.")),
+                    ("note", string("What was done.")),
+                    ("milestones_done", arr(string("A milestone title."))),
+                ],
+                &["percent"],
+            ), "The update.")
+            .ok(200, "The item.", item)
+            .errors(AUTH)
+            .errors(JSON_BODY)
+            .errors(&["bad_request", "not_found", "invalid"]),
+        Op::get("/api/matters/summary", "mattersSummary", "Practical matters roll-up (汇总)")
+            .roles(STAFF)
+            .doc("Counts by status (done / in progress / planned) in total, per category and per owner department.")
+            .ok(200, "The roll-up.", closed(
+                vec![
+                    ("total", counts(vec![], &[])),
+                    ("by_category", arr(counts(vec![("category_id", int64("")), ("name", string(""))], &["category_id", "name"]))),
+                    ("by_department", arr(counts(vec![("department_id", int64(""))], &["department_id"]))),
+                ],
+                &["total", "by_category", "by_department"],
+            ))
+            .errors(AUTH),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
 // The document
 
 /// The tags, in display order, with their operations.
@@ -4734,6 +5824,16 @@ fn tags() -> Vec<(&'static str, &'static str, Vec<Op>)> {
             alarm_ops(),
         ),
         (
+            "assessment",
+            "Automatic assessment (考核自动化): indicators, rankings, red/black flags (周讲评), weights, reports; cycle tasks (周期案件); practical matters (我为群众办实事).",
+            assessment_ops(),
+        ),
+        (
+            "supervision",
+            "Supervision (监管): muck-truck permits (渣土处置核准), MQTT sensors, AI cameras and their event webhook, sweeping (机械化清扫率) and patrol coverage, garbage transfer stations (日产日清).",
+            supervision_doc::supervision_ops(),
+        ),
+        (
             "configuration",
             "The taxonomy (部件事件分类), node limits (环节时限), working hours and the holiday calendar.",
             configuration_ops(),
@@ -4747,6 +5847,11 @@ fn tags() -> Vec<(&'static str, &'static str, Vec<Op>)> {
             "live",
             "Live updates over server-sent events (推送).",
             live_ops(),
+        ),
+        (
+            "open311",
+            "Open311 GeoReport v2 (市民上报): the standard citizen API at `/open311/v2/`, in JSON and XML, with its own error format.",
+            open311_ops(),
         ),
         (
             "system",
@@ -4830,6 +5935,9 @@ fn build() -> Value {
         },
     })
 }
+
+#[path = "openapi_supervision.rs"]
+mod supervision_doc;
 
 #[cfg(test)]
 #[path = "openapi_tests.rs"]

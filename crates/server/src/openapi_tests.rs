@@ -2432,6 +2432,446 @@ async fn responses_fit_the_documented_schemas() {
     assert_eq!(status, StatusCode::CREATED, "{filed}");
     assert_eq!(filed["alarm"]["state"], "linked", "{filed}");
 
+    // Open311 GeoReport v2: form-encoded in, JSON or XML out, its own error list, no session.
+    let (_, o311) = e2e
+        .call_ok(
+            &admin,
+            "POST",
+            "/api/api-keys",
+            json!({ "name": "open311 app", "user_id": e2e.users["citizen"] }),
+        )
+        .await;
+    let o311_key = o311["key"].as_str().expect("key").to_owned();
+    for fmt in ["json", "xml"] {
+        for path in ["discovery", "services", "services/06010", "requests"] {
+            e2e.call_ok(
+                "",
+                "GET",
+                &format!("/open311/v2/{path}.{fmt}"),
+                empty.clone(),
+            )
+            .await;
+        }
+    }
+    let form = serde_urlencoded::to_string([
+        ("api_key", o311_key.as_str()),
+        ("service_code", "06010"),
+        ("lat", "39.91"),
+        ("long", "116.40"),
+        ("description", "路口垃圾成堆"),
+        ("attribute[condition]", "1"),
+    ])
+    .expect("form");
+    let form_type = [(header::CONTENT_TYPE, "application/x-www-form-urlencoded")];
+    let (status, _, created) = e2e
+        .send_raw(
+            "",
+            "POST",
+            "/open311/v2/requests.json",
+            &form_type,
+            form.into_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let o311_id: i64 = created[0]["service_request_id"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("service_request_id");
+    let case_no = e2e
+        .state
+        .store
+        .get_case(o311_id)
+        .await
+        .expect("get")
+        .expect("case")
+        .case_no;
+    for path in [format!("requests/{o311_id}"), format!("tokens/{case_no}")] {
+        for fmt in ["json", "xml"] {
+            e2e.call_ok(
+                "",
+                "GET",
+                &format!("/open311/v2/{path}.{fmt}"),
+                empty.clone(),
+            )
+            .await;
+        }
+    }
+    let (_, listed) = e2e
+        .call_ok(
+            "",
+            "GET",
+            &format!("/open311/v2/requests.json?service_request_id={o311_id}"),
+            empty.clone(),
+        )
+        .await;
+    assert_eq!(listed[0]["status"], "open", "{listed}");
+    // A photo uploaded with the request is published with it.
+    let mut multipart = Vec::new();
+    for (k, v) in [
+        ("api_key", o311_key.as_str()),
+        ("service_code", "06010"),
+        ("lat", "39.91"),
+        ("long", "116.40"),
+    ] {
+        multipart.extend_from_slice(
+            format!("--B\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    multipart.extend_from_slice(b"--B\r\nContent-Disposition: form-data; name=\"media\"; filename=\"p.png\"\r\nContent-Type: image/png\r\n\r\n");
+    multipart.extend_from_slice(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 7, 7, 7, 7]);
+    multipart.extend_from_slice(b"\r\n--B--\r\n");
+    let (status, _, created) = e2e
+        .send_raw(
+            "",
+            "POST",
+            "/open311/v2/requests.xml",
+            &[(header::CONTENT_TYPE, "multipart/form-data; boundary=B")],
+            multipart,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(created, Value::Null, "XML, not JSON");
+    let (_, listed) = e2e
+        .call_ok("", "GET", "/open311/v2/requests.json", empty.clone())
+        .await;
+    let media = listed[0]["media_url"]
+        .as_str()
+        .expect("media_url")
+        .to_owned();
+    let (status, headers, _) = e2e.send_raw("", "GET", &media, &[], Vec::new()).await;
+    assert_eq!(
+        (status, headers[header::CONTENT_TYPE].to_str().ok()),
+        (StatusCode::OK, Some("image/png"))
+    );
+    // Errors are the spec's list, with the HTTP status as `code`.
+    let (status, body) = e2e
+        .call("", "GET", "/open311/v2/services/99999.json", None)
+        .await;
+    assert_eq!(
+        (status, &body[0]["code"]),
+        (StatusCode::NOT_FOUND, &json!(404))
+    );
+    let forged = serde_urlencoded::to_string([
+        ("api_key", "yw_forged"),
+        ("service_code", "06010"),
+        ("lat", "39.91"),
+        ("long", "116.40"),
+    ])
+    .expect("form");
+    let (status, _, body) = e2e
+        .send_raw(
+            "",
+            "POST",
+            "/open311/v2/requests.json",
+            &form_type,
+            forged.into_bytes(),
+        )
+        .await;
+    assert_eq!(
+        (status, &body[0]["code"]),
+        (StatusCode::FORBIDDEN, &json!(403))
+    );
+    let (status, _, body) = e2e
+        .send_raw(
+            "",
+            "GET",
+            "/open311/v2/requests.json?status=pending",
+            &[],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(
+        (status, &body[0]["code"]),
+        (StatusCode::BAD_REQUEST, &json!(400))
+    );
+
+    // Supervision: muck permits, sensors, cameras and their webhook, coverage, stations.
+    let today = e2e.state.now().to_shanghai().date().to_string();
+    let rect = |w: f64, s: f64| {
+        json!([{ "exterior": [
+            { "lon": w, "lat": s }, { "lon": w + 0.002, "lat": s }, { "lon": w + 0.002, "lat": s + 0.002 },
+            { "lon": w, "lat": s + 0.002 }, { "lon": w, "lat": s }
+        ] }])
+    };
+    let permit = json!({
+        "number": "京渣准-2026-001", "company": "东城渣土运输公司",
+        "vehicles": [{ "phone": "13800001111", "plate": "豫A·D1234" }],
+        "construction_site": rect(116.39, 39.90), "disposal_site": rect(116.42, 39.93),
+        "route": [{ "lon": 116.391, "lat": 39.901 }, { "lon": 116.421, "lat": 39.931 }],
+        "corridor_width_m": 60.0, "windows": [{ "start": "22:00", "end": "06:00" }],
+        "valid_from": "2026-01-01", "valid_to": "2030-12-31",
+    });
+    let (status, created) = e2e
+        .call_ok(&admin, "POST", "/api/permits", permit.clone())
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let permit_id = created["id"].as_i64().expect("permit id");
+    let (_, permits) = e2e
+        .call_ok(
+            &operator,
+            "GET",
+            &format!("/api/permits?valid_on={today}&phone=13800001111"),
+            empty.clone(),
+        )
+        .await;
+    assert_eq!(
+        permits["items"].as_array().map(Vec::len),
+        Some(1),
+        "{permits}"
+    );
+    let one = format!("/api/permits/{permit_id}");
+    e2e.call_ok(&operator, "GET", &one, empty.clone()).await;
+    e2e.call_ok(&admin, "PUT", &one, permit).await;
+    let (status, revoked) = e2e
+        .call(
+            &admin,
+            "POST",
+            &format!("{one}/revoke"),
+            Some(json!({ "reason": "工地停工" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+    assert_eq!(revoked["revoked_reason"], "工地停工", "{revoked}");
+    let (status, _) = e2e
+        .call_ok(
+            &admin,
+            "POST",
+            "/api/sensors",
+            json!({ "sensor_id": "MH-0001", "kind": "manhole", "name": "东华门大街井盖", "lat": 39.91, "lon": 116.40, "config": { "tilt_deg": 15 } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let now = e2e.state.now();
+    e2e.state
+        .store
+        .append_sensor_readings(
+            &[store::SensorReading {
+                sensor_id: "MH-0001".into(),
+                at: now.plus_minutes(-5),
+                received_at: now.plus_minutes(-5),
+                data: json!({ "tilt_deg": 3.5, "open": false }),
+            }],
+            &[],
+        )
+        .await
+        .expect("sensor readings");
+    e2e.call_ok(&operator, "GET", "/api/sensors", empty.clone())
+        .await;
+    e2e.call_ok(&operator, "GET", "/api/sensors/MH-0001", empty.clone())
+        .await;
+    let (_, series) = e2e
+        .call_ok(
+            &operator,
+            "GET",
+            "/api/sensors/MH-0001/readings",
+            empty.clone(),
+        )
+        .await;
+    assert_eq!(
+        series["items"].as_array().map(Vec::len),
+        Some(1),
+        "{series}"
+    );
+    e2e.call_ok(
+        &admin,
+        "POST",
+        "/api/cameras",
+        json!({ "camera_id": "CAM-0001", "name": "东华门大街 东向", "lat": 39.91, "lon": 116.40, "direction_deg": 90.0 }),
+    )
+    .await;
+    e2e.call_ok(&operator, "GET", "/api/cameras", empty.clone())
+        .await;
+    let (_, key) = e2e
+        .call_ok(
+            &admin,
+            "POST",
+            "/api/api-keys",
+            json!({ "name": "AI 视频平台", "user_id": e2e.users["operator"] }),
+        )
+        .await;
+    let key = key["key"].as_str().expect("key").to_owned();
+    let (status, outcome) = e2e
+        .call_ok(
+            &key,
+            "POST",
+            "/api/ingest/camera-events",
+            json!({ "camera_id": "CAM-0001", "event_type": "占道经营", "confidence": 0.91, "at": now.to_rfc3339(), "image": "/9j/4AAQSkZJRg==" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(outcome["alarm_level"], "warning", "{outcome}");
+    e2e.call_ok(
+        &operator,
+        "GET",
+        "/api/cameras/CAM-0001/events",
+        empty.clone(),
+    )
+    .await;
+    e2e.call_ok(
+        &operator,
+        "GET",
+        &format!("/api/sweeping/coverage?day={today}"),
+        empty.clone(),
+    )
+    .await;
+    e2e.call_ok(&operator, "GET", "/api/patrol/coverage", empty.clone())
+        .await;
+    e2e.call_ok(
+        &admin,
+        "POST",
+        "/api/stations",
+        json!({ "station_id": "ZS-01", "name": "东华门中转站", "lat": 39.91, "lon": 116.40, "radius_m": 60.0, "capacity_t": 50.0 }),
+    )
+    .await;
+    let handler = e2e.login("handler").await;
+    e2e.call_ok(
+        &handler,
+        "PUT",
+        &format!("/api/stations/ZS-01/tonnage/{today}"),
+        json!({ "in_t": 42.5, "out_t": 40.0 }),
+    )
+    .await;
+    let (_, stations) = e2e
+        .call_ok(&operator, "GET", "/api/stations", empty.clone())
+        .await;
+    assert_eq!(stations["not_cleared"], 1, "{stations}");
+
+    // Assessment 考核自动化: indicators, series, flags, weights, reports, cycle tasks, matters.
+    {
+        let leader = e2e.login("leader").await;
+        let inspector_token = e2e.login("inspector").await;
+        let (_, ranking) = e2e
+            .call_ok(
+                &leader,
+                "GET",
+                "/api/assessment/indicators?scope_kind=street&period=2026-11",
+                empty.clone(),
+            )
+            .await;
+        assert!(ranking["rows"].is_array(), "{ranking}");
+        for kind in ["city", "grid", "department", "operator", "dispatcher"] {
+            e2e.call_ok(
+                &leader,
+                "GET",
+                &format!("/api/assessment/indicators?scope_kind={kind}"),
+                empty.clone(),
+            )
+            .await;
+        }
+        e2e.call_ok(
+            &leader,
+            "GET",
+            "/api/assessment/series?scope_kind=city&counter=reported&from=2026-11-01&to=2026-11-30",
+            empty.clone(),
+        )
+        .await;
+        e2e.call_ok(
+            &leader,
+            "GET",
+            "/api/assessment/flags?week=2026-W48",
+            empty.clone(),
+        )
+        .await;
+        e2e.call_ok(
+            &leader,
+            "GET",
+            "/api/assessment/flags/history",
+            empty.clone(),
+        )
+        .await;
+        let (_, weights) = e2e
+            .call_ok(&leader, "GET", "/api/assessment/weights", empty.clone())
+            .await;
+        e2e.call_ok(&admin, "PUT", "/api/assessment/weights", weights)
+            .await;
+        e2e.call_ok(
+            &leader,
+            "GET",
+            "/api/assessment/report.xlsx?kind=weekly&period=2026-W48",
+            empty.clone(),
+        )
+        .await;
+        e2e.call_ok(
+            &leader,
+            "GET",
+            "/api/assessment/report.csv?kind=monthly&period=2026-11",
+            empty.clone(),
+        )
+        .await;
+        let inspector = e2e.users["inspector"];
+        let (_, task) = e2e
+            .call_ok(
+                &admin,
+                "POST",
+                "/api/cycle-tasks",
+                json!({
+                    "title": "夜市巡查", "class_code": "06010",
+                    "place": { "kind": "grid", "code": GRID },
+                    "schedule": { "kind": "weekly", "days": ["Mon"] },
+                    "time": "08:00:00", "non_working": "next_working_day",
+                    "inspector_id": inspector,
+                }),
+            )
+            .await;
+        e2e.call_ok(&leader, "GET", "/api/cycle-tasks", empty.clone())
+            .await;
+        e2e.call_ok(
+            &inspector_token,
+            "GET",
+            "/api/cycle-tasks/runs",
+            empty.clone(),
+        )
+        .await;
+        let task_id = task["id"].as_i64().expect("task id");
+        let (status, _) = e2e
+            .call(
+                &admin,
+                "DELETE",
+                &format!("/api/cycle-tasks/{task_id}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (_, category) = e2e
+            .call_ok(
+                &admin,
+                "POST",
+                "/api/matters/categories",
+                json!({ "name": "环境整治" }),
+            )
+            .await;
+        e2e.call_ok(&leader, "GET", "/api/matters/categories", empty.clone())
+            .await;
+        let (_, item) = e2e
+            .call_ok(
+                &admin,
+                "POST",
+                "/api/matters",
+                json!({
+                    "category_id": category["id"], "title": "背街小巷整治", "plan": "年底前完成",
+                    "measures": ["清运"], "owner_department_id": e2e.department,
+                    "milestones": [{ "title": "清运", "due": "2026-12-31" }],
+                }),
+            )
+            .await;
+        let handler = e2e.login("handler").await;
+        let item_id = item["id"].as_i64().expect("item id");
+        e2e.call_ok(
+            &handler,
+            "POST",
+            &format!("/api/matters/{item_id}/progress"),
+            json!({ "percent": 50, "note": "已清运一半" }),
+        )
+        .await;
+        e2e.call_ok(&leader, "GET", "/api/matters", empty.clone())
+            .await;
+        let (_, summary) = e2e
+            .call_ok(&leader, "GET", "/api/matters/summary", empty.clone())
+            .await;
+        assert_eq!(summary["total"]["in_progress"], 1, "{summary}");
+    }
+
     // Every operation was exercised with a success status.
     let exercised = e2e.exercised.lock().expect("lock").clone();
     let missing: Vec<_> = documented().difference(&exercised).cloned().collect();

@@ -194,7 +194,6 @@ async fn standard_of(state: &AppState, code: &str) -> ApiResult<Option<String>> 
 ///
 /// # Errors
 /// The alarm has no class, is not open, already has a case (409), or the report is refused.
-
 pub async fn raise_case(
     state: &AppState,
     actor: &AuthUser,

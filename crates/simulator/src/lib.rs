@@ -22,6 +22,7 @@ pub mod lifecycle;
 pub mod list;
 pub mod mqtt_load;
 pub mod mqtt_sensor;
+pub mod open311_citizen;
 pub mod seed;
 
 /// Latency samples in microseconds, summarised.

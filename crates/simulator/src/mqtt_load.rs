@@ -7,23 +7,29 @@
 //! - **broker**: a plain rumqttc subscriber (QoS 1, automatic acks, does nothing with the
 //!   messages) — Mosquitto's own delivery rate;
 //! - **yiwang**: [`ingest::mqtt::MqttIntake`] (parse, store in batches, ack after the store)
-//!   with a [`MemorySensorSink`], or a [`FileSensorSink`] (fsync per batch) in the `file` phase.
+//!   with a [`MemorySensorSink`], a [`FileSensorSink`] (fsync per batch) in the `file` phase,
+//!   or the node's [`StoreSensorSink`] (readings + sensor rules + alarms in one database
+//!   transaction per batch, `sensors` registered sensors) in the `store` phase.
 //!
 //! Each rate is messages over the time from the first publish to that subscriber's last
 //! message (stored, for yiwang). The ratio yiwang / broker is the figure to watch (≥ 0.9).
+//! Every payload carries its publish instant as `ts` (UTC ms), so the sink side also measures
+//! the publish → stored latency of every message (1 ms resolution).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ingest::SinkError;
+use domain::time::Timestamp;
 use ingest::mqtt::{
-    FileSensorSink, MemorySensorSink, MqttConfig, MqttIntake, MqttStatsSnapshot, SensorMessage,
-    SensorSink,
+    FileSensorSink, MemorySensorSink, MqttConfig, MqttIntake, MqttStatsSnapshot, SensorConfig,
+    SensorKind, SensorMessage, SensorSink, SensorSinkSnapshot, StoreSensorSink,
 };
+use ingest::{Clock as _, SinkError, SystemClock};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
+use crate::Latencies;
 use crate::mqtt_sensor::{Fleet, FleetSpec};
 
 /// Benchmark settings.
@@ -45,6 +51,13 @@ pub struct MqttLoadConfig {
     pub file: Option<PathBuf>,
     /// A phase ends when nothing arrived for this long.
     pub idle: Duration,
+    /// Distinct sensors in the stream (a quarter of each kind).
+    pub sensors: usize,
+    /// Run the memory-sink phase.
+    pub memory: bool,
+    /// Also run a phase with the node's store sink on this database URL (`sqlite://…`,
+    /// `postgres://…`); the sensors are registered there first.
+    pub store: Option<String>,
 }
 
 impl Default for MqttLoadConfig {
@@ -58,6 +71,9 @@ impl Default for MqttLoadConfig {
             max_batch: 1024,
             file: None,
             idle: Duration::from_secs(3),
+            sensors: 1000,
+            memory: true,
+            store: None,
         }
     }
 }
@@ -83,10 +99,12 @@ impl Side {
 }
 
 /// One phase's figures.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct PhaseReport {
-    /// `memory` or `file`.
+    /// `memory`, `file` or `store`.
     pub sink: &'static str,
+    /// Distinct sensors in the stream.
+    pub sensors: usize,
     /// Messages published and acknowledged by the broker.
     pub published: u64,
     /// Time to publish them all, seconds.
@@ -99,6 +117,10 @@ pub struct PhaseReport {
     pub stats: MqttStatsSnapshot,
     /// Stores made (batches).
     pub batches: u64,
+    /// Publish → stored latency of each stored message, µs (1 ms resolution).
+    pub latency: Latencies,
+    /// The store sink's counters (the `store` phase).
+    pub sink_stats: Option<SensorSinkSnapshot>,
 }
 
 impl PhaseReport {
@@ -109,23 +131,34 @@ impl PhaseReport {
     }
 }
 
-/// Counts stores and remembers when the last one finished.
+/// Counts stores, remembers when the last one finished and the latency of every message.
 struct Counting<S> {
     inner: S,
     start: Instant,
     messages: Arc<AtomicU64>,
     batches: Arc<AtomicU64>,
     last_us: Arc<AtomicU64>,
+    latency: Arc<std::sync::Mutex<Latencies>>,
 }
 
 impl<S: SensorSink> SensorSink for Counting<S> {
     async fn store(&self, batch: &[SensorMessage]) -> Result<(), SinkError> {
         self.inner.store(batch).await?;
+        let now_ms = SystemClock.now_ms();
         self.messages
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         self.batches.fetch_add(1, Ordering::Relaxed);
         self.last_us
             .fetch_max(micros_since(self.start), Ordering::Relaxed);
+        let mut l = self
+            .latency
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for m in batch {
+            if let Some(ts) = m.measured_at_ms {
+                l.push(u128::try_from(now_ms.saturating_sub(ts)).unwrap_or(0) * 1000);
+            }
+        }
         Ok(())
     }
 }
@@ -134,18 +167,22 @@ fn micros_since(start: Instant) -> u64 {
     u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
-/// Topic + payload pairs of the stream, split over publishers.
-fn stream(prefix: &str, messages: usize, publishers: usize) -> Vec<Vec<(String, String)>> {
-    let spec = FleetSpec {
-        manholes: 250,
-        bins: 250,
-        waterlogs: 250,
-        numerics: 250,
+fn fleet_spec(sensors: usize) -> FleetSpec {
+    let quarter = sensors.div_ceil(4).max(1);
+    FleetSpec {
+        manholes: quarter,
+        bins: quarter,
+        waterlogs: quarter,
+        numerics: quarter,
         misbehave_every: 10,
         ..FleetSpec::default()
-    };
-    let mut fleet = Fleet::new(&spec, 2026);
-    let mut out: Vec<Vec<(String, String)>> = vec![Vec::new(); publishers.max(1)];
+    }
+}
+
+/// The messages of the stream, split over publishers (`ts` is set when published).
+fn stream(messages: usize, publishers: usize, sensors: usize) -> Vec<Vec<SensorMessage>> {
+    let mut fleet = Fleet::new(&fleet_spec(sensors), 2026);
+    let mut out: Vec<Vec<SensorMessage>> = vec![Vec::new(); publishers.max(1)];
     let mut i = 0usize;
     let mut t = 0i64;
     while i < messages {
@@ -156,7 +193,7 @@ fn stream(prefix: &str, messages: usize, publishers: usize) -> Vec<Vec<(String, 
             // Each sensor always goes through the same publisher, so its order is kept.
             let p = publisher_of(&m.sensor_id, out.len());
             if let Some(slot) = out.get_mut(p) {
-                slot.push((m.topic(prefix), m.to_payload_json()));
+                slot.push(m);
             }
             i += 1;
         }
@@ -172,28 +209,87 @@ fn publisher_of(id: &str, n: usize) -> usize {
     h % n.max(1)
 }
 
-/// Runs the memory phase, then the file phase if configured.
+/// Runs the memory phase (if configured), then the file and the store phases if configured.
 ///
 /// # Errors
 ///
-/// The broker is unreachable, or the file cannot be opened.
+/// The broker is unreachable, the file cannot be opened, the database cannot be opened.
 pub async fn run(config: &MqttLoadConfig) -> anyhow::Result<Vec<PhaseReport>> {
-    let mut reports = vec![phase(config, "memory", MemorySensorSink::new()).await?];
+    let mut reports = Vec::new();
+    if config.memory {
+        reports.push(phase(config, "memory", MemorySensorSink::new(), None).await?);
+    }
     if let Some(path) = &config.file {
         let sink = FileSensorSink::open(path, "yiwang-load")?;
-        reports.push(phase(config, "file", sink).await?);
+        reports.push(phase(config, "file", sink, None).await?);
+    }
+    if let Some(url) = &config.store {
+        let store = store::Store::open(&store::ConnectOptions::new(url.clone())).await?;
+        let registered = Instant::now();
+        register_sensors(&store, config.sensors).await?;
+        println!(
+            "mqtt[store]: {} sensors registered in {:.1} s",
+            config.sensors,
+            registered.elapsed().as_secs_f64()
+        );
+        let sink = StoreSensorSink::new(
+            store.clone(),
+            Arc::new(|_, _| None),
+            Arc::new(SystemClock),
+            SensorConfig::default(),
+        );
+        sink.refresh().await?;
+        let stats_of = sink.clone();
+        let mut r = phase(config, "store", sink, None).await?;
+        r.sink_stats = Some(stats_of.stats().snapshot());
+        store.close().await;
+        reports.push(r);
     }
     Ok(reports)
+}
+
+/// Registers the stream's sensors (ids and kinds of [`fleet_spec`]) in `store`, 64 at a time.
+async fn register_sensors(store: &store::Store, sensors: usize) -> anyhow::Result<()> {
+    let fleet = Fleet::new(&fleet_spec(sensors), 2026);
+    let now = Timestamp(SystemClock.now_ms());
+    for chunk in fleet.sensors.chunks(64) {
+        let mut tasks = Vec::with_capacity(chunk.len());
+        for s in chunk {
+            let sensor = store::Sensor {
+                sensor_id: s.id.clone(),
+                kind: s.kind.as_str().to_owned(),
+                name: format!("load {}", s.id),
+                lat: Some(s.location.0),
+                lon: Some(s.location.1),
+                grid_code: None,
+                config: if s.kind == SensorKind::Numeric {
+                    serde_json::json!({"quantity": "噪声", "unit": "dB", "high": 70.0, "high_clear": 65.0})
+                } else {
+                    serde_json::json!({})
+                },
+                last_seen_at: None,
+            };
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store.upsert_sensor(&sensor, now).await
+            }));
+        }
+        for t in tasks {
+            t.await??;
+        }
+    }
+    Ok(())
 }
 
 async fn phase<S: SensorSink>(
     config: &MqttLoadConfig,
     name: &'static str,
     sink: S,
+    sink_stats: Option<SensorSinkSnapshot>,
 ) -> anyhow::Result<PhaseReport> {
     let tag = format!("{}-{}", std::process::id(), rand::random::<u32>());
     let prefix = format!("yiwang-load/{tag}/{name}");
-    let stream = stream(&prefix, config.messages, config.publishers);
+    let stream = stream(config.messages, config.publishers, config.sensors);
     let total: u64 = stream.iter().map(|s| s.len() as u64).sum();
     let start = Instant::now();
 
@@ -246,6 +342,7 @@ async fn phase<S: SensorSink>(
     let stored = Arc::new(AtomicU64::new(0));
     let batches = Arc::new(AtomicU64::new(0));
     let stored_last = Arc::new(AtomicU64::new(0));
+    let latency = Arc::new(std::sync::Mutex::new(Latencies::default()));
     let client_id = format!("yiwang-load-intake-{tag}");
     let intake = MqttIntake::new(
         MqttConfig {
@@ -261,6 +358,7 @@ async fn phase<S: SensorSink>(
             messages: Arc::clone(&stored),
             batches: Arc::clone(&batches),
             last_us: Arc::clone(&stored_last),
+            latency: Arc::clone(&latency),
         },
         Arc::new(ingest::SystemClock),
     )?;
@@ -290,7 +388,12 @@ async fn phase<S: SensorSink>(
             &config.host,
             config.port,
         );
-        publishers.push(tokio::spawn(publish_all(o, messages, per_publisher_rate)));
+        publishers.push(tokio::spawn(publish_all(
+            o,
+            prefix.clone(),
+            messages,
+            per_publisher_rate,
+        )));
     }
     let mut published = 0u64;
     for p in publishers {
@@ -337,13 +440,22 @@ async fn phase<S: SensorSink>(
         },
         stats: stats.snapshot(),
         batches: batches.load(Ordering::Relaxed),
+        sensors: config.sensors,
+        latency: std::mem::take(
+            &mut *latency
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        ),
+        sink_stats,
     })
 }
 
-/// Publishes `messages` at QoS 1 (at `rate`/s when > 0) and waits for every PUBACK.
+/// Publishes `messages` at QoS 1 (at `rate`/s when > 0), each with `ts` = the instant it is
+/// published, and waits for every PUBACK.
 async fn publish_all(
     mut options: MqttOptions,
-    messages: Vec<(String, String)>,
+    prefix: String,
+    messages: Vec<SensorMessage>,
     rate: f64,
 ) -> anyhow::Result<u64> {
     options.set_clean_session(true);
@@ -352,13 +464,19 @@ async fn publish_all(
     let sender = tokio::spawn(async move {
         let period = (rate > 0.0).then(|| Duration::from_secs_f64(1.0 / rate));
         let mut next = tokio::time::Instant::now();
-        for (topic, payload) in messages {
+        for mut m in messages {
             if let Some(p) = period {
                 next += p;
                 tokio::time::sleep_until(next).await;
             }
+            m.measured_at_ms = Some(SystemClock.now_ms());
             client
-                .publish(topic, QoS::AtLeastOnce, false, payload.into_bytes())
+                .publish(
+                    m.topic(&prefix),
+                    QoS::AtLeastOnce,
+                    false,
+                    m.to_payload_json().into_bytes(),
+                )
                 .await?;
         }
         Ok::<_, rumqttc::ClientError>(client)
@@ -404,15 +522,16 @@ mod tests {
 
     #[test]
     fn the_stream_has_every_message_once_and_keeps_each_sensor_on_one_publisher() {
-        let s = stream("p", 2500, 3);
+        let s = stream(2500, 3, 400);
         assert_eq!(s.iter().map(Vec::len).sum::<usize>(), 2500);
         let mut owner = std::collections::HashMap::new();
         for (i, msgs) in s.iter().enumerate() {
-            for (topic, _) in msgs {
-                let prev = owner.insert(topic.clone(), i);
-                assert!(prev.is_none_or(|p| p == i), "{topic}");
+            for m in msgs {
+                let prev = owner.insert(m.sensor_id.clone(), i);
+                assert!(prev.is_none_or(|p| p == i), "{}", m.sensor_id);
             }
         }
+        assert_eq!(owner.len(), 400, "every sensor appears");
     }
 
     #[test]
@@ -431,6 +550,9 @@ mod tests {
             },
             stats: MqttStatsSnapshot::default(),
             batches: 1,
+            sensors: 1,
+            latency: Latencies::default(),
+            sink_stats: None,
         };
         assert!((r.ratio() - 0.9).abs() < 1e-12);
         assert_eq!(Side::default().rate(), 0.0);

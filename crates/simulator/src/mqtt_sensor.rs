@@ -36,6 +36,9 @@ pub struct FleetSpec {
     pub rain_starts_at: u64,
     /// Ticks the rain lasts.
     pub rain_ticks: u64,
+    /// The scenario (lifted covers, noise peaks, the rain) starts again every this many ticks;
+    /// 0: it plays once.
+    pub cycle_ticks: u64,
 }
 
 impl Default for FleetSpec {
@@ -48,6 +51,7 @@ impl Default for FleetSpec {
             misbehave_every: 5,
             rain_starts_at: 30,
             rain_ticks: 60,
+            cycle_ticks: 0,
         }
     }
 }
@@ -146,16 +150,24 @@ impl Fleet {
         self.tick
     }
 
+    /// The tick within the scenario (the same as [`Fleet::tick`] unless it cycles).
+    fn scenario_tick(&self) -> u64 {
+        match self.spec.cycle_ticks {
+            0 => self.tick,
+            c => (self.tick.saturating_sub(1) % c) + 1,
+        }
+    }
+
     /// It is raining at the current tick.
     pub fn raining(&self) -> bool {
         (self.spec.rain_starts_at..self.spec.rain_starts_at + self.spec.rain_ticks)
-            .contains(&self.tick)
+            .contains(&self.scenario_tick())
     }
 
     /// Advances one simulated minute and returns one reading per sensor, measured at `now_ms`.
     pub fn step(&mut self, now_ms: i64) -> Vec<SensorMessage> {
         self.tick += 1;
-        let tick = self.tick;
+        let tick = self.scenario_tick();
         let raining = self.raining();
         let rng = &mut self.rng;
         let mut out = Vec::with_capacity(self.sensors.len());
@@ -390,15 +402,111 @@ pub async fn run_fleet(config: &PublishConfig, mut fleet: Fleet) -> anyhow::Resu
     })
 }
 
+/// Publishes `fleet` live until `shutdown` resolves, as one sensor gateway: retained `online`
+/// statuses first, then one reading per sensor every `every`, measured at `now_ms()` (UTC ms),
+/// and retained `offline` statuses at the end. The connection's last will marks the first
+/// sensor offline if the process dies. A lost connection is retried every second (rumqttc
+/// reconnects); readings published meanwhile wait in the client's queue. Returns the number
+/// of messages handed to the client.
+///
+/// # Errors
+///
+/// The client's request queue is gone (its event loop stopped).
+pub async fn run_live(
+    config: &PublishConfig,
+    mut fleet: Fleet,
+    every: Duration,
+    now_ms: impl Fn() -> i64 + Send,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> anyhow::Result<u64> {
+    let mut options = MqttOptions::new(
+        format!("yiwang-sim-sensors-{}", std::process::id()),
+        config.host.clone(),
+        config.port,
+    );
+    options.set_clean_session(true);
+    if let Some(first) = fleet.sensors.first() {
+        let will = Fleet::status(first, false);
+        options.set_last_will(LastWill::new(
+            will.topic(&config.prefix),
+            will.to_payload_json(),
+            QoS::AtLeastOnce,
+            true,
+        ));
+    }
+    let (client, mut eventloop) = AsyncClient::new(options, 4096);
+    let net = tokio::spawn(async move {
+        loop {
+            // An error is a lost connection: the next poll reconnects.
+            if eventloop.poll().await.is_err() {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
+    let publish = |m: &SensorMessage, retain: bool| {
+        client.publish(
+            m.topic(&config.prefix),
+            QoS::AtLeastOnce,
+            retain,
+            m.to_payload_json(),
+        )
+    };
+    let mut published = 0u64;
+    let statuses: Vec<SensorMessage> = fleet
+        .sensors
+        .iter()
+        .map(|s| Fleet::status(s, true))
+        .collect();
+    for m in &statuses {
+        publish(m, true).await?;
+        published += 1;
+    }
+    tokio::pin!(shutdown);
+    let mut ticks = tokio::time::interval(every.max(Duration::from_millis(10)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            _ = ticks.tick() => {}
+        }
+        for m in fleet.step(now_ms()) {
+            publish(&m, false).await?;
+            published += 1;
+        }
+    }
+    let statuses: Vec<SensorMessage> = fleet
+        .sensors
+        .iter()
+        .map(|s| Fleet::status(s, false))
+        .collect();
+    for m in &statuses {
+        if publish(m, true).await.is_ok() {
+            published += 1;
+        }
+    }
+    let _ = client.disconnect().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    net.abort();
+    Ok(published)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ingest::mqtt::{AlarmKind, AlarmRules, parse_message};
+    use ingest::mqtt::{
+        SensorConfig, SensorInfo, SensorSupervisor, Signal, parse_message, rule_kind, sample_of,
+    };
 
-    /// Runs the model through the alarm rules and returns the raised alarms per kind.
-    fn raised(spec: &FleetSpec, ticks: u64) -> Vec<(String, AlarmKind)> {
+    /// Runs the model through the canonical sensor rules and returns (sensor, rule) of every
+    /// raise.
+    fn raised(spec: &FleetSpec, ticks: u64) -> Vec<(String, String)> {
         let mut fleet = Fleet::new(spec, 7);
-        let mut rules = AlarmRules::default();
+        let mut rules = SensorSupervisor::new(SensorConfig::default());
+        for s in &fleet.sensors {
+            let kind = rule_kind(s.kind, &serde_json::json!({}));
+            rules.register(s.id.clone(), SensorInfo::new(s.id.clone(), kind));
+        }
         let mut out = Vec::new();
         for t in 0..ticks {
             for m in fleet.step(1_795_507_200_000 + i64::try_from(t).unwrap() * 60_000) {
@@ -411,14 +519,15 @@ mod tests {
                 )
                 .unwrap();
                 assert_eq!(parsed, m);
-                for e in rules.observe(&m) {
-                    if e.raised {
-                        out.push((e.sensor_id, e.kind));
+                let sample = sample_of(&m).unwrap();
+                for s in rules.observe(&sample) {
+                    if let Signal::Raise(r) = s {
+                        out.push((r.key.source_id, r.key.rule));
                     }
                 }
             }
         }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.sort();
         out.dedup();
         out
     }
@@ -433,20 +542,20 @@ mod tests {
             misbehave_every: 5,
             rain_starts_at: 20,
             rain_ticks: 60,
+            cycle_ticks: 0,
         };
         let alarms = raised(&spec, 150);
-        // Index 0 of each kind misbehaves: the lifted cover (open and tilted), the skipped bin,
-        // the badly draining flood point (+0.5..1.5 cm rain − 0.2 drain per tick for 60 ticks).
+        // Index 0 of each kind misbehaves: the lifted cover, the skipped bin, the badly
+        // draining flood point (+0.5..1.5 cm rain − 0.2 drain per tick for 60 ticks).
         let want = [
-            ("BIN-0001", AlarmKind::BinOverflow),
-            ("MH-0001", AlarmKind::ManholeOpen),
-            ("MH-0001", AlarmKind::ManholeTilt),
-            ("WL-0001", AlarmKind::Waterlogging),
+            ("BIN-0001", "sensor.bin_full"),
+            ("MH-0001", "sensor.cover"),
+            ("WL-0001", "sensor.waterlogging"),
         ];
-        for (id, kind) in want {
+        for (id, rule) in want {
             assert!(
-                alarms.contains(&(id.to_owned(), kind)),
-                "{id} {kind:?}: {alarms:?}"
+                alarms.contains(&(id.to_owned(), rule.to_owned())),
+                "{id} {rule}: {alarms:?}"
             );
         }
         // Well-behaved covers and flood points raise nothing (tilt < 3°, drain ≥ rain).
@@ -481,6 +590,31 @@ mod tests {
         // Emptied at ≥ 80 %; one tick adds at most 2 × 1.5 = 3 points.
         assert!(max_fill < 83.0, "{max_fill}");
         assert!(max_fill >= 80.0, "{max_fill}");
+    }
+
+    #[test]
+    fn a_cycling_scenario_lifts_the_cover_again() {
+        let spec = FleetSpec {
+            manholes: 1,
+            bins: 0,
+            waterlogs: 0,
+            numerics: 0,
+            misbehave_every: 1,
+            cycle_ticks: 50,
+            ..FleetSpec::default()
+        };
+        let mut fleet = Fleet::new(&spec, 1);
+        let open: Vec<bool> = (0..100)
+            .map(|t| match fleet.step(t)[0].reading {
+                Reading::Manhole { open, .. } => open,
+                _ => false,
+            })
+            .collect();
+        // Lifted at scenario ticks 10..40 of each 50-tick cycle (step i is tick i + 1).
+        let want: Vec<bool> = (1..=100u64)
+            .map(|t| (10..40).contains(&((t - 1) % 50 + 1)))
+            .collect();
+        assert_eq!(open, want);
     }
 
     #[test]

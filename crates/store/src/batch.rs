@@ -24,6 +24,7 @@ use rusqlite::{Connection, OpenFlags, ToSql, types::ToSqlOutput};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
+use crate::assessment::{AssessInput, assess_rusqlite, deadline_rusqlite};
 use crate::rows::Arg;
 
 /// Most jobs committed together.
@@ -42,6 +43,8 @@ enum Work {
         event: Vec<Arg>,
         actor_id: i64,
         attachments: Vec<i64>,
+        /// The assessment counters of the event, updated in the same savepoint.
+        assess: Box<AssessInput>,
     },
     /// A new case numbered `<date><id:08>`, its first event and attachment links.
     NewCase {
@@ -52,6 +55,8 @@ enum Work {
         event: Vec<Arg>,
         actor_id: i64,
         attachments: Vec<i64>,
+        /// The assessment counters of the first event.
+        assess: Box<AssessInput>,
     },
     /// One INSERT of one row; reports its row id.
     Insert { sql: &'static str, args: Vec<Arg> },
@@ -155,17 +160,21 @@ impl BatchWriter {
         event: Vec<Arg>,
         actor_id: i64,
         attachments: &[i64],
+        assess: AssessInput,
     ) -> Result<Option<i64>, StoreError> {
         let work = Work::Transition {
             case,
             event,
             actor_id,
             attachments: attachments.to_vec(),
+            assess: Box::new(assess),
         };
         Ok(self.send(work).await?.map(|(id, _)| id))
     }
 
     /// Queues a new case with its first event and attachments; returns (case id, case number).
+    // One argument per part of the job; a struct for them would only be unpacked again here.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn submit_new_case(
         &self,
         case: Vec<Arg>,
@@ -174,6 +183,7 @@ impl BatchWriter {
         event: Vec<Arg>,
         actor_id: i64,
         attachments: &[i64],
+        assess: AssessInput,
     ) -> Result<(i64, String), StoreError> {
         let work = Work::NewCase {
             case,
@@ -182,6 +192,7 @@ impl BatchWriter {
             event,
             actor_id,
             attachments: attachments.to_vec(),
+            assess: Box::new(assess),
         };
         self.send(work)
             .await?
@@ -282,7 +293,15 @@ fn execute(conn: &Connection, work: &Work) -> Reply {
             event,
             actor_id,
             attachments,
+            assess,
         } => {
+            // `id` is the second-to-last case argument.
+            let Some(Arg::I64(Some(case_id))) = case.get(case.len().wrapping_sub(2)) else {
+                return Err(StoreError::Corrupt("transition without a case id".into()));
+            };
+            // The deadline of the node being left, for the assessment (this thread is the
+            // only writer, so it is still the row the versioned update checks).
+            let deadline_before = deadline_rusqlite(conn, *case_id)?;
             let update = numbered(crate::cases::update_sql());
             let changed = conn
                 .prepare_cached(&update)?
@@ -291,11 +310,14 @@ fn execute(conn: &Connection, work: &Work) -> Reply {
                 return Ok(None);
             }
             let event_id = insert_event(conn, event, None)?;
-            // `id` is the second-to-last case argument.
-            let Some(Arg::I64(Some(case_id))) = case.get(case.len().wrapping_sub(2)) else {
-                return Err(StoreError::Corrupt("transition without a case id".into()));
-            };
             link(conn, *case_id, *actor_id, attachments)?;
+            assess_rusqlite(
+                conn,
+                (**assess).clone(),
+                *case_id,
+                event_id,
+                deadline_before,
+            )?;
             Ok(Some((event_id, String::new())))
         }
         Work::NewCase {
@@ -305,6 +327,7 @@ fn execute(conn: &Connection, work: &Work) -> Reply {
             event,
             actor_id,
             attachments,
+            assess,
         } => {
             let insert = numbered(crate::cases::insert_case_sql());
             let mut args: Vec<&dyn ToSql> = case.iter().map(|a| a as &dyn ToSql).collect();
@@ -314,8 +337,9 @@ fn execute(conn: &Connection, work: &Work) -> Reply {
             let case_no = format!("{date}{id:08}");
             conn.prepare_cached("UPDATE cases SET case_no = ?1 WHERE id = ?2")?
                 .execute(rusqlite::params![case_no, id])?;
-            insert_event(conn, event, Some(id))?;
+            let event_id = insert_event(conn, event, Some(id))?;
             link(conn, id, *actor_id, attachments)?;
+            assess_rusqlite(conn, (**assess).clone(), id, event_id, None)?;
             Ok(Some((id, case_no)))
         }
         Work::Insert { sql, args } => {

@@ -13,6 +13,7 @@ use domain::workflow::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::assessment::{AssessInput, assess_in_tx};
 use crate::rows::{Arg, RowExt, bind_args};
 // Dynamic SQL here is assembled only from constant fragments and `$n` placeholders; every
 // input value is bound, never spliced into the text.
@@ -528,6 +529,7 @@ impl Store {
                     event,
                     t.event.actor_id,
                     &t.event.attachments,
+                    AssessInput::new(self, t),
                 )
                 .await?;
             case.id = id;
@@ -545,8 +547,10 @@ impl Store {
                 .bind(&case.case_no).bind(id).execute(&mut *tx).await?;
             let ev = event_args(id, &t.event)?;
             let q = sqlx::query_scalar::<_, i64>(INSERT_EVENT);
-            bind_args!(q, &ev).fetch_one(&mut *tx).await?;
+            let event_id = bind_args!(q, &ev).fetch_one(&mut *tx).await?;
             link_attachments!(tx, id, t.event.actor_id, &t.event.attachments);
+            // Assessment counters, in this transaction (see `assessment.rs`).
+            assess_in_tx!(tx, AssessInput::new(self, t), id, event_id, None);
             tx.commit().await?;
         });
         Ok(case)
@@ -568,7 +572,8 @@ impl Store {
                 sqlx::query("UPDATE cases SET case_no = $1 WHERE id = $2")
                     .bind(case_no(t.case.created_at, id)).bind(id).execute(&mut *tx).await?;
                 let ev = event_args(id, &t.event)?;
-                bind_args!(sqlx::query(INSERT_EVENT), &ev).execute(&mut *tx).await?;
+                let event_id: i64 = bind_args!(sqlx::query_scalar(INSERT_EVENT), &ev).fetch_one(&mut *tx).await?;
+                assess_in_tx!(tx, AssessInput::new(self, t), id, event_id, None);
                 ids.push(id);
             }
             tx.commit().await?;
@@ -595,8 +600,14 @@ impl Store {
         let event_id = match &self.pools {
             crate::Pools::Sqlite { .. } => match &self.batch {
                 Some(b) => {
-                    b.submit(args, ev, t.event.actor_id, &t.event.attachments)
-                        .await?
+                    b.submit(
+                        args,
+                        ev,
+                        t.event.actor_id,
+                        &t.event.attachments,
+                        AssessInput::new(self, t),
+                    )
+                    .await?
                 }
                 None => {
                     return Err(StoreError::Invalid(
@@ -606,6 +617,14 @@ impl Store {
             },
             crate::Pools::Postgres(p) => {
                 let mut tx = p.begin().await?;
+                // The deadline of the node being left, for the assessment; the row lock keeps it
+                // until the versioned update below.
+                let before: Option<Option<i64>> = sqlx::query_scalar(
+                    "SELECT node_deadline_at FROM cases WHERE id = $1 FOR UPDATE",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
                 let q = sqlx::query(update_sql());
                 let n = bind_args!(q, &args)
                     .execute(&mut *tx)
@@ -618,6 +637,13 @@ impl Store {
                     let q = sqlx::query_scalar::<_, i64>(INSERT_EVENT);
                     let event_id = bind_args!(q, &ev).fetch_one(&mut *tx).await?;
                     link_attachments!(tx, id, t.event.actor_id, &t.event.attachments);
+                    assess_in_tx!(
+                        tx,
+                        AssessInput::new(self, t),
+                        id,
+                        event_id,
+                        before.flatten()
+                    );
                     tx.commit().await?;
                     Some(event_id)
                 }

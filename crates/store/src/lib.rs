@@ -15,6 +15,7 @@
 //!
 //! **Architecture invariant:** this is the only crate that knows SQL.
 
+pub mod assessment;
 mod batch;
 mod cases;
 pub mod city;
@@ -36,6 +37,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use crate::assessment::{CycleRun, CycleTask, NewMatter, RebuildReport};
 pub use cases::{CaseFilter, CasePage, StoredEvent};
 pub use city::{CityCounts, ComponentFilter};
 pub use devices::{Monitor, NewVehicle, Position, Reading, VEHICLE_KINDS, Vehicle};
@@ -73,6 +75,8 @@ pub struct Store {
     pub(crate) batch: Option<std::sync::Arc<batch::BatchWriter>>,
     /// SQLite only: point reads on the calling thread (see `inline.rs`).
     pub(crate) inline: Option<std::sync::Arc<inline::InlineReaders>>,
+    /// The working calendar assessment counts handling time in (see `assessment.rs`).
+    pub(crate) assess_calendar: crate::assessment::CalendarSlot,
     /// `sqlite::memory:`: the throw-away file standing in for it, removed with the last clone.
     _scratch: Option<std::sync::Arc<ScratchFile>>,
 }
@@ -175,6 +179,7 @@ impl Store {
                 pools: Pools::Postgres(pool),
                 batch: None,
                 inline: None,
+                assess_calendar: crate::assessment::CalendarSlot::default(),
                 _scratch: None,
             });
         }
@@ -242,6 +247,7 @@ impl Store {
             pools: Pools::Sqlite { writer, reader },
             batch,
             inline,
+            assess_calendar: crate::assessment::CalendarSlot::default(),
             _scratch: scratch,
         })
     }

@@ -13,6 +13,37 @@ pub struct Config {
     pub database: DatabaseSection,
     pub log: LogSection,
     pub devices: DevicesSection,
+    pub mqtt: MqttSection,
+}
+
+/// MQTT sensors (manhole covers, bins, waterlogging points …) through a broker; see
+/// `docs/mqtt.md`. Environment: `YIWANG_MQTT__ENABLED`, `YIWANG_MQTT__URL`, …
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MqttSection {
+    /// Run the sensor intake (`yiwang serve`). The demo uses the broker whenever it is reachable.
+    pub enabled: bool,
+    /// Broker, `mqtt://host:port` (`tcp://` accepted; port 1883 when omitted; no TLS).
+    pub url: String,
+    /// Client id; keep it stable and unique per node: the broker keeps the persistent session
+    /// (the QoS 1 messages published while the node is down) under it.
+    pub client_id: String,
+    /// Subscribed as `{topic_prefix}/#`; no `+`, `#`, leading or trailing `/`.
+    pub topic_prefix: String,
+    /// Subscription QoS: 1 (acknowledged after the store) or 0 (may lose messages).
+    pub qos: u8,
+}
+
+impl Default for MqttSection {
+    fn default() -> Self {
+        MqttSection {
+            enabled: false,
+            url: "mqtt://127.0.0.1:1883".into(),
+            client_id: "yiwang-node".into(),
+            topic_prefix: "yiwang/sensors".into(),
+            qos: 1,
+        }
+    }
 }
 
 /// Device gateways (JT/T 808 vehicles, HJ 212 monitors).
@@ -119,6 +150,7 @@ impl Config {
             cfg.server.session_ttl_minutes > 0,
             "server.session_ttl_minutes must be positive"
         );
+        anyhow::ensure!(cfg.mqtt.qos <= 1, "mqtt.qos must be 0 or 1");
         Ok(cfg)
     }
 
@@ -155,6 +187,7 @@ mod tests {
                 cfg.devices.track_retention_days,
                 def.devices.track_retention_days
             );
+            assert_eq!(cfg.mqtt, def.mqtt);
             Ok(())
         });
     }
@@ -168,6 +201,25 @@ mod tests {
             jail.set_env("YIWANG_BIN", "/x");
             let cfg = Config::load(Some(Path::new("y.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(cfg.server.listen, "127.0.0.1:2");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn mqtt_section_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("YIWANG_MQTT__ENABLED", "true");
+            jail.set_env("YIWANG_MQTT__URL", "mqtt://broker.local:1884");
+            jail.set_env("YIWANG_MQTT__CLIENT_ID", "yiwang-node-2");
+            jail.set_env("YIWANG_MQTT__QOS", "0");
+            let cfg = Config::load(None).map_err(|e| e.to_string())?;
+            assert!(cfg.mqtt.enabled);
+            assert_eq!(cfg.mqtt.url, "mqtt://broker.local:1884");
+            assert_eq!(cfg.mqtt.client_id, "yiwang-node-2");
+            assert_eq!(cfg.mqtt.topic_prefix, "yiwang/sensors");
+            assert_eq!(cfg.mqtt.qos, 0);
+            jail.set_env("YIWANG_MQTT__QOS", "2");
+            assert!(Config::load(None).is_err(), "QoS 2 is not supported");
             Ok(())
         });
     }

@@ -13,6 +13,30 @@ use store::{NewDepartment, NewUser, Store};
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "yiwang2026";
 
+/// The Open311 API key of the demo's simulated citizen app (acting as `citizen1`), printed in
+/// the banner so that anyone can try `POST /open311/v2/requests.json` with it.
+pub const DEMO_OPEN311_KEY: &str = "yw_demo_open311_citizen1";
+
+/// Stores [`DEMO_OPEN311_KEY`] for `citizen1` unless it is stored already.
+///
+/// # Errors
+/// The store fails, or the demo account `citizen1` is missing.
+pub async fn ensure_open311_key(store: &Store, now: Timestamp) -> anyhow::Result<()> {
+    let hash = server::auth::token_hash(DEMO_OPEN311_KEY);
+    if store.api_key_user(&hash).await?.is_some() {
+        return Ok(());
+    }
+    let citizen = store
+        .user_by_username("citizen1")
+        .await?
+        .context("demo account citizen1")?;
+    store
+        .create_api_key(&hash, "随手拍 demo app (Open311)", citizen.id, now)
+        .await
+        .context("demo Open311 API key")?;
+    Ok(())
+}
+
 /// The four streets of 中原区 where the demo's inspectors work and the simulated loop runs
 /// (real 2023 statistical codes; names come from the generated city).
 const DEMO_STREETS: &[&str] = &["410102002", "410102004", "410102007", "410102010"];

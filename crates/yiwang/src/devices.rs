@@ -9,8 +9,6 @@ use anyhow::Context;
 use domain::time::Timestamp;
 use ingest::store_bridge::{Locate, StoreRegistry, StoreSink};
 use ingest::supervise::{OnAlarms, Supervisors, persist};
-use supervision::environment::EnvConfig;
-use supervision::muck::MuckConfig;
 use ingest::{Batcher, BatcherConfig};
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng};
@@ -18,6 +16,8 @@ use server::AppState;
 use simulator::hj212_monitor::{Monitor as MonitorAgent, MonitorIdentity, Reading as AgentReading};
 use simulator::jt808_terminal::{Fix, Identity, Terminal};
 use store::{Monitor, NewVehicle, Store};
+use supervision::environment::EnvConfig;
+use supervision::muck::MuckConfig;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::DevicesSection;
@@ -337,7 +337,11 @@ pub async fn ensure_demo_devices(
                 mn: format!("41010200DUST{:012}", i + 1),
                 kind: "dust",
                 // The third site raises dust: its hourly PM10 mean passes 150 µg/m³.
-                base: if i == 2 { 200.0 } else { 60.0 + 30.0 * i as f64 },
+                base: if i == 2 {
+                    200.0
+                } else {
+                    60.0 + 30.0 * i as f64
+                },
             },
             "中原区在建工地",
         ));

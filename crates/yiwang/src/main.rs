@@ -2,6 +2,7 @@
 //! manage users. The only place that reads config files, environment variables and signals,
 //! and the only place `anyhow` appears.
 
+mod camera_demo;
 mod config;
 mod demo;
 mod devices;
@@ -250,9 +251,12 @@ async fn serve(
     let addr = listener.local_addr()?;
     let _ = bound.send(addr);
     let app = server::router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { cancel.cancelled().await })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { cancel.cancelled().await })
+    .await?;
     Ok(())
 }
 
@@ -473,6 +477,8 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         ScaleArg::City => grid::Scale::City,
     };
     let district = demo::ensure_district(&store, now, args.seed, scale).await?;
+    demo::ensure_open311_key(&store, now).await?;
+    let cameras = camera_demo::ensure_cameras(&store, now, &district.grids).await?;
     let replayed = history::backfill(
         &store,
         &district,
@@ -523,6 +529,10 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
     });
     let addr = rx.await.context("server failed to start")?;
     demo::print_banner(addr, &district);
+    println!(
+        "  Open311: http://{addr}/open311/v2/discovery.json — api_key {} (citizen1)",
+        demo::DEMO_OPEN311_KEY
+    );
     print_gateways(&gateways);
     if let Some(secs) = args.exit_after {
         let cancel = cancel.clone();
@@ -571,6 +581,40 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
                 cancel.clone(),
             );
         }
+        // The video-analytics platform posts its detections: about two a minute at the default
+        // pace.
+        camera_demo::spawn(
+            format!("http://{addr}"),
+            cameras,
+            state_clock(),
+            std::time::Duration::from_millis((600_000 / u64::from(args.pace)).max(2_000)),
+            args.seed,
+            cancel.clone(),
+        );
+        // Citizens' apps report through Open311 too: every 180/pace s (9 s at the default pace).
+        let citizens = simulator::open311_citizen::CitizenConfig {
+            base: format!("http://{addr}"),
+            api_key: demo::DEMO_OPEN311_KEY.to_owned(),
+            spots: district
+                .grids
+                .iter()
+                .map(|g| simulator::open311_citizen::Spot {
+                    lat: g.lat,
+                    lon: g.lon,
+                    place: g.name.clone(),
+                })
+                .collect(),
+            service_codes: Vec::new(),
+            every: std::time::Duration::from_millis((180_000 / u64::from(args.pace)).max(1_000)),
+            seed: args.seed,
+        };
+        tokio::spawn({
+            let cancel = cancel.clone();
+            async move {
+                let r = simulator::open311_citizen::run(&citizens, cancel.cancelled()).await;
+                tracing::info!(?r, "open311 citizens stopped");
+            }
+        });
         let sim = sim::Simulation::new(
             format!("http://{addr}"),
             Arc::new(district),

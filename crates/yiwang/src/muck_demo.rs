@@ -333,7 +333,12 @@ impl Run<'_> {
 
     /// Leaves the corridor sideways by 400 m, drives along it out there for ≈ 3 minutes, and
     /// comes back.
-    async fn detour(&self, t: &mut Terminal, from: Point, heading_deg: u16) -> anyhow::Result<bool> {
+    async fn detour(
+        &self,
+        t: &mut Terminal,
+        from: Point,
+        heading_deg: u16,
+    ) -> anyhow::Result<bool> {
         let side = f64::from((heading_deg + 90) % 360).to_radians();
         let off = offset(from, side, 400.0);
         let fixes = (180.0 / self.every.as_secs_f64()).ceil() as usize + 3;
@@ -351,7 +356,10 @@ impl Run<'_> {
     async fn dump(&self, t: &mut Terminal, from: Point, heading_deg: u16) -> anyhow::Result<bool> {
         let side = f64::from((heading_deg + 270) % 360).to_radians();
         let spot = offset(from, side, 300.0);
-        if !self.send(t, lerp(from, spot, 0.5), 20.0, heading_deg, LOADED).await? {
+        if !self
+            .send(t, lerp(from, spot, 0.5), 20.0, heading_deg, LOADED)
+            .await?
+        {
             return Ok(false);
         }
         let fixes = (360.0 / self.every.as_secs_f64()).ceil() as usize + 2;

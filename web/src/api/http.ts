@@ -8,13 +8,16 @@ export class ApiError extends Error {
   readonly code: string
   /** For 409 version conflicts: the case as it is now. */
   readonly current?: unknown
+  /** The whole `error` object of the body (e.g. a 422's list of problems), when there was one. */
+  readonly details?: Record<string, unknown>
 
-  constructor(status: number, code: string, message: string, current?: unknown) {
+  constructor(status: number, code: string, message: string, current?: unknown, details?: Record<string, unknown>) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.code = code
     this.current = current
+    this.details = details
   }
 }
 
@@ -36,10 +39,11 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   const err = (body as { error?: { code?: unknown; message?: unknown; current?: unknown } } | null)?.error
   if (err && typeof err.code === 'string') {
     const message = typeof err.message === 'string' && err.message ? err.message : err.code
-    return new ApiError(res.status, err.code, message, err.current)
+    return new ApiError(res.status, err.code, message, err.current, err as Record<string, unknown>)
   }
   const fallback = text && text.length < 200 && !text.trimStart().startsWith('<') ? text.trim() : res.statusText
-  return new ApiError(res.status, `http_${res.status}`, fallback || `HTTP ${res.status}`)
+  const details = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined
+  return new ApiError(res.status, `http_${res.status}`, fallback || `HTTP ${res.status}`, undefined, details)
 }
 
 export type Query = Record<string, string | number | boolean | null | undefined>
@@ -103,4 +107,5 @@ export const http = {
   post: <T>(path: string, body?: unknown, opts: RequestOptions = {}) =>
     request<T>(path, { ...opts, method: 'POST', body: body ?? {} }),
   put: <T>(path: string, body: unknown, opts: RequestOptions = {}) => request<T>(path, { ...opts, method: 'PUT', body }),
+  delete: <T>(path: string, opts: RequestOptions = {}) => request<T>(path, { ...opts, method: 'DELETE' }),
 }

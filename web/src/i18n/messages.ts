@@ -1,6 +1,8 @@
 // UI strings. Chinese is the default; English via the switch. State, action, source and role
 // names in Chinese come from `GET /api/meta` (these tables are the fallback and the English).
 
+import { enAssessment, zhAssessment } from './assessment'
+
 export type Locale = 'zh-CN' | 'en'
 
 type Dict = Record<string, string>
@@ -334,6 +336,8 @@ const zh: Dict = {
   'env.offline': '离线',
   'env.lastSeen': '最后上报',
   'env.detail': '监测数据',
+  'env.pickMonitor': '点击左侧设备查看监测曲线',
+  'env.noMonitors': '暂无监测设备',
   'env.factor': '监测因子',
   'env.factor.a34041': '油烟浓度',
   'env.factor.a34000': '颗粒物',
@@ -735,6 +739,8 @@ const en: Dict = {
   'env.offline': 'Offline',
   'env.lastSeen': 'Last report',
   'env.detail': 'Readings',
+  'env.pickMonitor': 'Pick a monitor on the left to see its readings',
+  'env.noMonitors': 'No monitors yet',
   'env.factor': 'Factor',
   'env.factor.a34041': 'Fume',
   'env.factor.a34000': 'Particulates',
@@ -904,4 +910,4 @@ export const zhVocab: Record<string, Record<string, string>> = {
   urgency: { urgent: '紧急', high: '较急', normal: '一般' },
 }
 
-export const messages: Record<Locale, Dict> = { 'zh-CN': zh, en }
+export const messages: Record<Locale, Dict> = { 'zh-CN': { ...zhAssessment, ...zh }, en: { ...enAssessment, ...en } }

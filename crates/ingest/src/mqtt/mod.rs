@@ -6,8 +6,13 @@
 //!  sensors ─► broker ─► MqttIntake (rumqttc, persistent session, manual acks)
 //!                         parse_message ─► SensorSink::store(batch) ─► PUBACK each QoS 1 message
 //!                         malformed → counted + acknowledged, never stored
-//!  SensorMessage ─► rules::AlarmRules (thresholds with hysteresis) ─► AlarmEvent (raise / clear)
+//!  StoreSensorSink: readings + supervision::sensor rules ─► Signal ─► store::AlarmWrite,
+//!                   readings and alarms in one transaction (`append_sensor_readings`)
 //! ```
+//!
+//! The rules are the canonical ones of [`supervision::sensor`] (manhole cover 01023, bin 06042,
+//! waterlogging 10901, numeric thresholds, battery, offline); this module only maps messages
+//! to their samples and signals to alarm writes ([`store_sink`]).
 //!
 //! # Rules the intake keeps
 //!
@@ -42,15 +47,21 @@
 
 pub mod intake;
 pub mod payload;
-pub mod rules;
 pub mod sink;
+pub mod store_sink;
 
 use std::time::Duration;
 
 pub use intake::{MqttIntake, MqttStats, MqttStatsSnapshot};
 pub use payload::{MqttPayloadError, Reading, SensorKind, SensorMessage, parse_message, topic_for};
-pub use rules::{AlarmEvent, AlarmKind, AlarmRules, Hysteresis};
 pub use sink::{FileSensorSink, MemorySensorSink, SensorSink};
+pub use store_sink::{
+    SensorSinkSnapshot, SensorSinkStats, SensorStore, StoreSensorSink, alarm_write, info_of,
+    reading_of, rule_kind, sample_of,
+};
+/// The canonical sensor rules ([`StoreSensorSink::new`] takes their thresholds).
+pub use supervision::alarm::Signal;
+pub use supervision::sensor::{SensorConfig, SensorInfo, SensorSupervisor};
 
 /// Counter: MQTT reconnections of the intake.
 pub const METRIC_RECONNECTS: &str = "yiwang_ingest_mqtt_reconnects_total";

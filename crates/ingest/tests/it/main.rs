@@ -4,5 +4,6 @@ mod hj212;
 mod jt808;
 mod mqtt;
 mod store;
+mod supervise;
 mod support;
 mod units;

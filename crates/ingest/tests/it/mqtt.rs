@@ -450,3 +450,456 @@ async fn reconnects_and_resubscribes_after_a_client_id_takeover() {
     run.stop().await;
     forget_session(&client_id).await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The intake over the real store: StoreSensorSink with the canonical sensor rules. SQLite (a
+// temporary file) always; PostgreSQL too when reachable (`YIWANG_TEST_PG_URL`, default
+// postgres://root@127.0.0.1:5432/test; `YIWANG_REQUIRE_PG=1` makes its absence a failure).
+
+use domain::time::Timestamp;
+use ingest::mqtt::{SensorConfig, SensorStore, StoreSensorSink};
+use ingest::store_bridge::Locate;
+use store::{AlarmFilter, AlarmPage, AlarmWrite, ConnectOptions, Store, StoreError};
+
+const COVER_KEY: &str = "sensor|MH-1|sensor.cover";
+const GRID: &str = "410102001001001";
+
+/// A stand-in city: one grid east of 113.6°E.
+fn locate() -> Locate {
+    Arc::new(|lon, _lat| (lon > 113.6).then(|| GRID.to_owned()))
+}
+
+struct Backend {
+    name: &'static str,
+    store: Store,
+    schema: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Backend {
+    async fn finish(self) {
+        if let Some(s) = &self.schema {
+            self.store.drop_schema(s).await.expect("drop schema");
+        }
+        self.store.close().await;
+    }
+}
+
+/// A fresh SQLite file, and a fresh PostgreSQL schema when the server is reachable.
+async fn backends(tag: &str) -> Vec<Backend> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sensors.db");
+    let sqlite = Store::open(&ConnectOptions::new(path.display().to_string()))
+        .await
+        .expect("sqlite");
+    let mut out = vec![Backend {
+        name: "sqlite",
+        store: sqlite,
+        schema: None,
+        _dir: dir,
+    }];
+    let url = std::env::var("YIWANG_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/test".into());
+    let schema = format!("it_mqtt_{tag}_{}", std::process::id());
+    let mut opts = ConnectOptions::new(url.clone());
+    opts.pg_schema = Some(schema.clone());
+    opts.max_connections = 4;
+    match Store::open(&opts).await {
+        Ok(pg) => out.push(Backend {
+            name: "postgres",
+            store: pg,
+            schema: Some(schema),
+            _dir: tempfile::tempdir().expect("tempdir"),
+        }),
+        Err(e) => {
+            assert!(
+                std::env::var("YIWANG_REQUIRE_PG").is_err(),
+                "PostgreSQL required (YIWANG_REQUIRE_PG) but not reachable at {url}: {e}"
+            );
+            println!("SKIPPED (PostgreSQL part): not reachable at {url} ({e}); SQLite only");
+        }
+    }
+    out
+}
+
+/// Registers a manhole cover MH-1 (in the grid), a bin BIN-1 and a noise sensor N-1 that goes
+/// offline after a minute of silence.
+async fn register_sensors(store: &Store) {
+    let now = Timestamp(NOW_MS);
+    let sensors = [
+        ("MH-1", "manhole", "建设路 雨水井盖", serde_json::json!({})),
+        ("BIN-1", "bin", "桐柏路 垃圾箱", serde_json::json!({})),
+        (
+            "N-1",
+            "numeric",
+            "工地 噪声",
+            serde_json::json!({"quantity":"噪声","unit":"dB","high":70,"high_clear":65,
+                               "offline_after_ms":60000}),
+        ),
+    ];
+    for (id, kind, name, config) in sensors {
+        store
+            .upsert_sensor(
+                &store::Sensor {
+                    sensor_id: id.into(),
+                    kind: kind.into(),
+                    name: name.into(),
+                    lat: Some(34.75),
+                    lon: Some(113.62),
+                    grid_code: None,
+                    config,
+                    last_seen_at: None,
+                },
+                now,
+            )
+            .await
+            .expect("sensor");
+    }
+}
+
+async fn store_sink<D: SensorStore>(db: D, clock: ManualClock) -> StoreSensorSink<D> {
+    let sink = StoreSensorSink::new(db, locate(), Arc::new(clock), SensorConfig::default());
+    sink.refresh().await.expect("registry");
+    sink
+}
+
+async fn open_cover_alarms(store: &Store) -> Vec<store::Alarm> {
+    store
+        .open_alarms_by_key(&[COVER_KEY.to_owned()])
+        .await
+        .expect("alarms")
+}
+
+async fn readings_of(store: &Store, id: &str) -> Vec<store::SensorReading> {
+    store
+        .sensor_readings(id, Timestamp(0), Timestamp(NOW_MS * 2), 100)
+        .await
+        .expect("readings")
+}
+
+fn cover(prefix: &str, id: &str) -> String {
+    format!("{prefix}/manhole/{id}/data")
+}
+
+fn cover_payload(minute: i64, open: bool) -> String {
+    let tilt = if open { 40 } else { 1 };
+    format!(
+        r#"{{"ts":{},"tilt_deg":{tilt},"open":{open}}}"#,
+        NOW_MS + minute * 60_000
+    )
+}
+
+#[tokio::test]
+async fn store_backed_cover_open_raises_an_alarm_and_closing_clears_it() {
+    if !broker_up().await {
+        return;
+    }
+    for b in backends("cover").await {
+        let store = b.store.clone();
+        register_sensors(&store).await;
+        let told = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let sink = StoreSensorSink::new(
+            store.clone(),
+            locate(),
+            Arc::new(ManualClock::new(NOW_MS)),
+            SensorConfig::default(),
+        )
+        .with_on_alarms({
+            let told = Arc::clone(&told);
+            Arc::new(move |keys| told.lock().unwrap().extend(keys))
+        });
+        sink.refresh().await.expect("registry");
+        let prefix = unique("yiwang-test/store-cover");
+        let client_id = unique("intake");
+        let run = start(config(&prefix, &client_id), sink.clone()).await;
+        let mut publisher = Publisher::connect().await;
+
+        publisher
+            .publish(&cover(&prefix, "MH-1"), &cover_payload(0, true))
+            .await;
+        // A sensor nobody registered: acknowledged, counted, not stored.
+        publisher
+            .publish(&cover(&prefix, "GHOST"), &cover_payload(0, true))
+            .await;
+        wait_until("the raise", || sink.stats().snapshot().raised == 1).await;
+        let open = open_cover_alarms(&store).await;
+        assert_eq!(open.len(), 1, "{}: {open:?}", b.name);
+        let a = &open[0];
+        assert_eq!(a.state, "raised");
+        assert_eq!(a.level, "severe");
+        assert_eq!(a.class_code.as_deref(), Some("01023"));
+        assert_eq!(a.grid_code.as_deref(), Some(GRID));
+        assert_eq!((a.lat, a.lon), (Some(34.75), Some(113.62)));
+        assert!(a.message.contains("井盖被打开"), "{}", a.message);
+        assert_eq!(a.raised_at, Timestamp(NOW_MS));
+        // The node is told (to publish it live) once the raise is durable.
+        assert_eq!(*told.lock().unwrap(), [COVER_KEY]);
+
+        publisher
+            .publish(&cover(&prefix, "MH-1"), &cover_payload(1, false))
+            .await;
+        wait_until("the clear", || sink.stats().snapshot().cleared == 1).await;
+        assert!(open_cover_alarms(&store).await.is_empty(), "{}", b.name);
+        let all = store
+            .list_alarms(&AlarmFilter {
+                source_id: Some("MH-1".into()),
+                limit: 10,
+                ..AlarmFilter::default()
+            })
+            .await
+            .expect("alarms");
+        assert_eq!(all.items.len(), 1);
+        assert_eq!(all.items[0].state, "cleared");
+        assert_eq!(all.items[0].cleared_at, Some(Timestamp(NOW_MS + 60_000)));
+
+        let readings = readings_of(&store, "MH-1").await;
+        assert_eq!(readings.len(), 2, "{}", b.name);
+        assert_eq!(readings[0].data["open"], serde_json::json!(true));
+        assert_eq!(readings[0].data["tilt_deg"], serde_json::json!(40.0));
+        assert!(readings_of(&store, "GHOST").await.is_empty());
+        assert_eq!(sink.stats().snapshot().unknown, 1);
+        wait_until("3 acks", || run.stats.snapshot().acked == 3).await;
+        run.stop().await;
+        forget_session(&client_id).await;
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn store_backed_malformed_json_is_acked_counted_and_stores_nothing() {
+    if !broker_up().await {
+        return;
+    }
+    for b in backends("malformed").await {
+        let store = b.store.clone();
+        register_sensors(&store).await;
+        let sink = store_sink(store.clone(), ManualClock::new(NOW_MS)).await;
+        let prefix = unique("yiwang-test/store-malformed");
+        let client_id = unique("intake");
+        let run = start(config(&prefix, &client_id), sink.clone()).await;
+        let mut publisher = Publisher::connect().await;
+        let bin = format!("{prefix}/bin/BIN-1/data");
+        publisher.publish(&bin, r#"{"fill_pct": 99"#).await;
+        publisher.publish(&bin, r#"{"fill_pct":10}"#).await;
+        wait_until("the good one stored", || {
+            sink.stats().snapshot().readings == 1
+        })
+        .await;
+        let s = run.stats.snapshot();
+        assert_eq!((s.received, s.malformed), (2, 1), "{}", b.name);
+        // Only the good reading is stored; the malformed 99 % raised nothing.
+        let readings = readings_of(&store, "BIN-1").await;
+        assert_eq!(readings.len(), 1);
+        assert_eq!(readings[0].data["fill_pct"], serde_json::json!(10.0));
+        assert_eq!(sink.stats().snapshot().raised, 0);
+        wait_until("both acked", || run.stats.snapshot().acked == 2).await;
+        run.stop().await;
+
+        // Acknowledged: the next session of the same client id gets nothing of them again.
+        let sink2 = store_sink(store.clone(), ManualClock::new(NOW_MS)).await;
+        let run2 = start(config(&prefix, &client_id), sink2.clone()).await;
+        publisher.publish(&bin, r#"{"fill_pct":11}"#).await;
+        wait_until("the marker", || sink2.stats().snapshot().readings == 1).await;
+        assert_eq!(run2.stats.snapshot().malformed, 0);
+        assert_eq!(readings_of(&store, "BIN-1").await.len(), 2);
+        run2.stop().await;
+        forget_session(&client_id).await;
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn store_backed_messages_published_while_down_are_stored_after_restart() {
+    if !broker_up().await {
+        return;
+    }
+    for b in backends("restart").await {
+        let store = b.store.clone();
+        register_sensors(&store).await;
+        let prefix = unique("yiwang-test/store-restart");
+        let client_id = unique("intake");
+        let sink = store_sink(store.clone(), ManualClock::new(NOW_MS)).await;
+        start(config(&prefix, &client_id), sink).await.stop().await;
+
+        // Down: the cover is lifted; the broker queues the message for the session.
+        let mut publisher = Publisher::connect().await;
+        publisher
+            .publish(&cover(&prefix, "MH-1"), &cover_payload(0, true))
+            .await;
+        let sink = store_sink(store.clone(), ManualClock::new(NOW_MS)).await;
+        let run = start(config(&prefix, &client_id), sink.clone()).await;
+        wait_until("the queued raise", || sink.stats().snapshot().raised == 1).await;
+        assert_eq!(open_cover_alarms(&store).await.len(), 1, "{}", b.name);
+        wait_until("its ack", || run.stats.snapshot().acked == 1).await;
+        run.stop().await;
+
+        // A restart with fresh rule state: primed from the open alarm, the close clears it.
+        let sink = store_sink(store.clone(), ManualClock::new(NOW_MS)).await;
+        let run = start(config(&prefix, &client_id), sink.clone()).await;
+        publisher
+            .publish(&cover(&prefix, "MH-1"), &cover_payload(5, false))
+            .await;
+        wait_until("the clear", || sink.stats().snapshot().cleared == 1).await;
+        assert!(open_cover_alarms(&store).await.is_empty(), "{}", b.name);
+        assert_eq!(sink.stats().snapshot().raised, 0, "no second raise");
+        run.stop().await;
+        forget_session(&client_id).await;
+        b.finish().await;
+    }
+}
+
+/// The real store, whose batch writes fail while `failing` is set.
+#[derive(Clone)]
+struct Flaky {
+    store: Store,
+    failing: Arc<std::sync::atomic::AtomicBool>,
+    attempts: Arc<AtomicU64>,
+}
+
+impl SensorStore for Flaky {
+    async fn list_sensors(&self) -> Result<Vec<store::Sensor>, StoreError> {
+        self.store.list_sensors().await
+    }
+
+    async fn list_alarms(&self, filter: &AlarmFilter) -> Result<AlarmPage, StoreError> {
+        self.store.list_alarms(filter).await
+    }
+
+    async fn append_sensor_readings(
+        &self,
+        readings: &[store::SensorReading],
+        alarms: &[AlarmWrite],
+    ) -> Result<(), StoreError> {
+        self.attempts.fetch_add(1, Ordering::Relaxed);
+        if self.failing.load(Ordering::Relaxed) {
+            return Err(StoreError::Invalid("database down (test)".into()));
+        }
+        self.store.append_sensor_readings(readings, alarms).await
+    }
+
+    async fn write_alarms(&self, alarms: &[AlarmWrite]) -> Result<(), StoreError> {
+        self.store.write_alarms(alarms).await
+    }
+}
+
+#[tokio::test]
+async fn store_backed_a_failing_store_withholds_the_ack_and_keeps_the_alarm() {
+    if !broker_up().await {
+        return;
+    }
+    for b in backends("failing").await {
+        let store = b.store.clone();
+        register_sensors(&store).await;
+        let prefix = unique("yiwang-test/store-failing");
+        let client_id = unique("intake");
+        let flaky = Flaky {
+            store: store.clone(),
+            failing: Arc::new(true.into()),
+            attempts: Arc::new(AtomicU64::new(0)),
+        };
+        let sink = store_sink(flaky.clone(), ManualClock::new(NOW_MS)).await;
+        let run = start(config(&prefix, &client_id), sink.clone()).await;
+        let mut publisher = Publisher::connect().await;
+        publisher
+            .publish(&cover(&prefix, "MH-1"), &cover_payload(0, true))
+            .await;
+        wait_until("two failed writes", || {
+            flaky.attempts.load(Ordering::Relaxed) >= 2
+        })
+        .await;
+        let s = run.stats.snapshot();
+        assert_eq!(s.acked, 0, "{}: nothing acknowledged while failing", b.name);
+        assert!(s.store_failures >= 2);
+        // The raise computed at the first attempt waits with the batch …
+        assert_eq!(sink.pending_alarms().await, 1);
+        assert!(open_cover_alarms(&store).await.is_empty());
+        assert!(readings_of(&store, "MH-1").await.is_empty());
+
+        // … and is stored with it, once, when the database is back; then the ack goes out.
+        flaky.failing.store(false, Ordering::Relaxed);
+        wait_until("the raise", || sink.stats().snapshot().raised == 1).await;
+        wait_until("the ack", || run.stats.snapshot().acked == 1).await;
+        let open = open_cover_alarms(&store).await;
+        assert_eq!(open.len(), 1, "{}", b.name);
+        assert_eq!(open[0].repeats, 0);
+        assert_eq!(readings_of(&store, "MH-1").await.len(), 1);
+        assert_eq!(sink.pending_alarms().await, 0);
+
+        // Failing again, then stopped: the unacknowledged close goes to the next session.
+        flaky.failing.store(true, Ordering::Relaxed);
+        let before = flaky.attempts.load(Ordering::Relaxed);
+        publisher
+            .publish(&cover(&prefix, "MH-1"), &cover_payload(1, false))
+            .await;
+        wait_until("a failed write", || {
+            flaky.attempts.load(Ordering::Relaxed) > before
+        })
+        .await;
+        run.stop().await;
+        let sink = store_sink(store.clone(), ManualClock::new(NOW_MS)).await;
+        let run = start(config(&prefix, &client_id), sink.clone()).await;
+        wait_until("the redelivered clear", || {
+            sink.stats().snapshot().cleared == 1
+        })
+        .await;
+        assert!(open_cover_alarms(&store).await.is_empty(), "{}", b.name);
+        assert_eq!(readings_of(&store, "MH-1").await.len(), 2);
+        run.stop().await;
+        forget_session(&client_id).await;
+        b.finish().await;
+    }
+}
+
+/// No broker needed: the sink alone over the real store.
+#[tokio::test]
+async fn store_sink_offline_tick_raises_and_the_next_message_clears() {
+    use ingest::mqtt::{Reading as R, SensorMessage, SensorSink as _};
+    for b in backends("offline").await {
+        let store = b.store.clone();
+        register_sensors(&store).await;
+        let clock = ManualClock::new(NOW_MS);
+        let sink = store_sink(store.clone(), clock.clone()).await;
+        let noise = |minute: i64, value: f64| SensorMessage {
+            sensor_id: "N-1".into(),
+            kind: SensorKind::Numeric,
+            reading: R::Numeric {
+                value,
+                unit: "dB".into(),
+            },
+            measured_at_ms: Some(NOW_MS + minute * 60_000),
+            received_at_ms: NOW_MS + minute * 60_000,
+            battery_pct: None,
+            location: None,
+        };
+        sink.store(&[noise(0, 60.0)]).await.expect("store");
+        assert_eq!(sink.tick().await.expect("tick"), 0, "not silent yet");
+        clock.set(NOW_MS + 2 * 60_000);
+        assert_eq!(sink.tick().await.expect("tick"), 1, "{}", b.name);
+        let key = "sensor|N-1|sensor.offline".to_owned();
+        let open = store
+            .open_alarms_by_key(std::slice::from_ref(&key))
+            .await
+            .expect("alarms");
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].level, "notice");
+        assert_eq!(open[0].raised_at, Timestamp(NOW_MS + 60_000));
+        assert_eq!(sink.tick().await.expect("tick"), 0, "raised once");
+        // Back, and loud: the offline alarm clears, the noise alarm rises, in one write.
+        sink.store(&[noise(3, 75.0)]).await.expect("store");
+        assert!(
+            store
+                .open_alarms_by_key(std::slice::from_ref(&key))
+                .await
+                .expect("alarms")
+                .is_empty()
+        );
+        let high = store
+            .open_alarms_by_key(&["sensor|N-1|sensor.high".to_owned()])
+            .await
+            .expect("alarms");
+        assert_eq!(high.len(), 1, "{}", b.name);
+        assert_eq!(high[0].grid_code.as_deref(), Some(GRID));
+        assert!(high[0].message.contains("超过上限"), "{}", high[0].message);
+        b.finish().await;
+    }
+}

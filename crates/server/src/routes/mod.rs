@@ -2,11 +2,16 @@
 
 mod admin;
 pub(crate) mod alarms;
+pub mod assessment;
 mod attachments;
+pub(crate) mod cameras;
 mod cases;
 mod city;
 mod devices;
 pub mod open311;
+pub mod permits;
+pub(crate) mod sanitation;
+pub(crate) mod sensors;
 mod session;
 
 use axum::Router;
@@ -68,11 +73,16 @@ pub fn router(config: &ServerConfig) -> Router<AppState> {
             put(admin::put_special_days),
         )
         .route("/api/calendar/deadline", get(admin::deadline))
+        .merge(assessment::router())
         .merge(attachments::router(config))
         .merge(city::router())
         .merge(devices::router())
         .merge(alarms::router())
         .merge(open311::router(config))
+        .merge(permits::router())
+        .merge(sensors::router())
+        .merge(cameras::router(config))
+        .merge(sanitation::router())
 }
 
 /// Staff: every role that works inside the bureau (all but citizens and volunteers). They see

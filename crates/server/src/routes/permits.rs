@@ -50,6 +50,9 @@ pub fn permit_of(record: &PermitRecord) -> Result<Permit, serde_json::Error> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PermitInput {
+    /// Ignored: the record id is the permit's id (clients may echo what they read).
+    #[serde(default)]
+    pub id: Option<Value>,
     /// 核准证号, unique.
     pub number: String,
     /// 运输企业.
@@ -97,7 +100,9 @@ fn invalid(problems: Vec<String>) -> Response {
     let message = format!("the permit is not usable: {}", problems.join("; "));
     (
         StatusCode::UNPROCESSABLE_ENTITY,
-        axum::Json(json!({"error": {"code": "invalid_permit", "message": message, "problems": problems}})),
+        axum::Json(
+            json!({"error": {"code": "invalid_permit", "message": message, "problems": problems}}),
+        ),
     )
         .into_response()
 }
@@ -109,7 +114,18 @@ fn problems(p: &Permit) -> Vec<String> {
         Err(e) => e.problems.iter().map(ToString::to_string).collect(),
     };
     if p.number.chars().count() > MAX_TEXT {
-        out.push(format!("the permit number is longer than {MAX_TEXT} characters"));
+        out.push(format!(
+            "the permit number is longer than {MAX_TEXT} characters"
+        ));
+    }
+    for (i, v) in p.vehicles.iter().enumerate() {
+        if !v.phone.is_empty()
+            && (v.phone.len() > 20 || !v.phone.bytes().all(|b| b.is_ascii_digit()))
+        {
+            out.push(format!(
+                "vehicle {i} has a terminal phone that is not 1–20 digits"
+            ));
+        }
     }
     if p.company.trim().is_empty() {
         out.push("the company is empty".into());
@@ -153,7 +169,9 @@ fn permit_json(r: &PermitRecord, today: NaiveDate) -> Value {
         "company": r.company,
         "valid_from": r.valid_from,
         "valid_to": r.valid_to,
+        "revoked": r.revoked_at.is_some(),
         "revoked_at": r.revoked_at.map(|t| t.to_rfc3339()),
+        "revoked_reason": r.body.get("revoked_reason").cloned().unwrap_or(Value::Null),
         "in_force": in_force,
         "created_at": r.created_at.to_rfc3339(),
         "updated_at": r.updated_at.to_rfc3339(),
@@ -174,9 +192,7 @@ fn permit_json(r: &PermitRecord, today: NaiveDate) -> Value {
 }
 
 fn publish(state: &AppState, permit_id: i64) {
-    state
-        .bus
-        .publish(BusEvent::PermitsChanged { permit_id });
+    state.bus.publish(BusEvent::PermitsChanged { permit_id });
 }
 
 /// `GET /api/permits` query.
@@ -356,15 +372,68 @@ pub async fn replace(
     Ok(Json(permit_json(&r, today(&state))).into_response())
 }
 
-/// `POST /api/permits/{id}/revoke` — revokes a permit from now on (kept for history).
+/// `POST /api/permits/{id}/revoke` body (optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeInput {
+    /// Why (kept with the permit).
+    pub reason: Option<String>,
+}
+
+/// Longest revocation reason, in characters.
+const MAX_REASON: usize = 500;
+
+/// `POST /api/permits/{id}/revoke` — revokes a permit from now on (kept for history), with an
+/// optional JSON body `{"reason": …}`.
 pub async fn revoke(
     State(state): State<AppState>,
     auth: AuthUser,
     Path(id): Path<i64>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<Value>> {
     require_writer(&state, &auth).await?;
-    active(&state, id).await?;
-    state.store.revoke_permit(id, state.now()).await?;
+    let input: RevokeInput = if body.iter().all(u8::is_ascii_whitespace) {
+        RevokeInput::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(i) => i,
+            Err(e) if e.is_data() => {
+                return Err(ApiError::unprocessable("invalid_body", e.to_string()));
+            }
+            Err(e) => return Err(ApiError::BadJson(e.to_string())),
+        }
+    };
+    let reason = input
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > MAX_REASON) {
+        return Err(ApiError::unprocessable(
+            "too_long",
+            format!("reason: at most {MAX_REASON} characters"),
+        ));
+    }
+    let current = active(&state, id).await?;
+    let now = state.now();
+    if let Some(reason) = reason {
+        let mut body = current.body.clone();
+        if let Some(o) = body.as_object_mut() {
+            o.insert("revoked_reason".into(), json!(reason));
+        }
+        state
+            .store
+            .update_permit(
+                id,
+                &current.company,
+                &current.valid_from,
+                &current.valid_to,
+                &body,
+                now,
+            )
+            .await?;
+    }
+    state.store.revoke_permit(id, now).await?;
     publish(&state, id);
     let r = state
         .store

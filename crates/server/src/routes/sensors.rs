@@ -127,11 +127,7 @@ pub async fn upsert(
     if !SENSOR_KINDS.contains(&req.kind.as_str()) {
         return Err(ApiError::unprocessable(
             "unknown_sensor_kind",
-            format!(
-                "kind {:?}: use {}",
-                req.kind,
-                SENSOR_KINDS.join(", ")
-            ),
+            format!("kind {:?}: use {}", req.kind, SENSOR_KINDS.join(", ")),
         ));
     }
     let name = req.name.trim();

@@ -21,8 +21,10 @@ use server::{AppState, ServerConfig, auth};
 use store::{Area, ConnectOptions, NewDepartment, NewUser, Store};
 use tower::ServiceExt;
 
+mod assessment;
 mod city;
 mod open311;
+mod supervision;
 
 const PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,

@@ -706,7 +706,8 @@ async fn open311_request_list_filters_and_limits() {
         )
         .await;
         assert_eq!(ids(&v), [second]);
-        let (_, v) = both(a, "requests", "?start_date=2026-11-24T03:30:00Z").await;
+        // 02:30Z is 10:30 in Shanghai (read as local time it would take all three).
+        let (_, v) = both(a, "requests", "?start_date=2026-11-24T02:30:00Z").await;
         assert_eq!(ids(&v), [third, second]);
         let (_, v) = both(a, "requests", "?end_date=2026-11-24T10:00:00+08:00").await;
         assert_eq!(ids(&v), [first], "an unescaped + is read as +");

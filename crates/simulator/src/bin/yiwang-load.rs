@@ -7,6 +7,7 @@
 //! yiwang-load jt808     --addr 127.0.0.1:5015 --connections 20000 --rate 100000 --duration 20
 //! yiwang-load hj212     --addr 127.0.0.1:5016 --connections 5000 --rate 50000 --duration 20
 //! yiwang-load mqtt      --broker 127.0.0.1:1883 --messages 100000 --publishers 4 [--file /tmp/s.jsonl]
+//!                       [--sensors 10000 --store sqlite:///tmp/mqtt-load.db [--no-memory]]
 //! ```
 //! `lifecycle` and `list` run against `yiwang demo --pace 0` (they use the demo accounts);
 //! `jt808` and `hj212` against a gateway (`cargo run --release -p ingest --example gateway`);
@@ -105,6 +106,16 @@ enum Cmd {
         /// Also run a phase with a file sink (fsync per batch) writing here.
         #[arg(long)]
         file: Option<std::path::PathBuf>,
+        /// Distinct sensors in the stream (a quarter each: covers, bins, flood points, noise).
+        #[arg(long, default_value_t = 1000)]
+        sensors: usize,
+        /// Also run a phase with the node's store sink (readings, rules and alarms in the
+        /// database) on this database URL; the sensors are registered there first.
+        #[arg(long)]
+        store: Option<String>,
+        /// Skip the memory-sink phase.
+        #[arg(long)]
+        no_memory: bool,
     },
 }
 
@@ -298,6 +309,9 @@ async fn main() -> anyhow::Result<()> {
             rate,
             max_batch,
             file,
+            sensors,
+            store,
+            no_memory,
         } => {
             let (host, port) = broker
                 .rsplit_once(':')
@@ -311,9 +325,12 @@ async fn main() -> anyhow::Result<()> {
                 rate,
                 max_batch,
                 file,
+                sensors,
+                store,
+                memory: !no_memory,
                 ..mqtt_load::MqttLoadConfig::default()
             };
-            for r in mqtt_load::run(&cfg).await? {
+            for mut r in mqtt_load::run(&cfg).await? {
                 println!(
                     "mqtt[{}]: published={} by {publishers} publishers in {:.2} s ({:.0}/s offered{})",
                     r.sink,
@@ -344,6 +361,18 @@ async fn main() -> anyhow::Result<()> {
                     r.stats.store_failures,
                     r.stats.reconnects
                 );
+                println!(
+                    "mqtt[{}]: {} sensors; publish -> stored latency {}",
+                    r.sink,
+                    r.sensors,
+                    r.latency.summary()
+                );
+                if let Some(s) = r.sink_stats {
+                    println!(
+                        "mqtt[{}]: store sink: {} readings, {} alarms raised, {} cleared, {} unknown-sensor messages, {} failed writes",
+                        r.sink, s.readings, s.raised, s.cleared, s.unknown, s.write_failures
+                    );
+                }
                 println!(
                     "mqtt[{}]: ratio yiwang/broker = {:.3} ({})",
                     r.sink,

@@ -22,6 +22,19 @@ CREATE INDEX assessment_counters_scope ON assessment_counters(scope_kind, scope_
 CREATE INDEX assessment_counters_stock ON assessment_counters(scope_kind, counter, day, scope_id, value)
     WHERE counter IN ('handling_due', 'handling_left_late');
 
+-- The same counters summed per calendar month (`month` = year * 12 + month - 1), kept in the same
+-- transaction: a month-aligned query reads 1/30 of the rows.
+CREATE TABLE assessment_counters_monthly (
+    scope_kind TEXT NOT NULL,
+    month      INTEGER NOT NULL,
+    scope_id   TEXT NOT NULL,
+    counter    TEXT NOT NULL,
+    value      INTEGER NOT NULL,
+    PRIMARY KEY (scope_kind, month, scope_id, counter)
+) WITHOUT ROWID;
+CREATE INDEX assessment_counters_monthly_stock ON assessment_counters_monthly(scope_kind, counter, month, scope_id, value)
+    WHERE counter IN ('handling_due', 'handling_left_late');
+
 -- assessment::CaseTrack (JSON) of each case.
 CREATE TABLE assessment_tracks (
     case_id    INTEGER PRIMARY KEY REFERENCES cases(id),

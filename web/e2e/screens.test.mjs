@@ -1,0 +1,294 @@
+// Browser walk through the supervision and assessment screens in a real Chromium: vehicles,
+// environment, the command centre, indicator rankings, the weekly red/black flags, the
+// practical-matters list, cycle tasks and muck permits — in Chinese, then the assessment screens
+// in English (no untranslated keys). Endpoints the server does not have yet are answered from
+// e2e/mocks.mjs (only on a 404), so the walk runs before and after they land.
+// Screenshots go to web/test-artifacts/screens-*.png.
+//
+// Env: as flow.test.mjs — YIWANG_BIN, YIWANG_E2E_URL, CHROMIUM.
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { chromium } from 'playwright-core'
+import { mockMissing } from './mocks.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const webDir = resolve(here, '..')
+const repoRoot = resolve(webDir, '..')
+const artifacts = join(webDir, 'test-artifacts')
+mkdirSync(artifacts, { recursive: true })
+
+const PASSWORD = 'yiwang2026'
+const TIMEOUT = 20_000
+
+let baseUrl = process.env.YIWANG_E2E_URL?.replace(/\/$/, '')
+let server = null
+let scratch = null
+let browser = null
+const serverLog = []
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer()
+    s.unref()
+    s.on('error', rej)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => res(port))
+    })
+  })
+}
+
+async function waitHealthy(url, ms = 60_000) {
+  const until = Date.now() + ms
+  let last = ''
+  while (Date.now() < until) {
+    if (server && server.exitCode !== null) throw new Error(`yiwang exited (${server.exitCode}):\n${serverLog.join('')}`)
+    try {
+      const r = await fetch(`${url}/api/health`)
+      if (r.ok) return
+      last = `HTTP ${r.status}`
+    } catch (e) {
+      last = String(e)
+    }
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  throw new Error(`server at ${url} not healthy: ${last}\n${serverLog.join('')}`)
+}
+
+function serverEnv() {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('YIWANG_')))
+  env.RUST_LOG = process.env.RUST_LOG ?? 'warn'
+  return env
+}
+
+before(async () => {
+  if (!baseUrl) {
+    const bin = resolve(repoRoot, process.env.YIWANG_BIN ?? 'target/debug/yiwang')
+    const port = await freePort()
+    scratch = mkdtempSync(join(tmpdir(), 'yiwang-e2e-screens-'))
+    baseUrl = `http://127.0.0.1:${port}`
+    server = spawn(
+      bin,
+      ['demo', '--pace', '0', '--listen', `127.0.0.1:${port}`, '--database', `sqlite://${join(scratch, 'e2e.db')}`],
+      { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() },
+    )
+    server.stdout.on('data', (d) => serverLog.push(d.toString()))
+    server.stderr.on('data', (d) => serverLog.push(d.toString()))
+  }
+  await waitHealthy(baseUrl)
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  })
+})
+
+after(async () => {
+  await browser?.close().catch(() => undefined)
+  if (server) {
+    server.kill('SIGTERM')
+    await new Promise((r) => (server.exitCode !== null ? r() : server.once('exit', r)))
+  }
+  if (scratch) rmSync(scratch, { recursive: true, force: true })
+})
+
+function field(scope, testid) {
+  const id = `[data-testid="${testid}"]`
+  return scope.locator(`input${id}, textarea${id}, ${id} input, ${id} textarea`).first()
+}
+
+async function signIn(username, locale = 'zh-CN') {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', acceptDownloads: true })
+  ctx.setDefaultTimeout(TIMEOUT)
+  await ctx.addInitScript((l) => localStorage.setItem('yiwang.locale', l), locale)
+  const page = await ctx.newPage()
+  const errors = []
+  page.on('pageerror', (e) => errors.push(String(e)))
+  page.errors = errors
+  await mockMissing(page)
+  await page.goto(`${baseUrl}/login`)
+  await field(page, 'login-username').fill(username)
+  await field(page, 'login-password').fill(PASSWORD)
+  await page.getByTestId('login-submit').click()
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'))
+  return page
+}
+
+/** A screenshot of the whole screen, the scrolling main area included. */
+async function shot(page, name) {
+  await page.evaluate(() => {
+    const main = document.querySelector('.el-main')
+    if (main) main.scrollTop = 0
+  })
+  // With a drawer or dialog open the screen is taken as it is (fixed overlays follow the viewport).
+  const overlay = await page.evaluate(() => [...document.querySelectorAll('.el-overlay')].some((o) => getComputedStyle(o).display !== 'none'))
+  if (overlay) return page.screenshot({ path: join(artifacts, `screens-${name}.png`) })
+  const h = await page.evaluate(() => Math.max(900, (document.querySelector('.el-main')?.scrollHeight ?? 0) + 60))
+  await page.setViewportSize({ width: 1440, height: Math.min(h, 2400) })
+  await page.screenshot({ path: join(artifacts, `screens-${name}.png`) })
+  await page.setViewportSize({ width: 1440, height: 900 })
+}
+
+/** Visible text that looks like an untranslated message key (`rank.title`). */
+async function rawKeys(page) {
+  const text = await page.evaluate(() => document.body.innerText)
+  return [...new Set(text.match(/\b(?:rank|flags|matters|cycle|permit|period|scope|ind|report|menu|env|vehicle|alarm|wd)\.[a-z][A-Za-z_.]*/g) ?? [])]
+}
+
+test('supervision screens: vehicles, environment, command centre', async () => {
+  const page = await signIn('leader')
+  await page.goto(`${baseUrl}/vehicles`)
+  await page.locator('[data-testid="fleet-map"][data-status="ready"]').waitFor()
+  await shot(page, 'vehicles')
+  await page.goto(`${baseUrl}/environment`)
+  await page.getByTestId('monitor-table').waitFor()
+  await page.locator('[data-testid="monitor-readings"]:not([data-points="0"]), [data-testid="readings-empty"]').first().waitFor()
+  await page.waitForTimeout(1500)
+  await shot(page, 'environment')
+  await page.goto(`${baseUrl}/overview`)
+  await page.locator('[data-testid="city-map"][data-status="ready"]').waitFor()
+  await shot(page, 'command-centre')
+  assert.deepEqual(page.errors, [])
+  await page.context().close()
+})
+
+test('rankings: a family over a month, the chart, a scope\'s indicators, another family', async () => {
+  const page = await signIn('leader')
+  await page.goto(`${baseUrl}/assessment/rankings`)
+  const table = page.getByTestId('ranking-table')
+  await table.locator('.el-table__body tr').first().waitFor()
+  assert.ok((await table.locator('[data-grade]').count()) > 0)
+  await page.getByTestId('ranking-chart').waitFor()
+  await page.getByTestId('scope-kind').getByText('街道', { exact: true }).click()
+  await table.locator('.el-table__body tr').first().waitFor()
+  await table.locator('.el-table__body tr').first().click()
+  await page.locator('.el-drawer').getByText('全部指标').waitFor()
+  await shot(page, 'rankings-detail')
+  await page.keyboard.press('Escape')
+  await page.locator('.el-drawer').waitFor({ state: 'hidden' })
+  await shot(page, 'rankings')
+  assert.deepEqual(page.errors, [])
+  await page.context().close()
+})
+
+test('weekly review: red and black flags, history, a report download', async () => {
+  const page = await signIn('leader')
+  await page.goto(`${baseUrl}/assessment/flags`)
+  await page.getByTestId('red-flags').first().waitFor()
+  assert.ok((await page.getByTestId('black-flags').count()) > 0)
+  await page.getByTestId('flag-history').locator('.el-table__body tr').first().waitFor()
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('report-weekly-csv').click()])
+  assert.match(download.suggestedFilename(), /\.csv$/)
+  await shot(page, 'flags')
+  assert.deepEqual(page.errors, [])
+  await page.context().close()
+})
+
+test('practical matters: roll-up and a progress update that must say what was done', async () => {
+  const page = await signIn('leader')
+  // A server with the API but an empty list gets one category and one item (through the API).
+  const have = await page.request.get(`${baseUrl}/api/matters`)
+  if (have.ok() && !(await have.json()).items?.length) {
+    const cat = await (await page.request.post(`${baseUrl}/api/matters/categories`, { data: { name: '城市环境提升' } })).json()
+    const depts = await (await page.request.get(`${baseUrl}/api/departments`)).json()
+    const made = await page.request.post(`${baseUrl}/api/matters`, {
+      data: { category_id: cat.id, title: '背街小巷改造', plan: '分片包干，限期完成', measures: ['建立问题台账'], owner_department_id: depts[0].id, milestones: [] },
+    })
+    assert.ok(made.ok(), `seeding a practical matter: HTTP ${made.status()}`)
+  }
+  await page.goto(`${baseUrl}/assessment/matters`)
+  await page.getByTestId('matter-table').locator('.el-table__body tr').first().waitFor()
+  await page.getByTestId('matter-progress').first().click()
+  const dialog = page.getByTestId('progress-dialog')
+  await dialog.getByTestId('progress-save').click()
+  await dialog.getByText('请填写进展情况').waitFor()
+  await shot(page, 'matters-progress')
+  await field(dialog, 'progress-note').fill('完成 3 条巷道改造')
+  await dialog.locator('.el-slider .el-input input').fill('100')
+  await dialog.locator('.el-slider .el-input input').press('Enter')
+  await dialog.getByTestId('progress-save').click()
+  await page.getByText('进度已更新').waitFor()
+  await shot(page, 'matters')
+  assert.deepEqual(page.errors, [])
+  await page.context().close()
+})
+
+test('cycle tasks: list and a new task checked before it is sent', async () => {
+  const page = await signIn('leader')
+  await page.goto(`${baseUrl}/assessment/cycle-tasks`)
+  await page.locator('[data-testid="cycle-table"]').waitFor()
+  await page.getByTestId('cycle-new').click()
+  await page.getByTestId('cycle-save').click()
+  await page.getByTestId('cycle-dialog').getByText('请填写任务名称').waitFor()
+  await shot(page, 'cycle-new')
+  assert.deepEqual(page.errors, [])
+  await page.context().close()
+})
+
+test('muck permits: detail on the map, form checks, revoke', async () => {
+  // Admins (and enforcement departments) write permits.
+  const page = await signIn('admin')
+  await page.goto(`${baseUrl}/permits`)
+  const table = page.getByTestId('permit-table')
+  await table.locator('.el-table__body tr').first().waitFor()
+  await table.locator('.el-table__body tr').first().click()
+  const layer = page.locator('[data-testid="permit-map"] [data-testid="permit-layer"]')
+  await layer.waitFor()
+  assert.ok(Number(await layer.getAttribute('data-route')) >= 2)
+  await page.waitForTimeout(600)
+  await shot(page, 'permit-detail')
+
+  await page.getByTestId('permit-new').click()
+  await page.getByTestId('permit-save').click()
+  const errs = page.getByTestId('permit-form-errors')
+  await errs.getByText('请填写核准证号').waitFor()
+  await field(page, 'permit-number').fill('ZT-E2E-1')
+  await field(page, 'permit-company').fill('测试运输公司')
+  await field(page, 'permit-phone-0').fill('13800000199')
+  await field(page, 'permit-construction').fill('113.6195,34.7585\n113.6235,34.7585\n113.6235,34.7612')
+  await field(page, 'permit-disposal').fill('113.5985,34.7335\n113.6025,34.7335\n113.6025,34.7365')
+  await field(page, 'permit-route').fill('113.6215,34.7585')
+  await errs.getByText('路线至少需要 2 个点（现有 1 个）').waitFor()
+  await page.waitForTimeout(1200)
+  await shot(page, 'permit-form')
+  // Complete the route: the permit is accepted and opens.
+  const number = `ZT-E2E-${Date.now()}`
+  await field(page, 'permit-number').fill(number)
+  await field(page, 'permit-route').fill('113.6215,34.7585\n113.6215,34.7500\n113.6005,34.7365')
+  await page.getByTestId('permit-save').click()
+  await page.getByTestId('permit-detail').getByText(number).first().waitFor()
+
+  const row = table.locator('.el-table__body tr', { hasText: number })
+  await row.getByTestId('permit-revoke').click()
+  await page.locator('.el-message-box input').fill('车辆未密闭')
+  await page.locator('.el-message-box .el-button--primary').click()
+  await row.getByText('已撤销').waitFor()
+  assert.deepEqual(page.errors, [])
+  await page.context().close()
+})
+
+test('assessment screens in English have no untranslated keys', async () => {
+  const page = await signIn('leader', 'en')
+  for (const [path, name] of [
+    ['/assessment/rankings', 'rankings'],
+    ['/assessment/flags', 'flags'],
+    ['/assessment/matters', 'matters'],
+    ['/assessment/cycle-tasks', 'cycle'],
+    ['/permits', 'permits'],
+    ['/vehicles', 'vehicles'],
+    ['/environment', 'environment'],
+  ]) {
+    await page.goto(`${baseUrl}${path}`)
+    await page.waitForTimeout(1500)
+    assert.deepEqual(await rawKeys(page), [], `untranslated keys on ${path}`)
+    if (['rankings', 'flags', 'matters', 'permits'].includes(name)) await shot(page, `en-${name}`)
+  }
+  assert.deepEqual(page.errors, [])
+  await page.context().close()
+})

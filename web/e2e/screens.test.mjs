@@ -1,6 +1,6 @@
 // Browser walk through the supervision and assessment screens in a real Chromium: vehicles,
 // environment, the command centre, indicator rankings, the weekly red/black flags, the
-// practical-matters list, cycle tasks and muck permits — in Chinese, then the assessment screens
+// practical-matters list, cycle tasks, muck permits and the wall screen 一屏知全区 — in Chinese, then the assessment screens
 // in English (no untranslated keys). Endpoints the server does not have yet are answered from
 // e2e/mocks.mjs (only on a 404), so the walk runs before and after they land.
 // Screenshots go to web/test-artifacts/screens-*.png.
@@ -154,6 +154,64 @@ test('supervision screens: vehicles, environment, command centre', async () => {
   await page.goto(`${baseUrl}/overview`)
   await page.locator('[data-testid="city-map"][data-status="ready"]').waitFor()
   await shot(page, 'command-centre')
+  assert.deepEqual(page.errors, [])
+  await page.context().close()
+})
+
+/** Clicks areas of the wall's map until it shows `level` (an area may sit under a panel). */
+async function wallClickUntil(page, wantLevel) {
+  const map = page.locator('[data-testid="wall-map"]')
+  const codes = await page.evaluate(() => document.querySelector('[data-testid="wall-map"] .canvas').__codes())
+  const box = await map.locator('.stage').boundingBox()
+  for (const code of codes.slice(0, 12)) {
+    const px = await page.evaluate((c) => document.querySelector('[data-testid="wall-map"] .canvas').__pixelOf(c), code)
+    if (!px) continue
+    await page.mouse.click(box.x + px[0], box.y + px[1])
+    const ok = await page
+      .locator(wantLevel === 'picked' ? '[data-testid="wall-grid"]' : `[data-testid="wall-map"][data-level="${wantLevel}"][data-status="ready"]`)
+      .waitFor({ timeout: 3000 })
+      .then(() => true, () => false)
+    if (ok) return code
+  }
+  throw new Error(`no click on the wall map reached ${wantLevel}`)
+}
+
+test('wall screen: dark full-screen command centre, live layer, drill-down to a grid, English', async () => {
+  const page = await signIn('leader')
+  await page.setViewportSize({ width: 1920, height: 1080 })
+  await page.goto(`${baseUrl}/overview`)
+  await page.getByTestId('open-wall').click()
+  await page.waitForURL((u) => u.pathname === '/wall')
+  // No menus or header of the ordinary layout.
+  assert.equal(await page.locator('.el-aside, .el-header').count(), 0)
+  await page.locator('[data-testid="wall-map"][data-status="ready"]').waitFor()
+  const layer = page.getByTestId('wall-layer')
+  await layer.waitFor()
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="wall-layer"]')?.getAttribute('data-vehicles')) > 0)
+  assert.ok(Number(await layer.getAttribute('data-cases')) > 0, 'open cases on the map')
+  assert.match(await page.getByTestId('wall-fig-reported').locator('.tile-v').innerText(), /^\d[\d,.]*(万|亿)?$/)
+  await page.getByTestId('wall-trend').waitFor()
+  await page.waitForTimeout(2500)
+  await page.screenshot({ path: join(artifacts, 'screens-wall.png') })
+
+  // District → street → community → grid, no page load.
+  const nav = await page.evaluate(() => performance.getEntriesByType('navigation').length)
+  const top = await page.getByTestId('wall-map').getAttribute('data-level')
+  if (top === 'district') await wallClickUntil(page, 'street')
+  const street = await wallClickUntil(page, 'community')
+  assert.equal(await page.getByTestId('wall').getAttribute('data-scope'), street)
+  await wallClickUntil(page, 'grid')
+  await wallClickUntil(page, 'picked')
+  assert.equal((await page.getByTestId('wall').getAttribute('data-scope')).length, 15, 'the figures follow the picked grid')
+  assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation').length), nav)
+  await page.waitForTimeout(1500)
+  await page.screenshot({ path: join(artifacts, 'screens-wall-drill.png') })
+
+  await page.getByTestId('wall-lang').click()
+  await page.getByText('City Operations Command Centre').waitFor()
+  const text = await page.evaluate(() => document.body.innerText)
+  assert.deepEqual([...new Set(text.match(/\bwall\.[a-z][A-Za-z_.]*/g) ?? [])], [], 'untranslated wall keys')
+  await page.getByTestId('wall-lang').click()
   assert.deepEqual(page.errors, [])
   await page.context().close()
 })

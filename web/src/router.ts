@@ -6,6 +6,8 @@ import { hasRole, homePath, loadMe, loadMeta, me, OVERVIEW_ROLES, REPORTER_ROLES
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
+  // The wall screen 一屏知全区: full screen, outside the menu layout.
+  { path: '/wall', name: 'wall', component: () => import('./views/WallView.vue'), meta: { roles: OVERVIEW_ROLES } },
   {
     path: '/',
     component: () => import('./layouts/MainLayout.vue'),

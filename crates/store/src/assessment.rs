@@ -635,13 +635,24 @@ impl Store {
             for r in &rows {
                 add_row(&mut agg, kind, r, period.first)?;
             }
-            let rows = sqlx::query(
-                "SELECT scope_id, counter, CAST(SUM(value) AS BIGINT) AS v FROM assessment_counters
-                 WHERE scope_kind = $1 AND counter IN ('handling_due', 'handling_left_late') AND day < $2
+            // The stock before the period: whole months from the monthly table, the days of
+            // the period's first month before it from the daily one.
+            let first_month = month_index(period.first);
+            let month_start = Day::from_date(period.first.date().with_day(1).unwrap_or(period.first.date()));
+            let mut rows = sqlx::query(
+                "SELECT scope_id, counter, CAST(SUM(value) AS BIGINT) AS v FROM assessment_counters_monthly
+                 WHERE scope_kind = $1 AND counter IN ('handling_due', 'handling_left_late') AND month < $2
                  GROUP BY scope_id, counter",
             )
-            .bind(k).bind(i64::from(period.first.0))
+            .bind(k).bind(i64::from(first_month))
             .fetch_all(p).await?;
+            rows.extend(sqlx::query(
+                "SELECT scope_id, counter, CAST(SUM(value) AS BIGINT) AS v FROM assessment_counters
+                 WHERE scope_kind = $1 AND counter IN ('handling_due', 'handling_left_late') AND day >= $2 AND day < $3
+                 GROUP BY scope_id, counter",
+            )
+            .bind(k).bind(i64::from(month_start.0)).bind(i64::from(period.first.0))
+            .fetch_all(p).await?);
             for r in &rows {
                 add_row(&mut agg, kind, r, period.first.plus(-1))?;
             }

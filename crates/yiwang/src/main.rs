@@ -7,6 +7,7 @@ mod config;
 mod demo;
 mod devices;
 mod history;
+mod matters_demo;
 mod muck_demo;
 mod sim;
 
@@ -479,6 +480,7 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
     let district = demo::ensure_district(&store, now, args.seed, scale).await?;
     demo::ensure_open311_key(&store, now).await?;
     let cameras = camera_demo::ensure_cameras(&store, now, &district.grids).await?;
+    matters_demo::ensure(&store, now, &district.grids).await?;
     let replayed = history::backfill(
         &store,
         &district,

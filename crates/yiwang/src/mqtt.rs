@@ -14,10 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use domain::time::Timestamp;
 use ingest::mqtt::SensorKind;
-use ingest::mqtt::{
-    MqttConfig, MqttIntake, MqttQos, MqttStats, MqttStatsSnapshot, SensorConfig,
-    SensorSinkSnapshot, StoreSensorSink,
-};
+use ingest::mqtt::{MqttConfig, MqttIntake, MqttQos, MqttStats, SensorConfig, StoreSensorSink};
 use ingest::store_bridge::Locate;
 use ingest::supervise::OnAlarms;
 use server::AppState;
@@ -63,23 +60,13 @@ impl std::fmt::Debug for MqttHandle {
 }
 
 impl MqttHandle {
-    /// The intake's counters (received, stored, malformed, acked, reconnects …).
-    pub fn intake_stats(&self) -> MqttStatsSnapshot {
-        self.stats.snapshot()
-    }
-
-    /// The sink's counters (readings, unknown sensors, alarms raised and cleared …).
-    pub fn sink_stats(&self) -> SensorSinkSnapshot {
-        self.sink.stats().snapshot()
-    }
-
     /// Stops the intake (a batch still failing to store stays unacknowledged: the broker
     /// redelivers it to the next session) and the maintenance task; waits for both.
     pub async fn shutdown(self) {
         self.stop.cancel();
         let _ = self.intake.await;
         let _ = self.maintenance.await;
-        let (i, s) = (self.intake_stats(), self.sink_stats());
+        let (i, s) = (self.stats.snapshot(), self.sink.stats().snapshot());
         tracing::info!(
             received = i.received,
             malformed = i.malformed,

@@ -2,6 +2,7 @@
 // names in Chinese come from `GET /api/meta` (these tables are the fallback and the English).
 
 import { enAssessment, zhAssessment } from './assessment'
+import { enWall, zhWall } from './wall'
 
 export type Locale = 'zh-CN' | 'en'
 
@@ -910,4 +911,4 @@ export const zhVocab: Record<string, Record<string, string>> = {
   urgency: { urgent: '紧急', high: '较急', normal: '一般' },
 }
 
-export const messages: Record<Locale, Dict> = { 'zh-CN': { ...zhAssessment, ...zh }, en: { ...enAssessment, ...en } }
+export const messages: Record<Locale, Dict> = { 'zh-CN': { ...zhAssessment, ...zhWall, ...zh }, en: { ...enAssessment, ...enWall, ...en } }

@@ -393,18 +393,36 @@ async fn incremental_counters_equal_recomputation_on_every_backend() {
             i64::try_from(in_street).expect("len")
         );
 
-        // A period query gives the same indicators as the full aggregates.
-        let week = Period::week_of(Day::of(t0()).date());
-        let period_agg = store
-            .assessment_period(ScopeKind::Area(AreaLevel::Street), week)
-            .await
-            .expect("period");
-        for s in incremental.scopes(ScopeKind::Area(AreaLevel::Street)) {
-            assert_eq!(
-                Indicators::of(&period_agg, &s, week),
-                Indicators::of(&incremental, &s, week),
-                "{name}: {s:?}"
-            );
+        // A period query gives the same indicators as the full aggregates: a week, and spans
+        // whose overdue stock comes from whole months plus days of their first month.
+        let day = |d: u32, m: u32| {
+            Day::from_date(chrono::NaiveDate::from_ymd_opt(2026, m, d).expect("date"))
+        };
+        for span in [
+            Period::week_of(Day::of(t0()).date()),
+            Period {
+                first: day(25, 11),
+                last: day(10, 12),
+            },
+            Period {
+                first: day(5, 12),
+                last: day(20, 12),
+            },
+            Period {
+                first: day(1, 12),
+                last: day(31, 12),
+            },
+        ] {
+            for kind in [ScopeKind::Area(AreaLevel::Street), ScopeKind::Department] {
+                let period_agg = store.assessment_period(kind, span).await.expect("period");
+                for s in incremental.scopes(kind) {
+                    assert_eq!(
+                        Indicators::of(&period_agg, &s, span),
+                        Indicators::of(&incremental, &s, span),
+                        "{name}: {s:?} {span:?}"
+                    );
+                }
+            }
         }
         // A whole month is read from the monthly table: the same indicators.
         let november = Period::month_of(Day::of(t0()).date());

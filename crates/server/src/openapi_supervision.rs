@@ -1,5 +1,6 @@
 //! The `supervision` section of the OpenAPI document: muck-truck permits, MQTT sensors, AI
-//! cameras and their webhook, sweeping and patrol coverage, transfer stations. A child module of
+//! cameras and their webhook, sweeping and patrol coverage, garbage collection, transfer
+//! stations. A child module of
 //! [`super`] (`openapi.rs`), using its builders.
 
 use domain::org::Role;
@@ -15,6 +16,8 @@ use crate::routes::sensors::SENSOR_KINDS;
 
 /// Who writes permits (handlers only of an enforcement department; checked by the handler).
 const PERMIT_WRITERS: &[Role] = &[Role::Admin, Role::DepartmentHandler];
+/// Waste categories of collection points and garbage trucks.
+const WASTE_CATEGORIES: [&str; 4] = ["kitchen", "other", "recyclable", "hazardous"];
 /// Who enters station tonnage (handlers only of a sanitation department).
 const TONNAGE_WRITERS: &[Role] = &[Role::Admin, Role::DepartmentHandler];
 
@@ -233,6 +236,26 @@ pub(super) fn supervision_ops() -> Vec<Op> {
         .ok(200, "The day's patrol coverage.", r("PatrolCoverage"))
         .errors(AUTH)
         .errors(&["bad_request", "invalid_query"]),
+        day_query(Op::get(
+            "/api/garbage/collection",
+            "getGarbageCollection",
+            "Garbage collection of a day (垃圾收运, 前分后混)",
+        ))
+        .roles(STAFF)
+        .doc(format!(
+            "The collection points 收集点 garbage trucks (kind `garbage_truck`) visited on the day: \
+             a visit is a stop of at least 60 s at most 5 km/h within 30 m of the point, and \
+             belongs to the day it began. Per point its visits and whether it was missed (kitchen \
+             waste due by 10:00, other waste by 24:00, recyclables and hazardous waste on call); \
+             coverage per category and for the city; per truck its visits. A truck serves one \
+             category a day — the one its `company` names (厨余, 其他垃圾, 可回收, 有害, or the \
+             category's name as a word), else that of most of its visits — and a visit to a point \
+             of another category is mixed (前分后混, class 06041). A truck standing at a site with \
+             bins of several categories visits those of its own. {cache}"
+        ))
+        .ok(200, "The day's collection.", r("GarbageCollection"))
+        .errors(AUTH)
+        .errors(&["bad_request", "invalid_query"]),
         day_query(Op::get("/api/stations", "listStations", "Transfer stations (垃圾中转站)"))
             .roles(STAFF)
             .doc("Every station with its tonnage of the day and the 日产日清 check (everything received that day transferred out that day).")
@@ -356,6 +379,10 @@ pub(super) fn supervision_schemas() -> Vec<(&'static str, Value)> {
         nullable(json!({ "type": "number", "minimum": 0, "maximum": 1, "description": d }))
     };
     let nint = |d: &str| nullable(int64(d));
+    let category = string_enum(
+        WASTE_CATEGORIES,
+        "Waste category: 厨余垃圾, 其他垃圾, 可回收物, 有害垃圾.",
+    );
     vec![
         (
             "PermitInput",
@@ -821,6 +848,168 @@ pub(super) fn supervision_schemas() -> Vec<(&'static str, Value)> {
                     ),
                 ],
                 &["date", "computed_at", "grids", "areas", "total", "vehicles"],
+            ),
+        ),
+        (
+            "GarbageCollection",
+            object(
+                vec![
+                    ("date", json!({ "type": "string", "format": "date" })),
+                    (
+                        "computed_at",
+                        date_time("When this report was computed (cached per node)."),
+                    ),
+                    (
+                        "points",
+                        arr(object(
+                            vec![
+                                ("id", string("Collection point id.")),
+                                ("name", string("")),
+                                ("category", category.clone()),
+                                (
+                                    "position",
+                                    object(
+                                        vec![
+                                            ("lon", degrees("Longitude")),
+                                            ("lat", degrees("Latitude")),
+                                        ],
+                                        &["lon", "lat"],
+                                    ),
+                                ),
+                                ("grid_code", ns("Unit grid of the point.")),
+                                ("visited", boolean("At least one visit on the day.")),
+                                (
+                                    "due_at",
+                                    nullable(date_time(
+                                        "When it was due; null: not collected daily.",
+                                    )),
+                                ),
+                                (
+                                    "missed",
+                                    boolean("Due by now and no visit arrived before `due_at`."),
+                                ),
+                                (
+                                    "visits",
+                                    arr(object(
+                                        vec![
+                                            ("phone", string("The truck's terminal phone.")),
+                                            ("plate", ns("")),
+                                            ("arrived", date_time("First stopped fix.")),
+                                            ("departed", date_time("Last stopped fix.")),
+                                            ("dwell_s", number("Seconds stopped.")),
+                                            ("mixed", boolean("The truck serves another category.")),
+                                        ],
+                                        &["phone", "plate", "arrived", "departed", "dwell_s", "mixed"],
+                                    )),
+                                ),
+                            ],
+                            &[
+                                "id",
+                                "name",
+                                "category",
+                                "position",
+                                "grid_code",
+                                "visited",
+                                "due_at",
+                                "missed",
+                                "visits",
+                            ],
+                        )),
+                    ),
+                    (
+                        "categories",
+                        arr(object(
+                            vec![
+                                ("category", category.clone()),
+                                ("due", boolean("Collected daily.")),
+                                ("points", int64("")),
+                                ("visited_points", int64("")),
+                                ("missed_points", int64("")),
+                                ("rate", rate("visited_points / points.")),
+                            ],
+                            &["category", "due", "points", "visited_points", "missed_points", "rate"],
+                        )),
+                    ),
+                    (
+                        "total",
+                        object(
+                            vec![
+                                ("points", int64("")),
+                                ("visited_points", int64("")),
+                                ("missed_points", int64("")),
+                                ("rate", rate("The city's collection coverage.")),
+                                ("visits", int64("")),
+                                ("mixed_visits", int64("")),
+                                ("mixed_trucks", int64("Trucks with a mixed visit (前分后混).")),
+                            ],
+                            &[
+                                "points",
+                                "visited_points",
+                                "missed_points",
+                                "rate",
+                                "visits",
+                                "mixed_visits",
+                                "mixed_trucks",
+                            ],
+                        ),
+                    ),
+                    (
+                        "vehicles",
+                        arr(object(
+                            vec![
+                                ("phone", string("Terminal phone (or `#<vehicle id>`).")),
+                                ("plate", ns("")),
+                                ("vehicle_id", nint("")),
+                                (
+                                    "declared_category",
+                                    nullable_enum(&WASTE_CATEGORIES, "Registered by the truck's company text."),
+                                ),
+                                (
+                                    "category",
+                                    nullable_enum(&WASTE_CATEGORIES, "Served on the day: registered, else that of most visits."),
+                                ),
+                                ("categories", arr(category.clone())),
+                                ("points", int64("Distinct points visited.")),
+                                ("mixed", boolean("At least one mixed visit.")),
+                                (
+                                    "visits",
+                                    arr(object(
+                                        vec![
+                                            ("point_id", string("")),
+                                            ("point_name", string("")),
+                                            ("category", category.clone()),
+                                            ("arrived", date_time("")),
+                                            ("departed", date_time("")),
+                                            ("dwell_s", number("")),
+                                            ("mixed", boolean("")),
+                                        ],
+                                        &[
+                                            "point_id",
+                                            "point_name",
+                                            "category",
+                                            "arrived",
+                                            "departed",
+                                            "dwell_s",
+                                            "mixed",
+                                        ],
+                                    )),
+                                ),
+                            ],
+                            &[
+                                "phone",
+                                "plate",
+                                "vehicle_id",
+                                "declared_category",
+                                "category",
+                                "categories",
+                                "points",
+                                "mixed",
+                                "visits",
+                            ],
+                        )),
+                    ),
+                ],
+                &["date", "computed_at", "points", "categories", "total", "vehicles"],
             ),
         ),
         (

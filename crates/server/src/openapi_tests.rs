@@ -2717,6 +2717,73 @@ async fn responses_fit_the_documented_schemas() {
     .await;
     e2e.call_ok(&operator, "GET", "/api/patrol/coverage", empty.clone())
         .await;
+    // Garbage collection: a kitchen truck stands a minute at a kitchen point, then at a point
+    // of other waste (前分后混), an hour into the day.
+    e2e.state
+        .store
+        .upsert_collection_points(&[
+            store::CollectionPoint {
+                point_id: "CP-K1".into(),
+                name: "东华门厨余收集点".into(),
+                category: "kitchen".into(),
+                lat: 39.912,
+                lon: 116.402,
+                grid_code: Some(GRID.to_owned()),
+            },
+            store::CollectionPoint {
+                point_id: "CP-O1".into(),
+                name: "东华门其他垃圾收集点".into(),
+                category: "other".into(),
+                lat: 39.914,
+                lon: 116.402,
+                grid_code: None,
+            },
+        ])
+        .await
+        .expect("collection points");
+    let (_, garbage_truck) = e2e
+        .call_ok(
+            &admin,
+            "POST",
+            "/api/vehicles",
+            json!({ "plate": "豫A·G0001", "kind": "garbage_truck", "company": "东城环卫（厨余）", "phone": "13800003333" }),
+        )
+        .await;
+    let garbage_truck = garbage_truck["id"].as_i64().expect("garbage truck id");
+    let hour = Timestamp::shanghai_midnight(now.to_shanghai().date()).plus_minutes(60);
+    let stops: Vec<Position> = [(0, 39.912), (30, 39.912), (60, 39.912), (600, 39.914), (630, 39.914), (660, 39.914)]
+        .iter()
+        .map(|(s, lat)| Position {
+            vehicle_id: garbage_truck,
+            fix_at: Timestamp(hour.0 + s * 1000),
+            received_at: Timestamp(hour.0 + s * 1000),
+            lat: *lat,
+            lon: 116.402,
+            speed_kmh: 0.0,
+            heading: 0,
+            altitude_m: 45,
+            alarm: 0,
+            status: 3,
+            mileage_m: None,
+            grid_code: None,
+            backfill: false,
+        })
+        .collect();
+    e2e.state
+        .store
+        .append_positions(&stops)
+        .await
+        .expect("garbage truck positions");
+    let (_, garbage) = e2e
+        .call_ok(
+            &operator,
+            "GET",
+            &format!("/api/garbage/collection?day={today}"),
+            empty.clone(),
+        )
+        .await;
+    assert_eq!(garbage["total"]["visits"], 2, "{garbage}");
+    assert_eq!(garbage["total"]["mixed_trucks"], 1, "{garbage}");
     e2e.call_ok(
         &admin,
         "POST",

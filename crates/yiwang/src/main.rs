@@ -8,6 +8,7 @@ mod demo;
 mod devices;
 mod history;
 mod matters_demo;
+mod mqtt;
 mod muck_demo;
 mod sim;
 
@@ -289,6 +290,18 @@ async fn main() -> anyhow::Result<()> {
             let gateways = devices::start(&state, &cfg.devices, cancel.clone()).await?;
             print_gateways(&gateways);
             server::supervise::spawn_alarm_cases(state.clone(), cancel.clone());
+            if cfg.mqtt.enabled {
+                let publish = mqtt::publish_alarms(&state);
+                mqtt::start_mqtt(
+                    &cfg.mqtt,
+                    store.clone(),
+                    mqtt::locate_for(&state),
+                    state_clock(),
+                    Some(publish),
+                )
+                .await?
+                .stop_on(cancel.clone());
+            }
             let listen = args.listen.unwrap_or_else(|| cfg.server.listen.clone());
             let (tx, rx) = tokio::sync::oneshot::channel();
             let server = tokio::spawn({
@@ -519,6 +532,7 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
     }
     let gateways = devices::start(&state, &device_cfg, cancel.clone()).await?;
     server::supervise::spawn_alarm_cases(state.clone(), cancel.clone());
+    let mqtt_state = state.clone();
     let listen = args
         .serve
         .listen
@@ -617,6 +631,18 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
                 tracing::info!(?r, "open311 citizens stopped");
             }
         });
+        if let Some(h) = mqtt::start_demo(
+            &cfg.mqtt,
+            &mqtt_state,
+            &district.grids,
+            every,
+            args.seed,
+            cancel.clone(),
+        )
+        .await?
+        {
+            h.stop_on(cancel.clone());
+        }
         let sim = sim::Simulation::new(
             format!("http://{addr}"),
             Arc::new(district),

@@ -140,7 +140,7 @@ fn habit(k: usize, n: usize) -> Habit {
         _ if k + 1 == n && n > 1 => Habit::NoPermit,
         1 => Habit::Detour,
         2 => Habit::Dumper,
-        _ if k % 3 == 0 => Habit::Speeder,
+        _ if k.is_multiple_of(3) => Habit::Speeder,
         _ => Habit::ByTheBook,
     }
 }
@@ -206,7 +206,7 @@ impl Run<'_> {
         let mut identity = Identity::new(&self.v.phone);
         identity.plate = self.v.plate.clone();
         identity.auth_code = auth.clone();
-        let version = if k % 2 == 0 {
+        let version = if k.is_multiple_of(2) {
             jt808::Version::V2019
         } else {
             jt808::Version::V2013

@@ -29,7 +29,8 @@ use crate::metrics as m;
 pub struct MqttStats {
     /// PUBLISH packets received (malformed ones and redeliveries included).
     pub received: AtomicU64,
-    /// Messages stored by the sink.
+    /// Messages the sink accepted (made durable, or deliberately skipped: the store sink
+    /// does not store messages of unregistered sensors and counts them itself).
     pub stored: AtomicU64,
     /// Messages rejected by [`parse_message`] (counted, acknowledged, never stored).
     pub malformed: AtomicU64,
@@ -234,7 +235,16 @@ async fn network_loop(
             Ok(Event::Incoming(Packet::SubAck(_))) => {
                 stats.subscribed.fetch_add(1, Ordering::Relaxed);
             }
-            Ok(Event::Outgoing(Outgoing::Disconnect)) => break,
+            Ok(Event::Outgoing(Outgoing::Disconnect)) => {
+                // Wait (at most a second) for the broker to close the connection: it has then
+                // processed every ack sent before the DISCONNECT, so a next session under the
+                // same client id cannot take the session over before those acks count.
+                let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                    while eventloop.poll().await.is_ok() {}
+                })
+                .await;
+                break;
+            }
             Ok(_) => {}
             Err(e) => {
                 stats.connected.store(false, Ordering::Relaxed);

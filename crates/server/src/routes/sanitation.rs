@@ -1,21 +1,30 @@
 //! Sanitation and vehicle reports over HTTP, computed from the stored tracks: mechanised
 //! sweeping coverage 机械化清扫率 per road and area, enforcement patrol coverage 执法巡查 per
-//! grid, and garbage transfer stations 垃圾中转站 with their daily tonnage and the 日产日清
-//! check. Staff read; admins register stations; admins and sanitation department handlers enter
-//! tonnage.
+//! grid, garbage trucks' visits to collection points 收集点 with the 前分后混 check, and garbage
+//! transfer stations 垃圾中转站 with their daily tonnage and the 日产日清 check. Staff read;
+//! admins register stations; admins and sanitation department handlers enter tonnage.
 //!
 //! # How a day's report is computed
 //!
 //! The day is a local (Asia/Shanghai) calendar day. The positions of every vehicle of the kind
-//! (`sweeper`, `enforcement`) stored with a fix time in that day are replayed, oldest first, into
-//! a fresh [`SweepTracker`] or [`PatrolTracker`] over this node's city model (roads and grids of
-//! the `city.version` in use). A step crossing midnight is not seen (the previous day's last fix
+//! (`sweeper`, `enforcement`, `garbage_truck`) stored with a fix time in that day are replayed,
+//! oldest first, into a fresh [`SweepTracker`], [`PatrolTracker`] or [`GarbageTracker`] over this
+//! node's city model (roads and grids of the `city.version` in use) or the stored collection
+//! points. A step crossing midnight is not seen (the previous day's last fix
 //! is not read), which loses at most one fix interval per vehicle and day.
 //!
 //! **Cache.** Replaying a day of a city fleet costs up to seconds, so each node keeps the last
 //! reports per kind and day in memory: a report of a past day is reused for
 //! [`PAST_DAY_TTL_MS`], one of today for [`TODAY_TTL_MS`], and none across a change of the city
-//! model. Late positions (盲区补报) of a past day show after the cache expires.
+//! model. Late positions (盲区补报) of a past day show after the cache expires, and so do
+//! collection points added meanwhile.
+//!
+//! **A garbage truck's category.** The vehicle registry has no waste-category field, so a
+//! truck's category 厨余/其他/可回收/有害 is read from its `company` text
+//! ([`WasteCategory::from_marker`]: e.g. `中原区环卫中心（厨余）`, or `kitchen` as a word). A
+//! truck whose company names no single category has none registered: its first visit of the day
+//! sets it (see [`supervision::garbage`]). A `waste_category` column on vehicles would be the
+//! proper home; the marker keeps the registry and its API unchanged until then.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,6 +39,7 @@ use grid::{Area, Geocoder, Point};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use store::{Position, TransferStation, Vehicle};
+use supervision::garbage::{CollectionPoint, GarbageConfig, GarbageTracker, Truck, WasteCategory};
 use supervision::patrol::{PatrolConfig, PatrolTracker};
 use supervision::sweeping::{LocalDay, RoadAreas, RoadIndex, SweepConfig, SweepTracker};
 use supervision::vehicle::Fix;
@@ -303,6 +313,105 @@ pub async fn patrol(
     Ok(Json((*report).clone()))
 }
 
+/// Replaces each instant (ms) under `keys` of `row` with its RFC 3339 text.
+fn rfc3339_fields(row: &mut Value, keys: &[&str]) {
+    for k in keys {
+        if let Some(ms) = row[*k].as_i64() {
+            row[*k] = json!(Timestamp(ms).to_rfc3339());
+        }
+    }
+}
+
+/// `GET /api/garbage/collection?day=` — the collection points 收集点 garbage trucks (kind
+/// `garbage_truck`) visited on the day and which they missed, the coverage per waste category
+/// and of the city, each truck's visits, and the mixed visits 前分后混.
+pub async fn garbage(
+    State(state): State<AppState>,
+    Extension(cache): Extension<SanitationState>,
+    auth: AuthUser,
+    Query(q): Query<DayQuery>,
+) -> ApiResult<Json<Value>> {
+    require_any(&auth, STAFF)?;
+    let (_, day) = local_day(&state, &q)?;
+    let st = &state;
+    let report = cached(&state, &cache, "garbage", day, move |_| async move {
+        let (vehicles, fixes) = day_fixes(st, "garbage_truck", day).await?;
+        let stored = st.store.list_collection_points().await?;
+        let grid_codes: HashMap<String, Option<String>> = stored
+            .iter()
+            .map(|p| (p.point_id.clone(), p.grid_code.clone()))
+            .collect();
+        let points: Vec<CollectionPoint> = stored
+            .into_iter()
+            .filter_map(|p| {
+                Some(CollectionPoint {
+                    category: WasteCategory::parse(&p.category)?,
+                    id: p.point_id,
+                    name: p.name,
+                    position: Point {
+                        lon: p.lon,
+                        lat: p.lat,
+                    },
+                })
+            })
+            .collect();
+        let trucks: Vec<Truck> = vehicles
+            .iter()
+            .map(|v| Truck {
+                id: vehicle_key(v),
+                plate: Some(v.plate.clone()),
+                category: v.company.as_deref().and_then(WasteCategory::from_marker),
+            })
+            .collect();
+        let as_of = st.now();
+        let mut report = tokio::task::spawn_blocking(move || {
+            let mut tracker = GarbageTracker::new(points, trucks, GarbageConfig::default());
+            for f in fixes.iter().flatten() {
+                tracker.observe(f);
+            }
+            serde_json::to_value(tracker.daily(day, as_of))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("garbage report: {e}")))?
+        .map_err(|e| ApiError::Internal(format!("garbage report: {e}")))?;
+        name_vehicles(&mut report, &vehicles);
+        let plates: HashMap<String, String> = vehicles
+            .iter()
+            .map(|v| (vehicle_key(v), v.plate.clone()))
+            .collect();
+        if let Some(o) = report.as_object_mut() {
+            o.remove("day");
+            o.remove("as_of");
+        }
+        if let Some(points) = report["points"].as_array_mut() {
+            for p in points {
+                rfc3339_fields(p, &["due_at"]);
+                let grid = p["id"].as_str().and_then(|id| grid_codes.get(id)).cloned();
+                p["grid_code"] = json!(grid.flatten());
+                if let Some(visits) = p["visits"].as_array_mut() {
+                    for v in visits {
+                        rfc3339_fields(v, &["arrived", "departed"]);
+                        let plate = v["phone"].as_str().and_then(|k| plates.get(k)).cloned();
+                        v["plate"] = json!(plate);
+                    }
+                }
+            }
+        }
+        if let Some(trucks) = report["vehicles"].as_array_mut() {
+            for t in trucks {
+                if let Some(visits) = t["visits"].as_array_mut() {
+                    for v in visits {
+                        rfc3339_fields(v, &["arrived", "departed"]);
+                    }
+                }
+            }
+        }
+        Ok(report)
+    })
+    .await?;
+    Ok(Json((*report).clone()))
+}
+
 // ---- transfer stations ----------------------------------------------------------------------
 
 /// The 日产日清 check of one station-day: intake all transferred out the same day.
@@ -504,6 +613,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/sweeping/coverage", get(sweeping))
         .route("/api/patrol/coverage", get(patrol))
+        .route("/api/garbage/collection", get(garbage))
         .route("/api/stations", get(list_stations).post(upsert_station))
         .route("/api/stations/{id}/tonnage/{day}", put(put_tonnage))
         .layer(Extension(SanitationState::default()))

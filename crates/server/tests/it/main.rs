@@ -21,6 +21,7 @@ use server::{AppState, ServerConfig, auth};
 use store::{Area, ConnectOptions, NewDepartment, NewUser, Store};
 use tower::ServiceExt;
 
+mod alarms;
 mod assessment;
 mod city;
 mod open311;

@@ -897,3 +897,168 @@ async fn sweeping_report_of_a_big_day() {
         );
     }
 }
+
+async fn add_garbage_truck(a: &App, plate: &str, company: &str, phone: &str) -> i64 {
+    let body = json!({"plate": plate, "kind": "garbage_truck", "company": company, "phone": phone});
+    let (s, v) = a.post("admin", "/api/vehicles", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["id"].as_i64().expect("id")
+}
+
+/// Garbage collection on 2026-11-24 as of 10:00: a kitchen truck (its company names 厨余)
+/// stands a minute at GP-K1 from 09:00, ten seconds at GP-K2 (too short) and a minute at the
+/// other-waste point GP-O1 from 09:20 (前分后混); a truck without a category stands a minute at
+/// GP-K2 from 09:30; a sweeper standing at GP-R1 is no garbage truck.
+async fn garbage_story(a: App) {
+    let point = |id: &str, category: &str, lon: f64, lat: f64| store::CollectionPoint {
+        point_id: id.into(),
+        name: format!("{id}收集点"),
+        category: category.into(),
+        lat,
+        lon,
+        grid_code: Some("410102001001001".into()),
+    };
+    a.store
+        .upsert_collection_points(&[
+            point("GP-K1", "kitchen", 113.6105, 34.7505),
+            point("GP-K2", "kitchen", 113.6115, 34.7505),
+            // 0.0003° north of GP-K1: 33 m, out of GP-K1's 30 m.
+            point("GP-O1", "other", 113.6105, 34.7508),
+            point("GP-R1", "recyclable", 113.6115, 34.7508),
+        ])
+        .await
+        .expect("points");
+    let kitchen = add_garbage_truck(&a, "豫A·G0001", "中原区环卫中心（厨余）", "13900000011").await;
+    let plain = add_garbage_truck(&a, "豫A·G0002", "中原区环卫中心", "13900000012").await;
+    let sweeper = add_vehicle(&a, "豫A·S0009", "sweeper", "13900000013").await;
+    let stand = |v: i64, from: i64, secs: &[i64], lon: f64, lat: f64| {
+        secs.iter()
+            .map(|s| fix(v, from + s, lon, lat, 0.0))
+            .collect::<Vec<_>>()
+    };
+    let mut positions = Vec::new();
+    positions.extend(stand(kitchen, -3600, &[0, 30, 60], 113.6105, 34.7505));
+    positions.push(fix(kitchen, -3300, 113.6110, 34.7505, 25.0));
+    positions.extend(stand(kitchen, -3000, &[0, 10], 113.6115, 34.7505));
+    positions.push(fix(kitchen, -2700, 113.6110, 34.7507, 25.0));
+    positions.extend(stand(kitchen, -2400, &[0, 30, 60], 113.6105, 34.7508));
+    positions.extend(stand(plain, -1800, &[0, 30, 60], 113.6115, 34.7505));
+    positions.extend(stand(sweeper, -1800, &[0, 30, 60, 90], 113.6115, 34.7508));
+    a.store
+        .append_positions(&positions)
+        .await
+        .expect("positions");
+
+    let (s, v) = a
+        .get("operator", "/api/garbage/collection?day=2026-11-24")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let row = |id: &str| {
+        v["points"]
+            .as_array()
+            .expect("points")
+            .iter()
+            .find(|p| p["id"] == id)
+            .cloned()
+            .expect("point row")
+    };
+    let at = |x: &Value| Timestamp::parse_rfc3339(x.as_str().expect("instant")).expect("rfc3339");
+    let k1 = row("GP-K1");
+    assert_eq!(k1["visits"].as_array().map(Vec::len), Some(1), "{k1}");
+    let visit = &k1["visits"][0];
+    assert_eq!(visit["plate"], "豫A·G0001");
+    assert_eq!(at(&visit["arrived"]), Timestamp(t0().0 - 3_600_000));
+    assert_eq!(at(&visit["departed"]), Timestamp(t0().0 - 3_540_000));
+    assert_eq!((visit["dwell_s"].as_f64(), visit["mixed"].as_bool()), (Some(60.0), Some(false)));
+    assert_eq!(k1["grid_code"], "410102001001001");
+    assert_eq!(at(&k1["due_at"]), t0(), "kitchen waste is due by 10:00");
+    assert_eq!(k1["missed"], false);
+    let k2 = row("GP-K2");
+    assert_eq!(
+        k2["visits"]
+            .as_array()
+            .expect("visits")
+            .iter()
+            .map(|x| x["plate"].clone())
+            .collect::<Vec<_>>(),
+        [json!("豫A·G0002")],
+        "the 10 s stop is no visit: {k2}"
+    );
+    assert_eq!(row("GP-O1")["visits"][0]["mixed"], true);
+    let r1 = row("GP-R1");
+    assert_eq!((r1["visited"].as_bool(), r1["missed"].as_bool()), (Some(false), Some(false)), "{r1}");
+    assert_eq!(r1["due_at"], Value::Null);
+    // Coverage per category, hand-computed: kitchen 2/2, other 1/1, recyclable 0/1, no
+    // hazardous points; the city 3/4.
+    let rates: Vec<(Value, Value)> = v["categories"]
+        .as_array()
+        .expect("categories")
+        .iter()
+        .map(|c| (c["category"].clone(), c["rate"].clone()))
+        .collect();
+    assert_eq!(
+        rates,
+        [
+            (json!("kitchen"), json!(1.0)),
+            (json!("other"), json!(1.0)),
+            (json!("recyclable"), json!(0.0)),
+            (json!("hazardous"), Value::Null),
+        ]
+    );
+    assert_eq!(
+        v["total"],
+        json!({"points": 4, "visited_points": 3, "missed_points": 0, "rate": 0.75,
+               "visits": 3, "mixed_visits": 1, "mixed_trucks": 1}),
+    );
+    let trucks = v["vehicles"].as_array().expect("vehicles");
+    assert_eq!(trucks.len(), 2, "garbage trucks only: {trucks:?}");
+    let g1 = trucks.iter().find(|t| t["plate"] == "豫A·G0001").expect("G0001");
+    assert_eq!(
+        (&g1["declared_category"], &g1["categories"], &g1["mixed"], &g1["vehicle_id"]),
+        (&json!("kitchen"), &json!(["kitchen", "other"]), &json!(true), &json!(kitchen)),
+        "{g1}"
+    );
+    assert_eq!(
+        g1["visits"]
+            .as_array()
+            .expect("visits")
+            .iter()
+            .map(|x| (x["point_id"].clone(), x["mixed"].clone()))
+            .collect::<Vec<_>>(),
+        [(json!("GP-K1"), json!(false)), (json!("GP-O1"), json!(true))]
+    );
+    let g2 = trucks.iter().find(|t| t["plate"] == "豫A·G0002").expect("G0002");
+    assert_eq!((&g2["declared_category"], &g2["category"]), (&Value::Null, &json!("kitchen")), "{g2}");
+
+    // The day before: nothing visited; kitchen and other waste are past due (3 points).
+    let (_, v) = a
+        .get("operator", "/api/garbage/collection?day=2026-11-23")
+        .await;
+    assert_eq!(
+        (v["total"]["visits"].as_i64(), v["total"]["missed_points"].as_i64()),
+        (Some(0), Some(3)),
+        "{v}"
+    );
+    let (s, v) = a
+        .get("operator", "/api/garbage/collection?day=2026-13-01")
+        .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_query"))
+    );
+    let (s, _) = a.get("citizen", "/api/garbage/collection").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    if let Some(s) = &a.schema {
+        a.store.drop_schema(s).await.expect("drop");
+    }
+}
+
+#[tokio::test]
+async fn garbage_collection_from_stored_data_on_every_backend() {
+    for pg in [false, true] {
+        let Some((store, schema)) = open_store(pg, "garbage").await else {
+            continue;
+        };
+        garbage_story(app_on(store, schema).await).await;
+    }
+}

@@ -16,8 +16,9 @@ CREATE TABLE assessment_counters (
     value      BIGINT NOT NULL,
     PRIMARY KEY (scope_kind, day, scope_id, counter)
 );
--- Series of one scope.
-CREATE INDEX assessment_counters_scope ON assessment_counters(scope_kind, scope_id, day);
+-- Series of one scope. Led by the id: led by the kind, SQLite would skip-scan it for a period
+-- ranking (a lookup per row) instead of reading the primary key's day range.
+CREATE INDEX assessment_counters_scope ON assessment_counters(scope_id, scope_kind, day);
 -- The overdue stock is a prefix sum of two counters over all days up to the period's end.
 CREATE INDEX assessment_counters_stock ON assessment_counters(scope_kind, counter, day, scope_id, value)
     WHERE counter IN ('handling_due', 'handling_left_late');

@@ -35,6 +35,7 @@ vi.mock('../src/lib/charts', () => ({
 }))
 
 import CityMap from '../src/components/CityMap.vue'
+import { luminance, RAMP, ZERO_COLOUR } from '../src/lib/citymap'
 import { startLive, stopLive } from '../src/lib/live'
 
 /** A square area around (x, y). */
@@ -142,6 +143,23 @@ describe('CityMap', () => {
     await flushPromises()
     expect(w.attributes('data-level')).toBe('district')
     expect(areaCalls().length).toBe(before)
+    w.unmount()
+  })
+
+  it('dark theme (the wall screen): dark ground, no light colours, same counts and drilling', async () => {
+    const w = mount(CityMap, { props: { theme: 'dark' }, attachTo: document.body })
+    await flushPromises()
+    expect(w.classes()).toContain('dark')
+    const opt = lastOption() as unknown as {
+      series: { data: { value: number }[]; itemStyle: { areaColor: string } }[]
+      visualMap: { pieces: { min: number; max: number; color: string }[] }
+    }
+    expect(opt.series[0].data.map((d) => d.value)).toEqual([5, 0, 0])
+    // Areas without cases are drawn dark, and no class keeps the light theme's colours.
+    const zero = opt.visualMap.pieces.find((p) => p.max === 0)
+    expect(zero?.color).toBe(opt.series[0].itemStyle.areaColor)
+    expect(luminance(zero?.color ?? '')).toBeLessThan(0.05)
+    for (const p of opt.visualMap.pieces) expect([ZERO_COLOUR, ...RAMP]).not.toContain(p.color)
     w.unmount()
   })
 

@@ -211,7 +211,10 @@ impl Supervisors {
             if e.pending.len() > MAX_PENDING {
                 let drop = e.pending.len() - MAX_PENDING;
                 e.pending.drain(..drop);
-                tracing::warn!(dropped = drop, "alarm backlog full: oldest alarm writes dropped");
+                tracing::warn!(
+                    dropped = drop,
+                    "alarm backlog full: oldest alarm writes dropped"
+                );
             }
         });
     }
@@ -229,7 +232,12 @@ impl Supervisors {
 }
 
 /// Writes `writes` and reports the raised keys; on failure keeps them for a retry.
-pub async fn persist(store: &Store, sup: &Supervisors, on: Option<&OnAlarms>, writes: Vec<AlarmWrite>) {
+pub async fn persist(
+    store: &Store,
+    sup: &Supervisors,
+    on: Option<&OnAlarms>,
+    writes: Vec<AlarmWrite>,
+) {
     if writes.is_empty() {
         return;
     }

@@ -897,9 +897,15 @@ pub(super) fn supervision_schemas() -> Vec<(&'static str, Value)> {
                                             ("arrived", date_time("First stopped fix.")),
                                             ("departed", date_time("Last stopped fix.")),
                                             ("dwell_s", number("Seconds stopped.")),
-                                            ("mixed", boolean("The truck serves another category.")),
+                                            (
+                                                "mixed",
+                                                boolean("The truck serves another category."),
+                                            ),
                                         ],
-                                        &["phone", "plate", "arrived", "departed", "dwell_s", "mixed"],
+                                        &[
+                                            "phone", "plate", "arrived", "departed", "dwell_s",
+                                            "mixed",
+                                        ],
                                     )),
                                 ),
                             ],
@@ -927,7 +933,14 @@ pub(super) fn supervision_schemas() -> Vec<(&'static str, Value)> {
                                 ("missed_points", int64("")),
                                 ("rate", rate("visited_points / points.")),
                             ],
-                            &["category", "due", "points", "visited_points", "missed_points", "rate"],
+                            &[
+                                "category",
+                                "due",
+                                "points",
+                                "visited_points",
+                                "missed_points",
+                                "rate",
+                            ],
                         )),
                     ),
                     (
@@ -940,7 +953,10 @@ pub(super) fn supervision_schemas() -> Vec<(&'static str, Value)> {
                                 ("rate", rate("The city's collection coverage.")),
                                 ("visits", int64("")),
                                 ("mixed_visits", int64("")),
-                                ("mixed_trucks", int64("Trucks with a mixed visit (前分后混).")),
+                                (
+                                    "mixed_trucks",
+                                    int64("Trucks with a mixed visit (前分后混)."),
+                                ),
                             ],
                             &[
                                 "points",
@@ -962,11 +978,17 @@ pub(super) fn supervision_schemas() -> Vec<(&'static str, Value)> {
                                 ("vehicle_id", nint("")),
                                 (
                                     "declared_category",
-                                    nullable_enum(&WASTE_CATEGORIES, "Registered by the truck's company text."),
+                                    nullable_enum(
+                                        &WASTE_CATEGORIES,
+                                        "Registered by the truck's company text.",
+                                    ),
                                 ),
                                 (
                                     "category",
-                                    nullable_enum(&WASTE_CATEGORIES, "Served on the day: registered, else that of most visits."),
+                                    nullable_enum(
+                                        &WASTE_CATEGORIES,
+                                        "Served on the day: registered, else that of most visits.",
+                                    ),
                                 ),
                                 ("categories", arr(category.clone())),
                                 ("points", int64("Distinct points visited.")),
@@ -1009,7 +1031,14 @@ pub(super) fn supervision_schemas() -> Vec<(&'static str, Value)> {
                         )),
                     ),
                 ],
-                &["date", "computed_at", "points", "categories", "total", "vehicles"],
+                &[
+                    "date",
+                    "computed_at",
+                    "points",
+                    "categories",
+                    "total",
+                    "vehicles",
+                ],
             ),
         ),
         (

@@ -2751,24 +2751,31 @@ async fn responses_fit_the_documented_schemas() {
         .await;
     let garbage_truck = garbage_truck["id"].as_i64().expect("garbage truck id");
     let hour = Timestamp::shanghai_midnight(now.to_shanghai().date()).plus_minutes(60);
-    let stops: Vec<Position> = [(0, 39.912), (30, 39.912), (60, 39.912), (600, 39.914), (630, 39.914), (660, 39.914)]
-        .iter()
-        .map(|(s, lat)| Position {
-            vehicle_id: garbage_truck,
-            fix_at: Timestamp(hour.0 + s * 1000),
-            received_at: Timestamp(hour.0 + s * 1000),
-            lat: *lat,
-            lon: 116.402,
-            speed_kmh: 0.0,
-            heading: 0,
-            altitude_m: 45,
-            alarm: 0,
-            status: 3,
-            mileage_m: None,
-            grid_code: None,
-            backfill: false,
-        })
-        .collect();
+    let stops: Vec<Position> = [
+        (0, 39.912),
+        (30, 39.912),
+        (60, 39.912),
+        (600, 39.914),
+        (630, 39.914),
+        (660, 39.914),
+    ]
+    .iter()
+    .map(|(s, lat)| Position {
+        vehicle_id: garbage_truck,
+        fix_at: Timestamp(hour.0 + s * 1000),
+        received_at: Timestamp(hour.0 + s * 1000),
+        lat: *lat,
+        lon: 116.402,
+        speed_kmh: 0.0,
+        heading: 0,
+        altitude_m: 45,
+        alarm: 0,
+        status: 3,
+        mileage_m: None,
+        grid_code: None,
+        backfill: false,
+    })
+    .collect();
     e2e.state
         .store
         .append_positions(&stops)

@@ -38,8 +38,23 @@ pub const SYSTEM_USERNAME: &str = "system";
 /// How often the worker looks for alarms awaiting a case.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
-/// The built-in `system` account, created on first use: operator and dispatcher over the
-/// whole city, with a password hash no password matches.
+/// The roles of the built-in `system` account, city-wide: it accepts 受理 (operator), files
+/// 立案 (shift supervisor) and dispatches 派遣 (dispatcher) the cases of device alarms.
+const SYSTEM_ROLES: [Role; 3] = [Role::Operator, Role::ShiftSupervisor, Role::Dispatcher];
+
+fn system_grants() -> Vec<RoleGrant> {
+    SYSTEM_ROLES
+        .iter()
+        .map(|&role| RoleGrant {
+            role,
+            area: None,
+            department_id: None,
+        })
+        .collect()
+}
+
+/// The built-in `system` account, created on first use (and given any role of
+/// [`SYSTEM_ROLES`] it lacks), with a password hash no password matches.
 ///
 /// # Errors
 /// The store fails.
@@ -53,18 +68,7 @@ pub async fn system_user(state: &AppState) -> ApiResult<AuthUser> {
                 phone: None,
                 // Not a PHC string: verify_password rejects every password against it.
                 password_hash: "!disabled".to_owned(),
-                grants: vec![
-                    RoleGrant {
-                        role: Role::Operator,
-                        area: None,
-                        department_id: None,
-                    },
-                    RoleGrant {
-                        role: Role::Dispatcher,
-                        area: None,
-                        department_id: None,
-                    },
-                ],
+                grants: system_grants(),
             };
             match state.store.create_user(&new, state.now()).await {
                 Ok(_) | Err(StoreError::Duplicate(_)) => {}
@@ -77,11 +81,21 @@ pub async fn system_user(state: &AppState) -> ApiResult<AuthUser> {
                 .ok_or(ApiError::Internal("system user vanished".into()))?
         }
     };
-    let found = state
+    let mut found = state
         .store
         .user_with_roles(user.id)
         .await?
         .ok_or(ApiError::Internal("system user has no roles".into()))?;
+    // Accounts made by an earlier version lack a role: complete them.
+    if SYSTEM_ROLES.iter().any(|r| {
+        !found
+            .grants
+            .iter()
+            .any(|g| g.role == *r && g.area.is_none())
+    }) {
+        state.store.set_grants(user.id, &system_grants()).await?;
+        found.grants = system_grants();
+    }
     Ok(AuthUser {
         caller: Caller {
             user_id: user.id,
@@ -263,12 +277,19 @@ pub async fn raise_case(
         AlarmStep::Done => {}
         AlarmStep::NotFound => return Err(ApiError::NotFound("alarm")),
         AlarmStep::Conflict => {
-            // Someone linked or cleared it meanwhile: this case is a duplicate; void it.
+            // Someone (another node's worker, an operator) linked or cleared it meanwhile: this
+            // case is a duplicate. It is still only reported, so it is declined 不予受理 with
+            // the reason, and never reaches a department.
             tracing::warn!(
                 alarm = alarm.id,
                 case = case.id,
-                "alarm changed while its case was filed"
+                "alarm changed while its case was filed; declining the duplicate"
             );
+            let mut decline = action("reject_report");
+            decline.note = Some(format!("重复：告警 #{} 已由他人处理", alarm.id));
+            if let Err(e) = crate::routes::transition(state, actor, case.id, &decline).await {
+                tracing::warn!(case = case.id, error = ?e, "could not decline the duplicate case");
+            }
             return Err(ApiError::Conflict {
                 code: "alarm_changed",
                 message: "the alarm changed while the case was being filed; reload it".into(),
@@ -347,7 +368,8 @@ pub fn spawn_alarm_cases(
                     }
                     Err(e) => {
                         metrics::counter!("yiwang_alarm_case_failures_total").increment(1);
-                        tracing::warn!(alarm = alarm.id, error = %e, "no case from alarm");
+                        // Debug: an internal error's detail is only in its payload.
+                        tracing::warn!(alarm = alarm.id, error = ?e, "no case from alarm");
                         failures.lock().await.insert(alarm.id, now);
                     }
                 }

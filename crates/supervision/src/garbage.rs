@@ -17,7 +17,9 @@
 //! radius of points of several categories, it visits those of its own category: a stop at a
 //! point of another category is not a visit when, at the moment it would become one, the truck
 //! is also stopped at a point of its own category. Only a stop where no point of the truck's
-//! category is in reach counts as a visit to another category.
+//! category is in reach counts as a visit to another category. (A truck emptying both bins of
+//! such a site looks like one serving its own: positions cannot tell which bin was emptied;
+//! that needs bin RFID tags or on-board weighing.)
 //!
 //! # A truck's category
 //!
@@ -377,16 +379,18 @@ impl GarbageTracker {
         };
         st.runs = near
             .iter()
-            .map(|(point, _)| match previous.iter().find(|r| r.point == *point) {
-                Some(r) => Run { last: fix.at, ..*r },
-                None => Run {
-                    point: *point,
-                    since: fix.at,
-                    last: fix.at,
-                    visit: None,
-                    passed: false,
+            .map(
+                |(point, _)| match previous.iter().find(|r| r.point == *point) {
+                    Some(r) => Run { last: fix.at, ..*r },
+                    None => Run {
+                        point: *point,
+                        since: fix.at,
+                        last: fix.at,
+                        visit: None,
+                        passed: false,
+                    },
                 },
-            })
+            )
             .collect();
         let min_ms = self.config.min_stop_s * 1000.0;
         let mut signals = Vec::new();
@@ -403,10 +407,7 @@ impl GarbageTracker {
             let category = self.points[run.point].category;
             if let Some(own) = self.category_of(&fix.phone, day)
                 && own != category
-                && st
-                    .runs
-                    .iter()
-                    .any(|r| self.points[r.point].category == own)
+                && st.runs.iter().any(|r| self.points[r.point].category == own)
             {
                 st.runs[i].passed = true;
                 continue;
@@ -584,7 +585,11 @@ impl GarbageTracker {
                     }
                 }
                 // max_by_key keeps the last maximum: reverse so the first one wins ties.
-                counts.into_iter().rev().max_by_key(|(_, n)| *n).map(|e| e.0)
+                counts
+                    .into_iter()
+                    .rev()
+                    .max_by_key(|(_, n)| *n)
+                    .map(|e| e.0)
             });
             truck_category.insert(truck, c);
         }
@@ -633,8 +638,7 @@ impl GarbageTracker {
         let categories: Vec<CategoryCoverage> = WasteCategory::ALL
             .into_iter()
             .map(|c| {
-                let of: Vec<&PointCollection> =
-                    points.iter().filter(|p| p.category == c).collect();
+                let of: Vec<&PointCollection> = points.iter().filter(|p| p.category == c).collect();
                 let visited = of.iter().filter(|p| p.visited).count();
                 CategoryCoverage {
                     category: c,

@@ -108,7 +108,12 @@ fn stop(
         out.extend(t.observe(&fix(phone, Timestamp(from.0 + s * 1000), p, 0.0)));
     }
     let last = stop_s.last().copied().unwrap_or(0);
-    out.extend(t.observe(&fix(phone, Timestamp(from.0 + (last + 30) * 1000), ROAD, 30.0)));
+    out.extend(t.observe(&fix(
+        phone,
+        Timestamp(from.0 + (last + 30) * 1000),
+        ROAD,
+        30.0,
+    )));
     out
 }
 
@@ -117,7 +122,10 @@ fn point_row<'a>(r: &'a GarbageDaily, id: &str) -> &'a supervision::garbage::Poi
 }
 
 fn truck_row<'a>(r: &'a GarbageDaily, id: &str) -> &'a supervision::garbage::TruckCollection {
-    r.vehicles.iter().find(|v| v.phone == id).expect("truck row")
+    r.vehicles
+        .iter()
+        .find(|v| v.phone == id)
+        .expect("truck row")
 }
 
 fn raises(signals: &[Signal]) -> Vec<&supervision::alarm::Raise> {
@@ -211,7 +219,11 @@ fn creeping_faster_than_5_kmh_is_not_stopped() {
     let mut t = tracker();
     t.observe(&fix("kit", at(0), K1, 5.0));
     t.observe(&fix("kit", at(60), north(K1, 5.0), 5.0));
-    assert_eq!(t.daily(day1(), at(3600)).total.visits, 1, "5 km/h is stopped");
+    assert_eq!(
+        t.daily(day1(), at(3600)).total.visits,
+        1,
+        "5 km/h is stopped"
+    );
 }
 
 #[test]
@@ -266,7 +278,10 @@ fn a_kitchen_truck_at_an_other_point_is_mixing() {
     assert!(raise.message.contains("前分后混"), "{}", raise.message);
     assert_eq!(raise.detail["point_id"], "O1");
     assert_eq!(raise.detail["truck_category"], "kitchen");
-    assert_eq!(raise.detail["categories"], serde_json::json!(["kitchen", "other"]));
+    assert_eq!(
+        raise.detail["categories"],
+        serde_json::json!(["kitchen", "other"])
+    );
 
     // A second mixed visit the same day does not raise again.
     let again = stop(&mut t, "kit", at(1200), R1, &[30, 60, 90]);
@@ -308,7 +323,8 @@ fn an_unregistered_category_is_set_by_the_day_and_the_report_takes_the_majority(
     assert_eq!(r.len(), 1, "{signals:?}");
     assert_eq!(r[0].detail["truck_category"], "other");
     assert_eq!(r[0].detail["declared"], false);
-    stop(&mut t, "any", at(1200), K2, &[30, 60, 90]);
+    // (Not K2: at that site the truck, collecting other waste today, would serve O2.)
+    stop(&mut t, "any", at(1200), K1, &[30, 60, 90]);
     // The report: two kitchen visits against one other visit → a kitchen truck that stopped at
     // an other point.
     let r = t.daily(day1(), at(3600));
@@ -322,7 +338,7 @@ fn an_unregistered_category_is_set_by_the_day_and_the_report_takes_the_majority(
             .iter()
             .map(|v| (v.point_id.as_str(), v.mixed))
             .collect::<Vec<_>>(),
-        [("O1", true), ("K1", false), ("K2", false)]
+        [("O1", true), ("K1", false), ("K1", false)]
     );
     // Fixes of an unknown phone are tracked like an unregistered truck.
     let mut t = tracker();
@@ -376,14 +392,23 @@ fn a_stop_over_midnight_is_one_visit_of_the_day_it_began() {
 fn the_category_of_the_day_resets_at_midnight() {
     let mut t = tracker();
     // Kitchen at 23:50, other at 00:10: two days, one category each.
-    let k = stop(&mut t, "any", Timestamp(MIDNIGHT - 600_000), K1, &[30, 60, 90]);
-    let o = stop(&mut t, "any", Timestamp(MIDNIGHT + 600_000), O1, &[30, 60, 90]);
+    let k = stop(
+        &mut t,
+        "any",
+        Timestamp(MIDNIGHT - 600_000),
+        K1,
+        &[30, 60, 90],
+    );
+    let o = stop(
+        &mut t,
+        "any",
+        Timestamp(MIDNIGHT + 600_000),
+        O1,
+        &[30, 60, 90],
+    );
     assert!(k.is_empty() && o.is_empty(), "{k:?} {o:?}");
     let d2 = t.daily(LocalDay(day1().0 + 1), Timestamp(MIDNIGHT + 3_600_000));
-    assert_eq!(
-        truck_row(&d2, "any").category,
-        Some(WasteCategory::Other)
-    );
+    assert_eq!(truck_row(&d2, "any").category, Some(WasteCategory::Other));
     assert_eq!(d2.total.mixed_trucks, 0);
     // The same two stops within one day are mixing.
     let mut t = tracker();
@@ -407,12 +432,19 @@ fn points_not_visited_by_their_due_time_are_missed_and_a_visit_clears_them() {
     assert_eq!(r[0].level, AlarmLevel::Notice);
     assert_eq!(r[0].class_code, None);
     assert_eq!(r[0].at, at(7200));
-    assert!(r[0].message.contains("2026-01-01 10:00"), "{}", r[0].message);
+    assert!(
+        r[0].message.contains("2026-01-01 10:00"),
+        "{}",
+        r[0].message
+    );
     assert!(t.missed(day1(), at(7300)).is_empty(), "once a day");
     let report = t.daily(day1(), at(7200));
     assert!(point_row(&report, "K2").missed);
     assert!(!point_row(&report, "K1").missed);
-    assert!(!point_row(&report, "O1").missed, "other waste is due at 24:00");
+    assert!(
+        !point_row(&report, "O1").missed,
+        "other waste is due at 24:00"
+    );
     assert_eq!(point_row(&report, "R1").due_at, None);
     assert_eq!(report.categories[0].missed_points, 1);
     // A late visit clears the alarm; the point stays missed in the day's report.

@@ -10,6 +10,7 @@ mod history;
 mod matters_demo;
 mod mqtt;
 mod muck_demo;
+mod report;
 mod sim;
 
 use std::net::SocketAddr;
@@ -54,6 +55,11 @@ enum Command {
     Import(ImportArgs),
     /// Export a city-model layer as GeoJSON (components also as CSV).
     Export(ExportArgs),
+    /// Write the weekly or monthly assessment report 考核报表 (xlsx or CSV).
+    Report(report::ReportArgs),
+    /// Assessment maintenance (recompute the counters from the audit trail).
+    #[command(subcommand)]
+    Assessment(report::AssessmentCommand),
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -290,6 +296,7 @@ async fn main() -> anyhow::Result<()> {
             let gateways = devices::start(&state, &cfg.devices, cancel.clone()).await?;
             print_gateways(&gateways);
             server::supervise::spawn_alarm_cases(state.clone(), cancel.clone());
+            server::routes::assessment::spawn_worker(state.clone(), cancel.clone());
             if cfg.mqtt.enabled {
                 let publish = mqtt::publish_alarms(&state);
                 mqtt::start_mqtt(
@@ -318,6 +325,8 @@ async fn main() -> anyhow::Result<()> {
         Command::User(cmd) => user_command(&cfg, cmd).await?,
         Command::Import(args) => import_command(&cfg, args).await?,
         Command::Export(args) => export_command(&cfg, args).await?,
+        Command::Report(args) => report::run_report(&cfg, args).await?,
+        Command::Assessment(cmd) => report::run_assessment(&cfg, cmd).await?,
     }
     Ok(())
 }
@@ -532,6 +541,7 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
     }
     let gateways = devices::start(&state, &device_cfg, cancel.clone()).await?;
     server::supervise::spawn_alarm_cases(state.clone(), cancel.clone());
+    server::routes::assessment::spawn_worker(state.clone(), cancel.clone());
     let mqtt_state = state.clone();
     let listen = args
         .serve

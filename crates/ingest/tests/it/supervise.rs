@@ -119,10 +119,8 @@ async fn batches_raise_located_classed_alarms_once_and_silence_raises_offline() 
         let heard = heard.clone();
         Arc::new(move |keys| heard.lock().expect("lock").extend(keys))
     };
-    let sink = StoreSink::new(store.clone(), registry, locate).with_supervision(
-        supervisors.clone(),
-        Some(on_alarms),
-    );
+    let sink = StoreSink::new(store.clone(), registry, locate)
+        .with_supervision(supervisors.clone(), Some(on_alarms));
 
     // Four minutes loaded at 30 km/h with no permit, a fix every 20 s, one batch a minute.
     let mut t = NOW_MS;
@@ -146,7 +144,12 @@ async fn batches_raise_located_classed_alarms_once_and_silence_raises_offline() 
     assert_eq!(
         store
             .track(
-                store.vehicle_by_phone(PHONE).await.expect("read").expect("v").id,
+                store
+                    .vehicle_by_phone(PHONE)
+                    .await
+                    .expect("read")
+                    .expect("v")
+                    .id,
                 Timestamp(NOW_MS - 1),
                 Timestamp(t),
                 1000,
@@ -173,7 +176,9 @@ async fn batches_raise_located_classed_alarms_once_and_silence_raises_offline() 
 
     // Twelve minutes of fume at 3.0 mg/m³ (limit 2.0, sustained 10 min): one exceedance alarm.
     for m in 0..12 {
-        sink.write(&[fume(t + m * 60_000, 3.0)]).await.expect("write");
+        sink.write(&[fume(t + m * 60_000, 3.0)])
+            .await
+            .expect("write");
     }
     t += 12 * 60_000;
     let open = open_alarms(&store).await;

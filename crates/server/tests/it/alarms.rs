@@ -42,7 +42,13 @@ async fn alarms_story(a: &App) {
     a.store
         .write_alarms(&[
             raise("sensor", "MH-0001", "manhole.open", "01023", "severe"),
-            raise("vehicle", "13800000001", "muck.no_permit", "08901", "warning"),
+            raise(
+                "vehicle",
+                "13800000001",
+                "muck.no_permit",
+                "08901",
+                "warning",
+            ),
         ])
         .await
         .expect("alarms");
@@ -50,19 +56,34 @@ async fn alarms_story(a: &App) {
     // Staff in scope see both; staff of another street and citizens do not.
     let ids = alarm_ids(a, "operator", "").await;
     assert_eq!(ids.len(), 2);
-    assert_eq!(alarm_ids(a, "operator", "?source_kind=sensor").await.len(), 1);
+    assert_eq!(
+        alarm_ids(a, "operator", "?source_kind=sensor").await.len(),
+        1
+    );
     assert_eq!(alarm_ids(a, "operator", "?rule=muck.").await.len(), 1);
     assert!(alarm_ids(a, "operator_s2", "").await.is_empty());
-    let (status, _) = a.call(Some("citizen"), Method::GET, "/api/alarms", None).await;
+    let (status, _) = a
+        .call(Some("citizen"), Method::GET, "/api/alarms", None)
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, body) = a
-        .call(Some("operator"), Method::GET, "/api/alarms?state=sleeping", None)
+        .call(
+            Some("operator"),
+            Method::GET,
+            "/api/alarms?state=sleeping",
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let sensor = alarm_ids(a, "operator", "?source_kind=sensor").await[0];
     let vehicle = alarm_ids(a, "operator", "?source_kind=vehicle").await[0];
     let (status, _) = a
-        .call(Some("operator_s2"), Method::GET, &format!("/api/alarms/{sensor}"), None)
+        .call(
+            Some("operator_s2"),
+            Method::GET,
+            &format!("/api/alarms/{sensor}"),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
@@ -70,7 +91,12 @@ async fn alarms_story(a: &App) {
     // (08901, a Zhengzhou extension): both filed in their class, the alarm linked.
     for (id, class) in [(sensor, "01023"), (vehicle, "08901")] {
         let (status, body) = a
-            .call(Some("operator"), Method::POST, &format!("/api/alarms/{id}/case"), None)
+            .call(
+                Some("operator"),
+                Method::POST,
+                &format!("/api/alarms/{id}/case"),
+                None,
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{class}: {body}");
         assert_eq!(body["alarm"]["state"], "linked");
@@ -81,13 +107,23 @@ async fn alarms_story(a: &App) {
         assert_eq!(case["case"]["grid_code"], GRID1, "{case}");
         // A second case for the same alarm is refused.
         let (status, body) = a
-            .call(Some("operator"), Method::POST, &format!("/api/alarms/{id}/case"), None)
+            .call(
+                Some("operator"),
+                Method::POST,
+                &format!("/api/alarms/{id}/case"),
+                None,
+            )
             .await;
         assert_eq!(status, StatusCode::CONFLICT, "{body}");
     }
     // The detail shows the steps.
     let (status, body) = a
-        .call(Some("operator"), Method::GET, &format!("/api/alarms/{sensor}"), None)
+        .call(
+            Some("operator"),
+            Method::GET,
+            &format!("/api/alarms/{sensor}"),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let actions: Vec<&str> = body["events"]
@@ -100,12 +136,23 @@ async fn alarms_story(a: &App) {
 
     // Acknowledge then clear (a note is required); a clear frees the key for a new alarm.
     a.store
-        .write_alarms(&[raise("camera", "CAM-1", "camera.event:06010", "06010", "notice")])
+        .write_alarms(&[raise(
+            "camera",
+            "CAM-1",
+            "camera.event:06010",
+            "06010",
+            "notice",
+        )])
         .await
         .expect("alarm");
     let cam = alarm_ids(a, "operator", "?source_kind=camera").await[0];
     let (status, body) = a
-        .call(Some("operator"), Method::POST, &format!("/api/alarms/{cam}/acknowledge"), None)
+        .call(
+            Some("operator"),
+            Method::POST,
+            &format!("/api/alarms/{cam}/acknowledge"),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["alarm"]["state"], "acknowledged");
@@ -115,27 +162,50 @@ async fn alarms_story(a: &App) {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _) = a
-        .call(Some("hw"), Method::POST, &path, Some(json!({ "note": "误报" })))
+        .call(
+            Some("hw"),
+            Method::POST,
+            &path,
+            Some(json!({ "note": "误报" })),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, body) = a
-        .call(Some("operator"), Method::POST, &path, Some(json!({ "note": "误报" })))
+        .call(
+            Some("operator"),
+            Method::POST,
+            &path,
+            Some(json!({ "note": "误报" })),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["alarm"]["state"], "cleared");
     let (status, _) = a
-        .call(Some("operator"), Method::POST, &path, Some(json!({ "note": "again" })))
+        .call(
+            Some("operator"),
+            Method::POST,
+            &path,
+            Some(json!({ "note": "again" })),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     a.store
-        .write_alarms(&[raise("camera", "CAM-1", "camera.event:06010", "06010", "notice")])
+        .write_alarms(&[raise(
+            "camera",
+            "CAM-1",
+            "camera.event:06010",
+            "06010",
+            "notice",
+        )])
         .await
         .expect("alarm");
     let open = alarm_ids(a, "operator", "?source_kind=camera").await;
     assert_eq!(open.len(), 1);
     assert_ne!(open[0], cam, "a new alarm after the clear");
     assert_eq!(
-        alarm_ids(a, "operator", "?source_kind=camera&state=all").await.len(),
+        alarm_ids(a, "operator", "?source_kind=camera&state=all")
+            .await
+            .len(),
         2
     );
 }
@@ -151,6 +221,9 @@ async fn alarms_scope_cases_and_lifecycle_on_every_backend() {
         if let Some(s) = &a.schema {
             a.store.drop_schema(s).await.expect("drop");
         }
-        eprintln!("alarms passed on {}", if pg { "postgres" } else { "sqlite" });
+        eprintln!(
+            "alarms passed on {}",
+            if pg { "postgres" } else { "sqlite" }
+        );
     }
 }

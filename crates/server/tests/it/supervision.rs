@@ -969,7 +969,10 @@ async fn garbage_story(a: App) {
     assert_eq!(visit["plate"], "豫A·G0001");
     assert_eq!(at(&visit["arrived"]), Timestamp(t0().0 - 3_600_000));
     assert_eq!(at(&visit["departed"]), Timestamp(t0().0 - 3_540_000));
-    assert_eq!((visit["dwell_s"].as_f64(), visit["mixed"].as_bool()), (Some(60.0), Some(false)));
+    assert_eq!(
+        (visit["dwell_s"].as_f64(), visit["mixed"].as_bool()),
+        (Some(60.0), Some(false))
+    );
     assert_eq!(k1["grid_code"], "410102001001001");
     assert_eq!(at(&k1["due_at"]), t0(), "kitchen waste is due by 10:00");
     assert_eq!(k1["missed"], false);
@@ -986,7 +989,11 @@ async fn garbage_story(a: App) {
     );
     assert_eq!(row("GP-O1")["visits"][0]["mixed"], true);
     let r1 = row("GP-R1");
-    assert_eq!((r1["visited"].as_bool(), r1["missed"].as_bool()), (Some(false), Some(false)), "{r1}");
+    assert_eq!(
+        (r1["visited"].as_bool(), r1["missed"].as_bool()),
+        (Some(false), Some(false)),
+        "{r1}"
+    );
     assert_eq!(r1["due_at"], Value::Null);
     // Coverage per category, hand-computed: kitchen 2/2, other 1/1, recyclable 0/1, no
     // hazardous points; the city 3/4.
@@ -1012,10 +1019,23 @@ async fn garbage_story(a: App) {
     );
     let trucks = v["vehicles"].as_array().expect("vehicles");
     assert_eq!(trucks.len(), 2, "garbage trucks only: {trucks:?}");
-    let g1 = trucks.iter().find(|t| t["plate"] == "豫A·G0001").expect("G0001");
+    let g1 = trucks
+        .iter()
+        .find(|t| t["plate"] == "豫A·G0001")
+        .expect("G0001");
     assert_eq!(
-        (&g1["declared_category"], &g1["categories"], &g1["mixed"], &g1["vehicle_id"]),
-        (&json!("kitchen"), &json!(["kitchen", "other"]), &json!(true), &json!(kitchen)),
+        (
+            &g1["declared_category"],
+            &g1["categories"],
+            &g1["mixed"],
+            &g1["vehicle_id"]
+        ),
+        (
+            &json!("kitchen"),
+            &json!(["kitchen", "other"]),
+            &json!(true),
+            &json!(kitchen)
+        ),
         "{g1}"
     );
     assert_eq!(
@@ -1025,17 +1045,30 @@ async fn garbage_story(a: App) {
             .iter()
             .map(|x| (x["point_id"].clone(), x["mixed"].clone()))
             .collect::<Vec<_>>(),
-        [(json!("GP-K1"), json!(false)), (json!("GP-O1"), json!(true))]
+        [
+            (json!("GP-K1"), json!(false)),
+            (json!("GP-O1"), json!(true))
+        ]
     );
-    let g2 = trucks.iter().find(|t| t["plate"] == "豫A·G0002").expect("G0002");
-    assert_eq!((&g2["declared_category"], &g2["category"]), (&Value::Null, &json!("kitchen")), "{g2}");
+    let g2 = trucks
+        .iter()
+        .find(|t| t["plate"] == "豫A·G0002")
+        .expect("G0002");
+    assert_eq!(
+        (&g2["declared_category"], &g2["category"]),
+        (&Value::Null, &json!("kitchen")),
+        "{g2}"
+    );
 
     // The day before: nothing visited; kitchen and other waste are past due (3 points).
     let (_, v) = a
         .get("operator", "/api/garbage/collection?day=2026-11-23")
         .await;
     assert_eq!(
-        (v["total"]["visits"].as_i64(), v["total"]["missed_points"].as_i64()),
+        (
+            v["total"]["visits"].as_i64(),
+            v["total"]["missed_points"].as_i64()
+        ),
         (Some(0), Some(3)),
         "{v}"
     );

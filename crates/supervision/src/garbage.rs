@@ -483,11 +483,14 @@ impl GarbageTracker {
         AlarmKey::new(SourceKind::Station, &self.points[point].id, RULE_MISSED)
     }
 
-    /// Whether `point` had a visit on `day` arriving before `by`.
-    fn visited_by(&self, point: usize, day: LocalDay, by: Timestamp) -> bool {
-        self.visits
-            .iter()
-            .any(|v| v.point == point && v.day == day && v.arrived < by)
+    /// Each point's earliest arrival on `day`.
+    fn first_arrivals(&self, day: LocalDay) -> HashMap<usize, Timestamp> {
+        let mut out: HashMap<usize, Timestamp> = HashMap::new();
+        for v in self.visits.iter().filter(|v| v.day == day) {
+            let e = out.entry(v.point).or_insert(v.arrived);
+            *e = (*e).min(v.arrived);
+        }
+        out
     }
 
     /// The [`RULE_MISSED`] raises of `day` as of `now`: every point of a due category without a
@@ -495,12 +498,15 @@ impl GarbageTracker {
     /// most once per day; its next visit clears it (see [`GarbageTracker::observe`]).
     pub fn missed(&mut self, day: LocalDay, now: Timestamp) -> Vec<Signal> {
         let mut out = Vec::new();
+        let first = self.first_arrivals(day);
         for pi in 0..self.points.len() {
             let p = &self.points[pi];
             let Some(due) = self.config.due_by.due_at(p.category, day) else {
                 continue;
             };
-            if now < due || self.visited_by(pi, day, due) || self.missed_raised.contains(&(day, pi))
+            if now < due
+                || first.get(&pi).is_some_and(|a| *a < due)
+                || self.missed_raised.contains(&(day, pi))
             {
                 continue;
             }
@@ -601,14 +607,19 @@ impl GarbageTracker {
                 .is_some_and(|c| c != self.points[v.point].category)
         };
 
+        let mut by_point: HashMap<usize, Vec<&Visit>> = HashMap::new();
+        for v in &visits {
+            by_point.entry(v.point).or_default().push(v);
+        }
         let mut points: Vec<PointCollection> = self
             .points
             .iter()
             .enumerate()
             .map(|(pi, p)| {
-                let mut pv: Vec<PointVisit> = visits
-                    .iter()
-                    .filter(|v| v.point == pi)
+                let mut pv: Vec<PointVisit> = by_point
+                    .get(&pi)
+                    .into_iter()
+                    .flatten()
                     .map(|v| PointVisit {
                         phone: v.truck.clone(),
                         arrived: v.arrived,

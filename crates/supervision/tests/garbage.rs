@@ -496,3 +496,52 @@ fn the_report_serialises_with_stable_names() {
     assert_eq!(v["vehicles"][1]["visits"][0]["arrived"], at(30).0);
     assert_eq!(v["vehicles"][1]["declared_category"], "kitchen");
 }
+
+/// Measures a city day (not a check: run with `--ignored --nocapture`): 5,000 points on a
+/// 71 × 71 lattice 100 m apart, 100 trucks with a fix every 30 s all day (288,000 fixes), each
+/// standing 90 s at every fifth point it passes.
+#[test]
+#[ignore]
+fn a_city_day_of_fixes() {
+    let cats = WasteCategory::ALL;
+    let step = 100.0 / METRES_PER_DEGREE;
+    let pts: Vec<CollectionPoint> = (0..5000)
+        .map(|i| {
+            point(
+                &format!("P{i:05}"),
+                cats[i % 4],
+                Point::new(
+                    113.6 + (i % 71) as f64 * step,
+                    34.7 + (i / 71) as f64 * step,
+                ),
+            )
+        })
+        .collect();
+    let positions: Vec<Point> = pts.iter().map(|p| p.position).collect();
+    let trucks: Vec<Truck> = (0..100)
+        .map(|i| truck(&format!("T{i:03}"), Some(cats[i % 4])))
+        .collect();
+    let mut t = GarbageTracker::new(pts, trucks, GarbageConfig::default());
+    let start = std::time::Instant::now();
+    let day_start = day1().start().0;
+    for k in 0..100usize {
+        let phone = format!("T{k:03}");
+        for n in 0..2880usize {
+            let at = Timestamp(day_start + n as i64 * 30_000);
+            // Three fixes standing at a point, then two moving ones.
+            let p = positions[(k * 37 + n / 5) % positions.len()];
+            let speed = if n % 5 < 3 { 0.0 } else { 30.0 };
+            t.observe(&fix(&phone, at, p, speed));
+        }
+    }
+    let observed = start.elapsed();
+    let report = t.daily(day1(), Timestamp(day1().end().0));
+    let missed = t.missed(day1(), Timestamp(day1().end().0));
+    eprintln!(
+        "288,000 fixes observed in {observed:?}, report and missed in {:?}: {} visits, {} mixed, {} missed raises",
+        start.elapsed() - observed,
+        report.total.visits,
+        report.total.mixed_visits,
+        missed.len()
+    );
+}

@@ -297,7 +297,7 @@ pub async fn ensure_demo_devices(
         }
     }
     if store.list_vehicles().await?.is_empty() {
-        for v in &vehicles {
+        for (i, v) in vehicles.iter().enumerate() {
             store
                 .create_vehicle(
                     &NewVehicle {
@@ -306,6 +306,11 @@ pub async fn ensure_demo_devices(
                         company: Some(match v.kind {
                             "muck_truck" => "郑州中原建投渣土运输有限公司".into(),
                             "enforcement" => "中原区城市管理综合执法大队".into(),
+                            // The waste category a garbage truck carries is read from here.
+                            "garbage_truck" => format!(
+                                "中原区环卫中心（{}）",
+                                ["厨余", "其他垃圾", "可回收"][i % 3]
+                            ),
                             _ => "中原区环卫中心".into(),
                         }),
                         phone: Some(v.phone.clone()),
@@ -370,6 +375,39 @@ pub async fn ensure_demo_devices(
         }
     }
     Ok((vehicles, monitors.into_iter().map(|(m, _)| m).collect()))
+}
+
+/// Seeds 20 collection points 收集点: five sites with a bin of each waste category (first
+/// start only).
+///
+/// # Errors
+/// The store fails.
+pub async fn ensure_collection_points(store: &Store, grids: &[DemoGrid]) -> anyhow::Result<()> {
+    if grids.is_empty() || !store.list_collection_points().await?.is_empty() {
+        return Ok(());
+    }
+    const CATEGORIES: [(&str, &str); 4] = [
+        ("kitchen", "厨余垃圾"),
+        ("other", "其他垃圾"),
+        ("recyclable", "可回收物"),
+        ("hazardous", "有害垃圾"),
+    ];
+    let mut points = Vec::new();
+    for i in 0..20 {
+        let g = &grids[(i / 4 * 53) % grids.len()];
+        let (category, label) = CATEGORIES[i % 4];
+        points.push(store::CollectionPoint {
+            point_id: format!("CP-{:03}", i + 1),
+            name: format!("{}{}收集点", g.name, label),
+            category: category.into(),
+            // Bins ≈ 13 m apart at one site.
+            lat: g.lat + 0.000_12 * (i % 4) as f64,
+            lon: g.lon,
+            grid_code: Some(g.code.clone()),
+        });
+    }
+    store.upsert_collection_points(&points).await?;
+    Ok(())
 }
 
 /// GMT+8 wall-clock fields of an instant, for JT/T 808 fix times.

@@ -516,6 +516,7 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         println!("  replayed {replayed} cases of the past two weeks through the workflow");
     }
     let (vehicles, monitors) = devices::ensure_demo_devices(&store, now, &district.grids).await?;
+    devices::ensure_collection_points(&store, &district.grids).await?;
     let district_roads: Vec<grid::Road> = store
         .list_roads()
         .await?

@@ -643,17 +643,17 @@ impl Store {
         };
         let sql = format!("UPDATE alarms SET {set} WHERE id = $1 AND state = $2");
         on_write!(self, p => {
+            // Write first: on SQLite a deferred transaction that reads before it writes fails
+            // with SQLITE_BUSY_SNAPSHOT when another connection committed meanwhile; starting
+            // with the UPDATE takes the write lock (waiting the busy timeout) up front.
             let mut tx = p.begin().await?;
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM alarms WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
-            if exists.is_none() {
-                return Ok(AlarmStep::NotFound);
-            }
             let done = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(id).bind(from).bind(actor_id).bind(at.0).bind(case_id).bind(note)
                 .execute(&mut *tx).await?
                 .rows_affected();
             if done == 0 {
-                return Ok(AlarmStep::Conflict);
+                let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM alarms WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+                return Ok(if exists.is_none() { AlarmStep::NotFound } else { AlarmStep::Conflict });
             }
             sqlx::query("INSERT INTO alarm_events (alarm_id, action, actor_id, note, at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(id).bind(to).bind(actor_id).bind(note).bind(at.0)

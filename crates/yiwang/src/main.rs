@@ -642,11 +642,13 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
                 tracing::info!(?r, "open311 citizens stopped");
             }
         });
+        // Sensors report a third as often as vehicles: each reading is a simulated minute of
+        // the sensors' scenario, and faster would flood the queues with sensor cases.
         if let Some(h) = mqtt::start_demo(
             &cfg.mqtt,
             &mqtt_state,
             &district.grids,
-            every,
+            every * 3,
             args.seed,
             cancel.clone(),
         )

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 
 use domain::time::Timestamp;
 use grid::Point;
-use store::{AlarmClear, AlarmRaise, AlarmWrite, Store, StoreError};
+use store::{AlarmWrite, Store, StoreError};
 use supervision::alarm::Signal;
 use supervision::environment::{
     EnvConfig, EnvSupervisor, MonitorSample, ParticulateUnit, RestaurantSize, Site, SiteKind,
@@ -270,29 +270,11 @@ pub fn raised_keys(writes: &[AlarmWrite]) -> Vec<String> {
 
 /// A signal as the store writes it; the grid is located from the position.
 pub fn alarm_write(signal: Signal, locate: &Locate) -> AlarmWrite {
-    match signal {
-        Signal::Raise(r) => {
-            let grid_code = r.position.and_then(|p| locate(p.lon, p.lat));
-            AlarmWrite::Raise(Box::new(AlarmRaise {
-                open_key: r.key.open_key(),
-                source_kind: r.key.source_kind.as_str().to_owned(),
-                source_id: r.key.source_id.clone(),
-                rule: r.key.rule.clone(),
-                level: r.level.as_str().to_owned(),
-                message: r.message,
-                lat: r.position.map(|p| p.lat),
-                lon: r.position.map(|p| p.lon),
-                grid_code,
-                class_code: r.class_code,
-                detail: r.detail.to_string(),
-                at: r.at,
-            }))
-        }
-        Signal::Clear(c) => AlarmWrite::Clear(AlarmClear {
-            open_key: c.key.open_key(),
-            at: c.at,
-        }),
-    }
+    let grid_code = match &signal {
+        Signal::Raise(r) => r.position.and_then(|p| locate(p.lon, p.lat)),
+        Signal::Clear(_) => None,
+    };
+    AlarmWrite::from_signal(signal, grid_code)
 }
 
 /// A live fix for the rules; `None` for history (backfill) and fixes without a valid time.

@@ -51,6 +51,37 @@ pub enum AlarmWrite {
     Clear(AlarmClear),
 }
 
+impl AlarmWrite {
+    /// The stored form of a rule engine's signal, in unit grid `grid_code` (the caller knows
+    /// where the source is: located from the position, or the registered device's grid).
+    pub fn from_signal(
+        signal: supervision::alarm::Signal,
+        grid_code: Option<String>,
+    ) -> AlarmWrite {
+        use supervision::alarm::Signal;
+        match signal {
+            Signal::Raise(r) => AlarmWrite::Raise(Box::new(AlarmRaise {
+                open_key: r.key.open_key(),
+                source_kind: r.key.source_kind.as_str().to_owned(),
+                source_id: r.key.source_id,
+                rule: r.key.rule,
+                level: r.level.as_str().to_owned(),
+                message: r.message,
+                lat: r.position.map(|p| p.lat),
+                lon: r.position.map(|p| p.lon),
+                grid_code,
+                class_code: r.class_code,
+                detail: r.detail.to_string(),
+                at: r.at,
+            })),
+            Signal::Clear(c) => AlarmWrite::Clear(AlarmClear {
+                open_key: c.key.open_key(),
+                at: c.at,
+            }),
+        }
+    }
+}
+
 /// One requested alarm step for [`Store::step_alarm`].
 #[derive(Clone, Copy, Debug)]
 pub struct AlarmStepInput<'a> {

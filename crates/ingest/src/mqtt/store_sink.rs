@@ -45,7 +45,7 @@ use std::time::Duration;
 use domain::time::Timestamp;
 use grid::Point;
 use serde_json::{Map, Value};
-use store::{AlarmClear, AlarmFilter, AlarmPage, AlarmRaise, AlarmWrite, Store, StoreError};
+use store::{AlarmClear, AlarmFilter, AlarmPage, AlarmWrite, Store, StoreError};
 use supervision::alarm::{AlarmKey, AlarmLevel, Signal, SourceKind};
 use supervision::sensor::{
     self, NumericThresholds, SensorConfig, SensorInfo, SensorSample, SensorSupervisor, SensorValues,
@@ -339,31 +339,13 @@ pub fn info_of(s: &store::Sensor, locate: &Locate) -> Option<SensorInfo> {
 /// The store's form of a rule signal. `grid_code`: the sensor's; else the signal's position
 /// located with `locate`.
 pub fn alarm_write(signal: Signal, grid_code: Option<&str>, locate: &Locate) -> AlarmWrite {
-    match signal {
-        Signal::Raise(r) => {
-            let grid_code = grid_code
-                .map(str::to_owned)
-                .or_else(|| r.position.and_then(|p| locate(p.lon, p.lat)));
-            AlarmWrite::Raise(Box::new(AlarmRaise {
-                open_key: r.key.open_key(),
-                source_kind: r.key.source_kind.as_str().to_owned(),
-                source_id: r.key.source_id,
-                rule: r.key.rule,
-                level: r.level.as_str().to_owned(),
-                message: r.message,
-                lat: r.position.map(|p| p.lat),
-                lon: r.position.map(|p| p.lon),
-                grid_code,
-                class_code: r.class_code,
-                detail: r.detail.to_string(),
-                at: r.at,
-            }))
-        }
-        Signal::Clear(c) => AlarmWrite::Clear(AlarmClear {
-            open_key: c.key.open_key(),
-            at: c.at,
-        }),
-    }
+    let grid_code = match &signal {
+        Signal::Raise(r) => grid_code
+            .map(str::to_owned)
+            .or_else(|| r.position.and_then(|p| locate(p.lon, p.lat))),
+        Signal::Clear(_) => None,
+    };
+    AlarmWrite::from_signal(signal, grid_code)
 }
 
 impl<D: SensorStore> StoreSensorSink<D> {

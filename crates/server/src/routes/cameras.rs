@@ -33,8 +33,7 @@ use domain::time::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use store::{AlarmClear, AlarmRaise, AlarmWrite, Camera, NewAttachment};
-use supervision::alarm::Signal;
+use store::{AlarmWrite, Camera, NewAttachment};
 use supervision::camera::{
     CameraConfig, CameraDecision, CameraEvent, CameraMerger, DropReason, default_event_types,
 };
@@ -290,30 +289,6 @@ async fn store_snapshot(
     Ok(id)
 }
 
-/// The store's form of a merger signal; the grid is the camera's.
-fn alarm_write(signal: Signal, grid_code: Option<&str>) -> AlarmWrite {
-    match signal {
-        Signal::Raise(r) => AlarmWrite::Raise(Box::new(AlarmRaise {
-            open_key: r.key.open_key(),
-            source_kind: r.key.source_kind.as_str().to_owned(),
-            source_id: r.key.source_id.clone(),
-            rule: r.key.rule.clone(),
-            level: r.level.as_str().to_owned(),
-            message: r.message,
-            lat: r.position.map(|p| p.lat),
-            lon: r.position.map(|p| p.lon),
-            grid_code: grid_code.map(str::to_owned),
-            class_code: r.class_code,
-            detail: r.detail.to_string(),
-            at: r.at,
-        })),
-        Signal::Clear(c) => AlarmWrite::Clear(AlarmClear {
-            open_key: c.key.open_key(),
-            at: c.at,
-        }),
-    }
-}
-
 /// `POST /api/ingest/camera-events` — one detection from the camera analytics platform.
 pub async fn ingest(
     State(state): State<AppState>,
@@ -417,7 +392,7 @@ pub async fn ingest(
     };
     let writes: Vec<AlarmWrite> = signals
         .drain(..)
-        .map(|s| alarm_write(s, camera.grid_code.as_deref()))
+        .map(|s| AlarmWrite::from_signal(s, camera.grid_code.clone()))
         .collect();
     let stored = state
         .store

@@ -11,99 +11,25 @@
 //
 // Env: YIWANG_BIN (the binary; default <repo>/target/debug/yiwang), YIWANG_E2E_URL (use a
 // running server instead), CHROMIUM (default /usr/bin/chromium), E2E_SLOWMO (ms).
-import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { chromium } from 'playwright-core'
+import { PASSWORD, artifacts, startDemo } from './harness.mjs'
 import { makePng } from './png.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const webDir = resolve(here, '..')
-const repoRoot = resolve(webDir, '..')
-const artifacts = join(webDir, 'test-artifacts')
-mkdirSync(artifacts, { recursive: true })
-
-const PASSWORD = 'yiwang2026'
 const TIMEOUT = 20_000
 
-let baseUrl = process.env.YIWANG_E2E_URL?.replace(/\/$/, '')
-let server = null
-let scratch = null
+let baseUrl = ''
 let browser = null
-const serverLog = []
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer()
-    s.unref()
-    s.on('error', rej)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => res(port))
-    })
-  })
-}
-
-async function waitHealthy(url, ms = 60_000) {
-  const until = Date.now() + ms
-  let last = ''
-  while (Date.now() < until) {
-    if (server && server.exitCode !== null) throw new Error(`yiwang exited (${server.exitCode}):\n${serverLog.join('')}`)
-    try {
-      const r = await fetch(`${url}/api/health`)
-      if (r.ok) return
-      last = `HTTP ${r.status}`
-    } catch (e) {
-      last = String(e)
-    }
-    await new Promise((r) => setTimeout(r, 250))
-  }
-  throw new Error(`server at ${url} not healthy: ${last}\n${serverLog.join('')}`)
-}
-
-/** The server's environment: yiwang reads YIWANG_* as configuration, so this script's own
- * YIWANG_BIN / YIWANG_E2E_URL must not reach it. */
-function serverEnv() {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('YIWANG_')))
-  env.RUST_LOG = process.env.RUST_LOG ?? 'warn'
-  return env
-}
+let demo = null
 
 before(async () => {
-  if (!baseUrl) {
-    const bin = resolve(repoRoot, process.env.YIWANG_BIN ?? 'target/debug/yiwang')
-    const port = await freePort()
-    scratch = mkdtempSync(join(tmpdir(), 'yiwang-e2e-'))
-    baseUrl = `http://127.0.0.1:${port}`
-    server = spawn(
-      bin,
-      ['demo', '--pace', '0', '--listen', `127.0.0.1:${port}`, '--database', `sqlite://${join(scratch, 'e2e.db')}`],
-      { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv() },
-    )
-    server.stdout.on('data', (d) => serverLog.push(d.toString()))
-    server.stderr.on('data', (d) => serverLog.push(d.toString()))
-  }
-  await waitHealthy(baseUrl)
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    slowMo: Number(process.env.E2E_SLOWMO ?? 0),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  })
+  demo = await startDemo('yiwang-e2e-')
+  ;({ baseUrl, browser } = demo)
 })
 
 after(async () => {
-  await browser?.close().catch(() => undefined)
-  if (server) {
-    server.kill('SIGTERM')
-    await new Promise((r) => (server.exitCode !== null ? r() : server.once('exit', r)))
-  }
-  if (scratch) rmSync(scratch, { recursive: true, force: true })
+  await demo?.close()
 })
 
 /** A signed-in page for `username`, in its own context (own cookies). */

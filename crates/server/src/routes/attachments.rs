@@ -88,10 +88,36 @@ pub async fn upload(
     let (content_type, ext) = sniff_image(&bytes).ok_or_else(|| {
         ApiError::UnsupportedMedia("only JPEG, PNG and WebP photos are accepted".into())
     })?;
-    let sha = hex::encode(Sha256::digest(&bytes));
+    let saved = save_image(&state, auth.caller.user_id, &bytes, content_type, ext, name).await?;
+    let (id, size, sha) = (saved.id, saved.size_bytes, saved.sha256);
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "content_type": content_type, "size_bytes": size, "sha256": sha })),
+    ))
+}
+
+/// An image stored by [`save_image`].
+pub(crate) struct SavedImage {
+    pub id: i64,
+    pub size_bytes: i64,
+    pub sha256: String,
+}
+
+/// Stores image bytes (already recognised by [`sniff_image`] as `content_type` / `ext`) under
+/// the attachments folder by content hash — written then renamed, so a crash never leaves a
+/// half-written photo under its final name — and records the attachment of `uploader_id`.
+/// Every way a photo comes in (upload, Open311 media, camera snapshot) ends here.
+pub(crate) async fn save_image(
+    state: &AppState,
+    uploader_id: i64,
+    bytes: &[u8],
+    content_type: &str,
+    ext: &str,
+    original_name: Option<String>,
+) -> ApiResult<SavedImage> {
+    let sha = hex::encode(Sha256::digest(bytes));
     let now = state.now();
-    let local = now.to_shanghai();
-    let rel = format!("{}/{}.{ext}", local.format("%Y/%m"), sha);
+    let rel = format!("{}/{}.{ext}", now.to_shanghai().format("%Y/%m"), sha);
     let path = state.config.attachments_dir.join(&rel);
     if tokio::fs::metadata(&path).await.is_err() {
         if let Some(dir) = path.parent() {
@@ -99,34 +125,34 @@ pub async fn upload(
                 .await
                 .map_err(|e| ApiError::Internal(format!("attachments dir: {e}")))?;
         }
-        // Write then rename, so a crash never leaves a half-written photo under its final name.
         let tmp = path.with_extension(format!("{ext}.part{}", std::process::id()));
-        tokio::fs::write(&tmp, &bytes)
+        tokio::fs::write(&tmp, bytes)
             .await
             .map_err(|e| ApiError::Internal(format!("write attachment: {e}")))?;
         tokio::fs::rename(&tmp, &path)
             .await
             .map_err(|e| ApiError::Internal(format!("store attachment: {e}")))?;
     }
-    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    let size_bytes = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     let id = state
         .store
         .insert_attachment(
             &NewAttachment {
-                uploader_id: auth.caller.user_id,
+                uploader_id,
                 content_type: content_type.into(),
-                size_bytes: size,
+                size_bytes,
                 sha256: sha.clone(),
                 path: rel,
-                original_name: name,
+                original_name,
             },
             now,
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": id, "content_type": content_type, "size_bytes": size, "sha256": sha })),
-    ))
+    Ok(SavedImage {
+        id,
+        size_bytes,
+        sha256: sha,
+    })
 }
 
 /// `GET /api/attachments/{id}` — the photo, to its uploader or anyone who can see its case.

@@ -32,8 +32,7 @@ use domain::org::Role;
 use domain::time::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use store::{AlarmWrite, Camera, NewAttachment};
+use store::{AlarmWrite, Camera};
 use supervision::camera::{
     CameraConfig, CameraDecision, CameraEvent, CameraMerger, DropReason, default_event_types,
 };
@@ -246,49 +245,6 @@ pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
     LENIENT.decode(compact).ok()
 }
 
-/// Stores a snapshot like an upload (content-addressed file, attachment row) and returns its id.
-async fn store_snapshot(
-    state: &AppState,
-    uploader_id: i64,
-    bytes: &[u8],
-    content_type: &str,
-    ext: &str,
-) -> ApiResult<i64> {
-    let sha = hex::encode(Sha256::digest(bytes));
-    let now = state.now();
-    let rel = format!("{}/{}.{ext}", now.to_shanghai().format("%Y/%m"), sha);
-    let path = state.config.attachments_dir.join(&rel);
-    if tokio::fs::metadata(&path).await.is_err() {
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(|e| ApiError::Internal(format!("attachments dir: {e}")))?;
-        }
-        let tmp = path.with_extension(format!("{ext}.part{}", std::process::id()));
-        tokio::fs::write(&tmp, bytes)
-            .await
-            .map_err(|e| ApiError::Internal(format!("write snapshot: {e}")))?;
-        tokio::fs::rename(&tmp, &path)
-            .await
-            .map_err(|e| ApiError::Internal(format!("store snapshot: {e}")))?;
-    }
-    let id = state
-        .store
-        .insert_attachment(
-            &NewAttachment {
-                uploader_id,
-                content_type: content_type.into(),
-                size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-                sha256: sha,
-                path: rel,
-                original_name: Some(format!("snapshot.{ext}")),
-            },
-            now,
-        )
-        .await?;
-    Ok(id)
-}
-
 /// `POST /api/ingest/camera-events` — one detection from the camera analytics platform.
 pub async fn ingest(
     State(state): State<AppState>,
@@ -349,9 +305,18 @@ pub async fn ingest(
         m.class_of(event_type).is_some() && req.confidence >= cameras.min_confidence
     };
     let attachment_id = match (&image, keeps) {
-        (Some((bytes, ct, ext)), true) => {
-            Some(store_snapshot(&state, auth.caller.user_id, bytes, ct, ext).await?)
-        }
+        (Some((bytes, ct, ext)), true) => Some(
+            super::attachments::save_image(
+                &state,
+                auth.caller.user_id,
+                bytes,
+                ct,
+                ext,
+                Some(format!("snapshot.{ext}")),
+            )
+            .await?
+            .id,
+        ),
         _ => None,
     };
     let now = state.now();

@@ -34,9 +34,8 @@ use domain::time::Timestamp;
 use domain::workflow::{self, CaseState, ClassSnapshot, Ctx, NewReport, Source, WorkflowError};
 use grid::Geocoded;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use store::StoreError;
 use store::open311::{PublicRequest, RequestQuery};
-use store::{NewAttachment, StoreError};
 
 use crate::auth::{self, AuthUser};
 use crate::bus::BusEvent;
@@ -1035,40 +1034,16 @@ async fn save_photo(state: &AppState, uploader: i64, photo: Photo) -> Result311<
     }
     let (content_type, ext) = super::attachments::sniff_image(&photo.bytes)
         .ok_or_else(|| Open311Error::bad("the photo must be a JPEG, PNG or WebP image"))?;
-    let sha = hex::encode(Sha256::digest(&photo.bytes));
-    let now = state.now();
-    let rel = format!("{}/{}.{ext}", now.to_shanghai().format("%Y/%m"), sha);
-    let path = state.config.attachments_dir.join(&rel);
-    if tokio::fs::metadata(&path).await.is_err() {
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(|e| Open311Error::internal(format!("attachments dir: {e}")))?;
-        }
-        // Write then rename, so a crash never leaves a half-written photo under its final name.
-        let tmp = path.with_extension(format!("{ext}.part{}", std::process::id()));
-        tokio::fs::write(&tmp, &photo.bytes)
-            .await
-            .map_err(|e| Open311Error::internal(format!("write attachment: {e}")))?;
-        tokio::fs::rename(&tmp, &path)
-            .await
-            .map_err(|e| Open311Error::internal(format!("store attachment: {e}")))?;
-    }
-    let size_bytes = i64::try_from(photo.bytes.len()).unwrap_or(i64::MAX);
-    Ok(state
-        .store
-        .insert_attachment(
-            &NewAttachment {
-                uploader_id: uploader,
-                content_type: content_type.into(),
-                size_bytes,
-                sha256: sha,
-                path: rel,
-                original_name: photo.name,
-            },
-            now,
-        )
-        .await?)
+    let saved = super::attachments::save_image(
+        state,
+        uploader,
+        &photo.bytes,
+        content_type,
+        ext,
+        photo.name,
+    )
+    .await?;
+    Ok(saved.id)
 }
 
 async fn authenticate_key(state: &AppState, key: &str) -> Result311<AuthUser> {

@@ -4,8 +4,36 @@ import { DEVICE_ROLES } from './lib/devices'
 import { PERMIT_ROLES } from './lib/permits'
 import { hasRole, homePath, loadMe, loadMeta, me, OVERVIEW_ROLES, REPORTER_ROLES, WORKBENCH_ROLES } from './lib/session'
 
+/** Who may use the citizen portal. */
+export const CITIZEN_ROLES = ['citizen', 'volunteer']
+
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
+  // The citizen portal 随手拍 on a phone: sign-in by SMS code, report, my reports (own layout).
+  { path: '/citizen/login', name: 'citizen-login', component: () => import('./views/citizen/CitizenLoginView.vue'), meta: { public: true } },
+  {
+    path: '/citizen',
+    component: () => import('./views/citizen/CitizenLayout.vue'),
+    meta: { roles: CITIZEN_ROLES, login: 'citizen-login' },
+    children: [
+      { path: '', name: 'citizen-report', component: () => import('./views/citizen/CitizenReportView.vue') },
+      { path: 'mine', name: 'citizen-mine', component: () => import('./views/citizen/CitizenMineView.vue') },
+      { path: 'cases/:id(\\d+)', name: 'citizen-case', component: () => import('./views/citizen/CitizenCaseView.vue'), props: true },
+      { path: ':rest(.*)*', redirect: '/citizen' },
+    ],
+  },
+  // The inspector's phone view: nearby tasks on a map, verify/check on site, report with GPS.
+  {
+    path: '/m',
+    component: () => import('./views/mobile/InspectorLayout.vue'),
+    meta: { roles: ['inspector'] },
+    children: [
+      { path: '', name: 'm-tasks', component: () => import('./views/mobile/InspectorTasksView.vue') },
+      { path: 'tasks/:id(\\d+)', name: 'm-task', component: () => import('./views/mobile/InspectorTaskView.vue'), props: true },
+      { path: 'report', name: 'm-report', component: () => import('./views/mobile/InspectorReportView.vue') },
+      { path: ':rest(.*)*', redirect: '/m' },
+    ],
+  },
   // The wall screen 一屏知全区: full screen, outside the menu layout.
   { path: '/wall', name: 'wall', component: () => import('./views/WallView.vue'), meta: { roles: OVERVIEW_ROLES } },
   {
@@ -36,13 +64,23 @@ const routes: RouteRecordRaw[] = [
 
 export const router = createRouter({ history: createWebHistory(), routes })
 
+/** The sign-in page for a path: the portal's SMS sign-in under /citizen, else the staff login. */
+export function loginFor(path: string): 'citizen-login' | 'login' {
+  return path === '/citizen' || path.startsWith('/citizen/') ? 'citizen-login' : 'login'
+}
+
 router.beforeEach(async (to) => {
   await loadMeta().catch(() => undefined)
   if (to.meta.public) return true
+  const login = loginFor(to.path)
   if (!me.value && !(await loadMe())) {
-    return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
+    return { name: login, query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
   }
   const need = to.meta.roles as string[] | undefined
-  if (need && !hasRole(...need)) return homePath() === to.path ? true : homePath()
+  if (need && !hasRole(...need)) {
+    // Someone signed in as staff opening the portal signs in as a citizen there.
+    if (login === 'citizen-login') return { name: login, query: { next: to.fullPath } }
+    return homePath() === to.path ? true : homePath()
+  }
   return true
 })

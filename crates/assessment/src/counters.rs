@@ -487,6 +487,24 @@ pub fn increments(
         }
         _ => {}
     }
+    // 回访不满意回退重办: an unsatisfied rating reopened the case; its closing (and the handling
+    // it counted) is undone, and the department handles it again.
+    if matches!(event.action, Action::Rate { .. })
+        && event.to_state == CaseState::Dispatched
+        && track.last_dispatch.is_some()
+    {
+        out.case(Counter::Closed, -1);
+        out.case(
+            Counter::ClosedOnTime,
+            -b(track.last_feedback_on_time == Some(true)),
+        );
+        out.case(Counter::ClosedReworked, -b(track.reworked));
+        if let Some(was_on_time) = track.last_feedback_on_time.take() {
+            out.case(Counter::Handled, -1);
+            out.case(Counter::HandledOnTime, -b(was_on_time));
+        }
+        start_round(track, event.at);
+    }
 
     if is_hotline_source(source)
         && matches!(event.to_state, CaseState::Closed | CaseState::Rejected)

@@ -114,6 +114,8 @@ impl Fixture {
             urgency: Urgency::Normal,
             reporter_name: None,
             reporter_phone: None,
+            anonymous: false,
+            external_ref: None,
             self_handled: false,
             attachments: vec![1],
             note: None,

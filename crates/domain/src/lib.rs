@@ -9,11 +9,14 @@
 //! - [`calendar`]: working windows, holidays, 调休, deadline arithmetic.
 //! - [`workflow`]: the case closed loop as an explicit state machine.
 //! - [`policy`]: who may see which case.
+//! - [`duplicates`]: which open cases a new report likely repeats.
 
 pub mod area;
 pub mod calendar;
+pub mod duplicates;
 pub mod org;
 pub mod policy;
+pub mod suggest;
 pub mod taxonomy;
 pub mod time;
 pub mod workflow;

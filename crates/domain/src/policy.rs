@@ -31,6 +31,8 @@ fn grant_allows(grant: &RoleGrant, caller: &Caller, case: &Case) -> bool {
             grant.department_id.is_some() && grant.department_id == case.department_id
         }
         Role::Inspector => case.assignee_id == Some(caller.user_id),
+        // Citizens and volunteers act only on what they reported themselves (rating it).
+        Role::Citizen | Role::Volunteer => case.reporter_id == Some(caller.user_id),
         _ => area_covers(grant, case),
     }
 }

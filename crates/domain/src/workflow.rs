@@ -91,7 +91,24 @@ impl CaseState {
         CaseState::Merged,
     ];
 
-    /// Every state a case can still move from (all but the terminal ones).
+    /// Every state in which the citizen may be answered 答复: all but Merged.
+    pub const ANSWERABLE: [CaseState; 13] = [
+        CaseState::Reported,
+        CaseState::Verifying,
+        CaseState::PendingFiling,
+        CaseState::PendingDispatch,
+        CaseState::Dispatched,
+        CaseState::Handling,
+        CaseState::Suspended,
+        CaseState::PendingCheck,
+        CaseState::Checking,
+        CaseState::PendingClose,
+        CaseState::Closed,
+        CaseState::Rejected,
+        CaseState::Voided,
+    ];
+
+    /// Every state a case can still move along the loop from (all but the terminal ones).
     pub const OPEN: [CaseState; 10] = [
         CaseState::Reported,
         CaseState::Verifying,
@@ -147,7 +164,8 @@ impl CaseState {
         }
     }
 
-    /// Whether no further transition is possible.
+    /// Whether the case has left the loop: no node clock runs. Only the answer to the citizen
+    /// 答复 and, on a closed case, the reporter's rating 回访 (which may reopen it once) follow.
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
@@ -276,6 +294,49 @@ impl Source {
         }
     }
 }
+
+/// 回访评价 — how the reporter judged the result of a closed case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rating {
+    /// 满意.
+    Satisfied,
+    /// 基本满意.
+    BasicallySatisfied,
+    /// 不满意 — reopens the case for re-handling once (回访不满意回退重办).
+    Unsatisfied,
+}
+
+impl Rating {
+    pub const ALL: [Rating; 3] = [
+        Rating::Satisfied,
+        Rating::BasicallySatisfied,
+        Rating::Unsatisfied,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rating::Satisfied => "satisfied",
+            Rating::BasicallySatisfied => "basically_satisfied",
+            Rating::Unsatisfied => "unsatisfied",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Rating> {
+        Rating::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Rating::Satisfied => "满意",
+            Rating::BasicallySatisfied => "基本满意",
+            Rating::Unsatisfied => "不满意",
+        }
+    }
+}
+
+/// How many times an unsatisfied rating may reopen a case (回访不满意回退重办, once).
+pub const MAX_REOPENS: i32 = 1;
 
 /// The class of a case, as a snapshot taken when it was set (history is never rewritten by
 /// later taxonomy edits).
@@ -485,6 +546,10 @@ pub struct Case {
     pub reporter_id: Option<i64>,
     pub reporter_name: Option<String>,
     pub reporter_phone: Option<String>,
+    /// 匿名 — the reporter asked not to be named: only they see their name and phone.
+    pub anonymous: bool,
+    /// The forwarding platform's ticket number (12345 工单号) or another channel's reference.
+    pub external_ref: Option<String>,
     pub master_case_id: Option<i64>,
     pub pending: Option<PendingRequest>,
     /// 督办 level: 0 = not supervised.
@@ -501,6 +566,17 @@ pub struct Case {
     pub check_passed: Option<bool>,
     /// The clock of the current node; `None` in terminal states.
     pub clock: Option<NodeClock>,
+    /// 转办 — when the case was first dispatched to a department.
+    pub first_dispatched_at: Option<Timestamp>,
+    /// 答复 — the latest answer to the citizen; `replied_at` is when the first was given.
+    pub reply: Option<String>,
+    pub replied_at: Option<Timestamp>,
+    /// 回访 — the reporter's latest rating, and when the current result was rated (`None`
+    /// again once an unsatisfied rating reopened the case, so the new result can be rated).
+    pub rating: Option<Rating>,
+    pub rated_at: Option<Timestamp>,
+    /// How many times an unsatisfied rating reopened the case.
+    pub reopen_count: i32,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub closed_at: Option<Timestamp>,
@@ -544,6 +620,10 @@ pub struct NewReport {
     pub urgency: Urgency,
     pub reporter_name: Option<String>,
     pub reporter_phone: Option<String>,
+    /// 匿名: hide the reporter's name and phone from staff.
+    pub anonymous: bool,
+    /// The forwarding platform's ticket number (12345 工单号) or another channel's reference.
+    pub external_ref: Option<String>,
     /// 自行处置: the reporting inspector already fixed it (photo required).
     pub self_handled: bool,
     pub attachments: Vec<i64>,
@@ -621,12 +701,18 @@ pub enum Command {
     DenyVoid,
     /// 合并 — link this duplicate to its master case. → Merged.
     LinkDuplicate { master_case_id: i64 },
+    /// 答复 — the answer to the citizen (the note). Any state but Merged (a duplicate's reporters
+    /// follow the master's answer), also while a request waits. The state does not change.
+    Reply,
+    /// 回访评价 — the reporter, or an operator calling them back, rates a closed case once per
+    /// closing. 不满意 (note required) reopens it once: back to the same department.
+    Rate { rating: Rating },
 }
 
 impl Command {
     /// One example of every command, in loop order, with placeholder ids and values — to ask
     /// which commands a caller may issue now, or to document them all.
-    pub fn examples() -> [Command; 29] {
+    pub fn examples() -> [Command; 31] {
         [
             Command::SendVerify { inspector_id: 0 },
             Command::Accept,
@@ -660,6 +746,10 @@ impl Command {
             Command::RequestVoid,
             Command::ApproveVoid,
             Command::DenyVoid,
+            Command::Reply,
+            Command::Rate {
+                rating: Rating::Satisfied,
+            },
         ]
     }
 
@@ -695,6 +785,8 @@ impl Command {
             Command::ApproveVoid => "approve_void",
             Command::DenyVoid => "deny_void",
             Command::LinkDuplicate { .. } => "link_duplicate",
+            Command::Reply => "reply",
+            Command::Rate { .. } => "rate",
         }
     }
 
@@ -730,6 +822,9 @@ impl Command {
             Command::Supervise => &[Leader],
             Command::RequestVoid => &[Operator, Dispatcher],
             Command::LinkDuplicate { .. } => &[Operator, ShiftSupervisor],
+            Command::Reply => &[Operator],
+            // Citizens and volunteers only on their own reports (see `policy`).
+            Command::Rate { .. } => &[Citizen, Volunteer, Operator],
         }
     }
 
@@ -760,6 +855,8 @@ impl Command {
             | Command::ApproveVoid
             | Command::DenyVoid => &CaseState::OPEN,
             Command::LinkDuplicate { .. } => &[Reported, Verifying, PendingFiling],
+            Command::Reply => &CaseState::ANSWERABLE,
+            Command::Rate { .. } => &[Closed],
         }
     }
 
@@ -791,6 +888,10 @@ impl Command {
                 | Command::Supervise
                 | Command::RequestVoid
                 | Command::DenyVoid
+                | Command::Reply
+                | Command::Rate {
+                    rating: Rating::Unsatisfied
+                }
         )
     }
 
@@ -951,6 +1052,8 @@ pub fn new_case(
         reporter_id: Some(caller.user_id),
         reporter_name: report.reporter_name,
         reporter_phone: report.reporter_phone,
+        anonymous: report.anonymous,
+        external_ref: report.external_ref,
         master_case_id: None,
         pending: None,
         supervision_level: 0,
@@ -960,6 +1063,12 @@ pub fn new_case(
         verified: (report.source == Source::Inspector).then_some(true),
         check_passed: report.self_handled.then_some(true),
         clock: None,
+        first_dispatched_at: None,
+        reply: None,
+        replied_at: None,
+        rating: None,
+        rated_at: None,
+        reopen_count: 0,
         created_at: ctx.now,
         updated_at: ctx.now,
         closed_at: None,
@@ -1012,7 +1121,7 @@ pub fn apply(
     }
     // While a request waits, only its decision (or supervision) may happen.
     if let Some(pending) = &case.pending
-        && !matches!(cmd, Command::Supervise)
+        && !matches!(cmd, Command::Supervise | Command::Reply)
         && cmd.resolves_request() != Some(pending.kind())
     {
         return Err(WorkflowError::RequestPending(pending.kind()));
@@ -1089,6 +1198,7 @@ pub fn apply(
         Command::Dispatch { department_id } => {
             next.department_id = Some(*department_id);
             next.dispatch_count += 1;
+            next.first_dispatched_at.get_or_insert(ctx.now);
             data = serde_json::json!({ "department_id": department_id });
             enter(&mut next, CaseState::Dispatched, ctx);
         }
@@ -1209,6 +1319,40 @@ pub fn apply(
             next.master_case_id = Some(*master_case_id);
             data = serde_json::json!({ "master_case_id": master_case_id });
             enter(&mut next, CaseState::Merged, ctx);
+        }
+        Command::Reply => {
+            next.reply = evidence.note().map(str::to_owned);
+            next.replied_at.get_or_insert(ctx.now);
+            data = serde_json::json!({ "first": case.replied_at.is_none() });
+        }
+        Command::Rate { rating } => {
+            // `rated_at` is the rating of the current result: reopening clears it.
+            if case.rated_at.is_some() {
+                return Err(WorkflowError::Invalid(
+                    "this result was already rated; a case is rated once each time it closes"
+                        .into(),
+                ));
+            }
+            next.rating = Some(*rating);
+            next.rated_at = Some(ctx.now);
+            let reopen = *rating == Rating::Unsatisfied
+                && case.reopen_count < MAX_REOPENS
+                && case.department_id.is_some();
+            // `satisfied` (满意 or 基本满意) is what the assessment's 满意率 counts.
+            data = serde_json::json!({
+                "rating": rating.as_str(),
+                "satisfied": *rating != Rating::Unsatisfied,
+                "reopened": reopen,
+            });
+            if reopen {
+                // 回访不满意回退重办: the same department handles it again.
+                next.reopen_count += 1;
+                next.check_passed = None;
+                next.closed_at = None;
+                next.rated_at = None;
+                data["department_id"] = serde_json::json!(case.department_id);
+                enter(&mut next, CaseState::Dispatched, ctx);
+            }
         }
     }
     next.version = case.version + 1;

@@ -31,7 +31,7 @@ use crate::taxonomy::{ClassKind, HandlingLimits, LimitUnit, TimeLimit, Urgency};
 use crate::time::Timestamp;
 use crate::workflow::{
     Case, CaseState, ClassSnapshot, Command, Ctx, Evidence, NewReport, NodeClock, NodeLimits,
-    PendingRequest, Source, Transition, WorkflowError, apply, new_case,
+    PendingRequest, Rating, Source, Transition, WorkflowError, apply, new_case,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -273,6 +273,39 @@ fn spec(cmd: &Command) -> Spec {
             &[Reported, Verifying, PendingFiling],
             Some(Merged),
         ),
+        // 答复: the operator answers the citizen, in every state but 已合并 (the duplicate's
+        // reporters follow the master's answer).
+        Command::Reply => Spec::row(
+            "reply",
+            &[Operator],
+            &[
+                Reported,
+                Verifying,
+                PendingFiling,
+                PendingDispatch,
+                Dispatched,
+                Handling,
+                Suspended,
+                PendingCheck,
+                Checking,
+                PendingClose,
+                Closed,
+                Rejected,
+                Voided,
+            ],
+            STAY,
+        )
+        .note(),
+        // 回访: the reporter (citizen or volunteer, on their own report) or an operator calling
+        // back rates a closed case; 不满意 (with a reason) sends it back to the department once.
+        Command::Rate { rating } => {
+            let roles: &'static [Role] = &[Citizen, Volunteer, Operator];
+            if *rating == Rating::Unsatisfied {
+                Spec::row("rate", roles, &[Closed], Some(Dispatched)).note()
+            } else {
+                Spec::row("rate", roles, &[Closed], STAY)
+            }
+        }
     }
 }
 
@@ -309,9 +342,11 @@ fn variant_no(cmd: &Command) -> usize {
         Command::ApproveVoid => 26,
         Command::DenyVoid => 27,
         Command::LinkDuplicate { .. } => 28,
+        Command::Reply => 29,
+        Command::Rate { .. } => 30,
     }
 }
-const VARIANTS: usize = 29;
+const VARIANTS: usize = 31;
 
 /// Working minutes of the test class's 处置时限 per urgency: 2 工作时, 1 工作日, 3 工作日
 /// (a working day being 420 minutes under the default schedule).
@@ -506,6 +541,8 @@ fn case_in(w: &World, state: CaseState) -> Case {
         reporter_id: Some(REPORTER),
         reporter_name: None,
         reporter_phone: None,
+        anonymous: false,
+        external_ref: None,
         master_case_id: None,
         pending: None,
         supervision_level: 0,
@@ -515,6 +552,12 @@ fn case_in(w: &World, state: CaseState) -> Case {
         verified: Some(true),
         check_passed: Some(true),
         clock,
+        first_dispatched_at: Some(since),
+        reply: None,
+        replied_at: None,
+        rating: None,
+        rated_at: None,
+        reopen_count: 0,
         created_at: since,
         updated_at: since,
         closed_at: state.is_terminal().then_some(since),
@@ -591,6 +634,13 @@ fn commands(inspector_id: i64, department_id: i64) -> Vec<Command> {
         Command::LinkDuplicate {
             master_case_id: MASTER_ID,
         },
+        Command::Reply,
+        Command::Rate {
+            rating: Rating::Satisfied,
+        },
+        Command::Rate {
+            rating: Rating::Unsatisfied,
+        },
     ]
 }
 
@@ -630,11 +680,13 @@ fn grant(role: Role, scope: Scope) -> RoleGrant {
     }
 }
 
-/// A caller holding these grants; the assigned inspector if one of them is an in-scope
-/// inspector grant.
+/// A caller holding these grants: the assigned inspector if one of them is an in-scope
+/// inspector grant, else the reporter if one is an in-scope citizen or volunteer grant.
 fn caller_of(grants: &[(Role, Scope)]) -> Caller {
     let user_id = if grants.contains(&(Role::Inspector, Scope::In)) {
         ASSIGNEE
+    } else if reporter_in(grants) {
+        REPORTER
     } else {
         SOMEONE
     };
@@ -644,14 +696,35 @@ fn caller_of(grants: &[(Role, Scope)]) -> Caller {
     }
 }
 
-/// Whether a grant in `scope` covers the fixture case for `role`: area roles are covered by
-/// their street and by a city-wide grant; department handlers only by their department;
-/// inspectors only by the assignment.
-fn covers(role: Role, scope: Scope) -> bool {
-    match scope {
-        Scope::In => true,
-        Scope::Out => false,
-        Scope::CityWide => !matches!(role, Role::Inspector | Role::DepartmentHandler),
+/// Whether an in-scope citizen or volunteer grant makes the caller the reporter.
+fn reporter_in(grants: &[(Role, Scope)]) -> bool {
+    grants.contains(&(Role::Citizen, Scope::In)) || grants.contains(&(Role::Volunteer, Scope::In))
+}
+
+/// Whether a grant in `scope`, among `grants`, covers the fixture case for `role`: area roles
+/// are covered by their street and by a city-wide grant; department handlers only by their
+/// department; inspectors only by the assignment; citizens and volunteers only when they are
+/// the reporter (an in-scope grant, unless the caller is the assigned inspector).
+fn covers(role: Role, scope: Scope, grants: &[(Role, Scope)]) -> bool {
+    match (role, scope) {
+        // A citizen's grant is about being the reporter, whatever its area.
+        (Role::Citizen | Role::Volunteer, _) => {
+            reporter_in(grants) && !grants.contains(&(Role::Inspector, Scope::In))
+        }
+        (_, Scope::In) => true,
+        (_, Scope::Out) => false,
+        (_, Scope::CityWide) => !matches!(role, Role::Inspector | Role::DepartmentHandler),
+    }
+}
+
+/// Where `cmd` takes `case` by the table, refined by the one case-dependent rule: an
+/// unsatisfied rating reopens a case only once, and only one a department handled.
+fn expected_to(s: &Spec, cmd: &Command, case: &Case) -> Option<CaseState> {
+    let to = s.next(case.state)?;
+    let reopen_spent = case.reopen_count >= 1 || case.department_id.is_none();
+    match cmd {
+        Command::Rate { .. } if reopen_spent => Some(case.state),
+        _ => Some(to),
     }
 }
 
@@ -704,7 +777,7 @@ fn expected(s: &Spec, state: CaseState, grants: &[(Role, Scope)]) -> Outcome {
     };
     if grants
         .iter()
-        .any(|&(r, sc)| s.roles.contains(&r) && covers(r, sc))
+        .any(|&(r, sc)| s.roles.contains(&r) && covers(r, sc, grants))
     {
         Outcome::To(to)
     } else {
@@ -758,7 +831,7 @@ fn check_ok(
     t: &Transition,
 ) {
     let s = spec(cmd);
-    let to = s.next(before.state).expect("a success the table allows");
+    let to = expected_to(&s, cmd, before).expect("a success the table allows");
     let after = &t.case;
     let e = &t.event;
     let label = format!("{:?} --{}--> {to:?}", before.state, s.name);
@@ -831,6 +904,7 @@ fn check_ok(
         Command::Dispatch { department_id } => {
             want.department_id = Some(*department_id);
             want.dispatch_count += 1;
+            want.first_dispatched_at = before.first_dispatched_at.or(Some(now));
             json!({ "department_id": department_id })
         }
         Command::ApproveReturn => json!({ "returned_by_department_id": before.department_id }),
@@ -857,6 +931,32 @@ fn check_ok(
             want.master_case_id = Some(*master_case_id);
             json!({ "master_case_id": master_case_id })
         }
+        Command::Reply => {
+            want.reply = note.map(str::to_owned);
+            want.replied_at = before.replied_at.or(Some(now));
+            json!({ "first": before.replied_at.is_none() })
+        }
+        Command::Rate { rating } => {
+            want.rating = Some(*rating);
+            want.rated_at = Some(now);
+            if to == CaseState::Dispatched {
+                want.reopen_count += 1;
+                want.check_passed = None;
+                want.rated_at = None;
+                json!({
+                    "rating": rating.as_str(),
+                    "satisfied": false,
+                    "reopened": true,
+                    "department_id": before.department_id,
+                })
+            } else {
+                json!({
+                    "rating": rating.as_str(),
+                    "satisfied": *rating != Rating::Unsatisfied,
+                    "reopened": false,
+                })
+            }
+        }
         Command::RejectReport
         | Command::Reject
         | Command::AcceptTask
@@ -875,10 +975,14 @@ fn check_ok(
     want.updated_at = now;
     want.pending = after.pending.clone();
     want.clock = after.clock.clone();
-    want.closed_at = if TERMINAL.contains(&to) {
-        Some(now)
-    } else {
+    // Entering a terminal state closes the case; answering or rating it leaves the closing time;
+    // reopening it clears it.
+    want.closed_at = if !TERMINAL.contains(&to) {
+        None
+    } else if TERMINAL.contains(&before.state) {
         before.closed_at
+    } else {
+        Some(now)
     };
     assert_eq!(after, &want, "{label}");
 }
@@ -1001,7 +1105,12 @@ fn the_table_is_a_closed_loop() {
             .filter_map(|c| spec(c).next(state))
             .filter(|to| *to != state)
             .collect();
-        assert_eq!(exits.is_empty(), TERMINAL.contains(&state), "{state:?}");
+        // A closed case leaves only when its reporter is unsatisfied (回访不满意回退重办).
+        if state == CaseState::Closed {
+            assert_eq!(exits, [CaseState::Dispatched], "{state:?}");
+        } else {
+            assert_eq!(exits.is_empty(), TERMINAL.contains(&state), "{state:?}");
+        }
         assert_eq!(state.is_terminal(), TERMINAL.contains(&state));
     }
     for state in CaseState::ALL {
@@ -1061,11 +1170,13 @@ fn matrix_every_state_command_role_and_scope() {
             }
         }
     }
-    assert_eq!(cells, 14 * 31 * 10 * 3);
-    assert_eq!(cells, 13_020);
-    // 72 allowed (state, command) pairs; each succeeds once per allowed role in scope, and once
-    // more city-wide for the area-scoped roles (not inspectors nor department handlers).
-    assert_eq!(oks, 160);
+    assert_eq!(cells, 14 * 34 * 10 * 3);
+    assert_eq!(cells, 14_280);
+    // 87 allowed (state, command) pairs; each succeeds once per allowed role in scope, and once
+    // more city-wide for the area-scoped roles (not inspectors, department handlers, citizens
+    // nor volunteers): 160 for the loop, 26 answers (13 states, operator in scope and
+    // city-wide), 8 ratings (two ratings by the citizen, the volunteer and the operator twice).
+    assert_eq!(oks, 194);
 }
 
 #[test]
@@ -1100,7 +1211,7 @@ fn matrix_callers_with_two_roles_act_in_the_one_that_allows_it() {
                         if let Ok(t) = &got {
                             let acting: Vec<Role> = grants
                                 .iter()
-                                .filter(|&&(r, sc)| s.roles.contains(&r) && covers(r, sc))
+                                .filter(|&&(r, sc)| s.roles.contains(&r) && covers(r, sc, &grants))
                                 .map(|&(r, _)| r)
                                 .collect();
                             // The first grant (in the caller's order) that allows it.
@@ -1112,7 +1223,7 @@ fn matrix_callers_with_two_roles_act_in_the_one_that_allows_it() {
             }
         }
     }
-    assert_eq!(cells, 14 * 31 * (10 + 90 * 4));
+    assert_eq!(cells, 14 * 34 * (10 + 90 * 4));
 }
 
 #[test]
@@ -1324,7 +1435,7 @@ fn required_note_and_photo() {
             }
         }
     }
-    assert_eq!(needs_note.len(), 14, "{needs_note:?}");
+    assert_eq!(needs_note.len(), 16, "{needs_note:?}");
     assert_eq!(needs_photo, ["verify", "feedback", "check"]);
 }
 
@@ -1613,6 +1724,8 @@ fn report(source: Source) -> NewReport {
         urgency: Urgency::Normal,
         reporter_name: None,
         reporter_phone: None,
+        anonymous: false,
+        external_ref: None,
         self_handled: false,
         attachments: vec![],
         note: None,
@@ -1785,7 +1898,7 @@ fn a_pending_request_blocks_everything_but_its_decision_and_supervision() {
                 };
                 let r = apply(&open.case, &authorized(&s), &cmd, &ev, &ctx);
                 let own_decision = s.decides == Some(kind);
-                let want = if own_decision || s.name == "supervise" {
+                let want = if own_decision || s.name == "supervise" || s.name == "reply" {
                     Outcome::To(to)
                 } else {
                     Outcome::Pending(kind)
@@ -2597,8 +2710,8 @@ proptest! {
             let s = spec(cmd);
             let r = apply(&case, &callers[who], cmd, &evidence[ei], &w.ctx(now));
             match (&r, s.next(case.state)) {
-                (Ok(t), Some(to)) => {
-                    prop_assert_eq!(t.case.state, to);
+                (Ok(t), Some(_)) => {
+                    prop_assert_eq!(Some(t.case.state), expected_to(&s, cmd, &case));
                     check_ok(&w, &case, &callers[who], cmd, &evidence[ei], now, t);
                 }
                 (Ok(_), None) => prop_assert!(false, "{} succeeded in {:?}", s.name, case.state),

@@ -20,6 +20,7 @@
 //! - [`simplify_areas`] for drawing at a zoom level.
 //! - [`wgs84_to_gcj02`] / [`gcj02_to_wgs84`].
 
+pub mod address;
 pub mod gcj02;
 pub mod generate;
 pub mod geocode;

@@ -28,6 +28,8 @@ pub struct CityIndex {
     pub geocoder: Geocoder,
     /// Every area with an outline, by code.
     pub areas: Vec<Area>,
+    /// Address text → point (area and road names, intersections), for reports without one.
+    pub gazetteer: grid::address::Gazetteer,
     /// The stored `city.version` this index was built from.
     pub version: i64,
     layers: Mutex<HashMap<LayerKey, Arc<String>>>,
@@ -39,6 +41,7 @@ impl CityIndex {
         areas.sort_by(|a, b| a.code.cmp(&b.code));
         CityIndex {
             geocoder: Geocoder::build(model),
+            gazetteer: grid::address::Gazetteer::from_model(model),
             areas,
             version,
             layers: Mutex::new(HashMap::new()),

@@ -75,6 +75,20 @@ pub struct CaseDto {
     pub created_at: String,
     pub updated_at: String,
     pub closed_at: Option<String>,
+    /// 匿名: the reporter's name, phone and id are shown to the reporter only.
+    pub anonymous: bool,
+    /// The forwarding platform's ticket number (12345 工单号), if any.
+    pub external_ref: Option<String>,
+    /// 转办: when the case was first dispatched to a department.
+    pub first_dispatched_at: Option<String>,
+    /// 答复: the latest answer to the citizen, and when the first answer was given.
+    pub reply: Option<String>,
+    pub replied_at: Option<String>,
+    /// 回访: satisfied / basically_satisfied / unsatisfied, and when.
+    pub rating: Option<String>,
+    pub rated_at: Option<String>,
+    /// How often an unsatisfied rating reopened the case (at most once).
+    pub reopen_count: i32,
 }
 
 pub fn light_str(l: Light) -> &'static str {
@@ -139,6 +153,8 @@ impl CaseDto {
             },
         });
         let clock = c.clock.as_ref();
+        // 匿名: who reported is shown only where the caller is the reporter (see routes::cases).
+        let hide_reporter = c.anonymous && !reveal_contact;
         CaseDto {
             id: c.id,
             case_no: c.case_no.clone(),
@@ -165,15 +181,19 @@ impl CaseDto {
             urgency: c.urgency.as_str().to_owned(),
             department_id: c.department_id,
             assignee_id: c.assignee_id,
-            reporter_id: c.reporter_id,
-            reporter_name: c.reporter_name.clone(),
-            reporter_phone: c.reporter_phone.as_deref().map(|p| {
-                if reveal_contact {
-                    p.to_owned()
-                } else {
-                    mask_phone(p)
-                }
-            }),
+            reporter_id: c.reporter_id.filter(|_| !hide_reporter),
+            reporter_name: c.reporter_name.clone().filter(|_| !hide_reporter),
+            reporter_phone: c
+                .reporter_phone
+                .as_deref()
+                .filter(|_| !hide_reporter)
+                .map(|p| {
+                    if reveal_contact {
+                        p.to_owned()
+                    } else {
+                        mask_phone(p)
+                    }
+                }),
             master_case_id: c.master_case_id,
             pending,
             supervision_level: c.supervision_level,
@@ -189,6 +209,14 @@ impl CaseDto {
             created_at: c.created_at.to_rfc3339(),
             updated_at: c.updated_at.to_rfc3339(),
             closed_at: c.closed_at.map(Timestamp::to_rfc3339),
+            anonymous: c.anonymous,
+            external_ref: c.external_ref.clone(),
+            first_dispatched_at: c.first_dispatched_at.map(Timestamp::to_rfc3339),
+            reply: c.reply.clone(),
+            replied_at: c.replied_at.map(Timestamp::to_rfc3339),
+            rating: c.rating.map(|r| r.as_str().to_owned()),
+            rated_at: c.rated_at.map(Timestamp::to_rfc3339),
+            reopen_count: c.reopen_count,
         }
     }
 }
@@ -243,6 +271,11 @@ pub struct ReportRequest {
     pub urgency: Option<String>,
     pub reporter_name: Option<String>,
     pub reporter_phone: Option<String>,
+    /// 匿名: staff see neither name nor phone (the reporter still sees their own report).
+    #[serde(default)]
+    pub anonymous: bool,
+    /// The forwarding platform's ticket number (12345 工单号) or another channel's reference.
+    pub external_ref: Option<String>,
     #[serde(default)]
     pub self_handled: bool,
     #[serde(default)]
@@ -271,6 +304,8 @@ pub struct ActionRequest {
     pub class_code: Option<String>,
     pub standard_ref: Option<String>,
     pub urgency: Option<String>,
+    /// `rate`: satisfied, basically_satisfied or unsatisfied.
+    pub rating: Option<String>,
 }
 
 /// A page of cases.

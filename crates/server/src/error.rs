@@ -27,6 +27,12 @@ pub enum ApiError {
     TokenExpired,
     #[error("wrong username or password")]
     BadCredentials,
+    /// A one-time sign-in code that is wrong, expired or used up.
+    #[error("{0}")]
+    InvalidCode(String),
+    /// Too many requests from one client or for one phone; try again after the delay.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after_s: u64 },
     #[error("{0}")]
     Forbidden(String),
     #[error("{0} not found")]
@@ -68,6 +74,8 @@ impl ApiError {
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::TokenExpired => (StatusCode::UNAUTHORIZED, "token_expired"),
             ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+            ApiError::InvalidCode(_) => (StatusCode::UNAUTHORIZED, "invalid_code"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
@@ -98,7 +106,27 @@ impl IntoResponse for ApiError {
         if let ApiError::InvalidLayer { issues, .. } = &self {
             body["error"]["issues"] = issues.clone();
         }
+        if let ApiError::RateLimited { retry_after_s, .. } = &self {
+            return (
+                status,
+                [(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(*retry_after_s),
+                )],
+                Json(body),
+            )
+                .into_response();
+        }
         (status, Json(body)).into_response()
+    }
+}
+
+impl From<crate::ratelimit::Limited> for ApiError {
+    fn from(l: crate::ratelimit::Limited) -> Self {
+        ApiError::RateLimited {
+            message: l.message(),
+            retry_after_s: l.retry_after_s,
+        }
     }
 }
 

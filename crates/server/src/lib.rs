@@ -20,6 +20,7 @@ pub mod dto;
 pub mod error;
 mod extract;
 pub mod metrics;
+pub mod notify;
 pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
@@ -79,6 +80,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// The geocoder and map layers built from the stored city model.
     pub city: city::CityCache,
+    /// Where SMS go (one-time codes, answers to citizens); [`notify::LogSms`] by default.
+    pub sms: Arc<dyn notify::SmsSender>,
 }
 
 impl AppState {
@@ -106,6 +109,7 @@ impl AppState {
             bus,
             config: Arc::new(config),
             city: city::CityCache::default(),
+            sms: Arc::new(notify::LogSms),
         }
     }
 

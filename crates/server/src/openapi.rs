@@ -217,6 +217,24 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "Too many requests from this client; wait for the seconds in `Retry-After`.",
     ),
     ec(
+        "invalid_code",
+        401,
+        "The one-time sign-in code is wrong, expired or used up (after 5 wrong tries); ask for \
+         a new one.",
+    ),
+    ec(
+        "ambiguous_address",
+        422,
+        "The address names a place that exists more than once (e.g. a road in two districts); \
+         the message lists the candidates: add the district or street, or give the point.",
+    ),
+    ec(
+        "address_not_found",
+        422,
+        "Nothing in the address is a known district, street, community or road of the city \
+         model; give the point or a known name.",
+    ),
+    ec(
         "too_many_attachments",
         422,
         "More than 9 photos on one step.",
@@ -807,6 +825,28 @@ fn action_doc(command: Command) -> ActionDoc {
             "合并重复案件",
             "Link this case, a duplicate, to its open master case. → merged.",
             &["master_case_id"],
+            &[],
+            false,
+            Never,
+        ),
+        Command::Reply => (
+            "答复",
+            "Answer the citizen (the note is the answer; Open311 shows it as status_notes). Any \
+             state but merged, also while a request waits; the state does not change. \
+             `replied_at` keeps the first answer's time (回复率).",
+            &[],
+            &[],
+            true,
+            Never,
+        ),
+        Command::Rate { .. } => (
+            "回访评价",
+            "Rate the result of a closed case: the reporter (citizen or volunteer) on their own \
+             report, or an operator calling the reporter back. `rating` is satisfied, \
+             basically_satisfied or unsatisfied; unsatisfied needs a note and reopens the case \
+             once (回访不满意回退重办): closed → dispatched to the same department. A result is \
+             rated once each time it closes.",
+            &["rating"],
             &[],
             false,
             Never,
@@ -5014,6 +5054,12 @@ fn schemas() -> Value {
             &["case_id", "alarm"],
         ),
     );
+    for (name, schema) in duplicates_doc::duplicate_schemas() {
+        put(name, schema);
+    }
+    for (name, schema) in citizens_doc::citizen_schemas() {
+        put(name, schema);
+    }
     for (name, schema) in supervision_doc::supervision_schemas() {
         put(name, schema);
     }
@@ -5117,6 +5163,43 @@ fn case_schema() -> Value {
         ("created_at", date_time("")),
         ("updated_at", date_time("")),
         ("closed_at", nullable(date_time(""))),
+        (
+            "anonymous",
+            boolean("匿名: reporter id, name and phone are `null` for everyone but the reporter."),
+        ),
+        (
+            "external_ref",
+            ns("The forwarding platform's ticket number (12345 工单号), or `alarm:<id>`."),
+        ),
+        (
+            "first_dispatched_at",
+            nullable(date_time(
+                "转办: when the case was first dispatched to a department.",
+            )),
+        ),
+        (
+            "reply",
+            ns("答复: the latest answer to the citizen (Open311 `status_notes`)."),
+        ),
+        (
+            "replied_at",
+            nullable(date_time("When the first answer was given (回复率).")),
+        ),
+        (
+            "rating",
+            json!({
+                "anyOf": [
+                    string_enum(["satisfied", "basically_satisfied", "unsatisfied"], ""),
+                    { "type": "null" },
+                ],
+                "description": "回访: the reporter's latest rating of the result.",
+            }),
+        ),
+        ("rated_at", nullable(date_time(""))),
+        (
+            "reopen_count",
+            int32("How often an unsatisfied rating reopened the case (at most once)."),
+        ),
     ];
     let required: Vec<&str> = props.iter().map(|(k, _)| *k).collect();
     with_description(
@@ -5169,6 +5252,14 @@ fn report_request_schema() -> Value {
             ),
             ("reporter_phone", string("Defaults to the caller's phone.")),
             (
+                "anonymous",
+                json!({ "type": "boolean", "default": false, "description": "匿名: staff see neither name nor phone nor reporter id." }),
+            ),
+            (
+                "external_ref",
+                json!({ "type": "string", "maxLength": 64, "description": "The forwarding platform's ticket number (12345 工单号) or another channel's reference." }),
+            ),
+            (
                 "self_handled",
                 json!({ "type": "boolean", "default": false, "description": "自行处置: an inspector fixed it already (source `inspector`, photo required)." }),
             ),
@@ -5189,8 +5280,9 @@ fn report_request_schema() -> Value {
             "required": ["attachments"],
         },
     }]);
+    s["anyOf"] = json!([{ "required": ["area_code"] }, { "required": ["lat", "lon"] }, { "required": ["address"] }]);
     s["description"] = json!(
-        "A report. Where it is comes from the point (`lat`/`lon`) when a city model is loaded, else from `area_code`: a report with neither a point nor `area_code`, or with only a point while no unit grid is loaded, is refused with 422 `missing_field`. A self-handled report needs source `inspector` and a photo."
+        "A report. Where it is comes from the point (`lat`/`lon`) when a city model is loaded, else from `area_code`, else from `address` alone (area, street, community and road names, `A路与B路交叉口`; 422 `ambiguous_address` or `address_not_found` when it cannot be placed): a report with none of them, or with only a point while no unit grid is loaded, is refused with 422 `missing_field`. A self-handled report needs source `inspector` and a photo."
     );
     s
 }
@@ -5241,6 +5333,13 @@ fn action_request_schema() -> Value {
             (
                 "urgency",
                 with_description(r("Urgency"), "file: the urgency (default: as reported)."),
+            ),
+            (
+                "rating",
+                string_enum(
+                    ["satisfied", "basically_satisfied", "unsatisfied"],
+                    "rate: 满意 / 基本满意 / 不满意 (with a note; reopens the case once).",
+                ),
             ),
         ],
         &["action"],
@@ -5804,6 +5903,16 @@ fn tags() -> Vec<(&'static str, &'static str, Vec<Op>)> {
             case_ops(),
         ),
         (
+            "duplicates",
+            "Likely duplicates (疑似重复案件): the open cases a case probably repeats, the finder's rules per class; fresh public reports are linked automatically above a confidence.",
+            duplicates_doc::duplicate_ops(),
+        ),
+        (
+            "citizens",
+            "Citizens (随手拍): sign-in by phone with a one-time SMS code, the class suggested from a description, the outbox of messages sent.",
+            citizens_doc::citizen_ops(),
+        ),
+        (
             "organisation",
             "Areas and grids (区域与网格), departments (处置部门), users and their roles, API keys.",
             organisation_ops(),
@@ -5938,6 +6047,12 @@ fn build() -> Value {
 
 #[path = "openapi_supervision.rs"]
 mod supervision_doc;
+
+#[path = "openapi_duplicates.rs"]
+mod duplicates_doc;
+
+#[path = "openapi_citizens.rs"]
+mod citizens_doc;
 
 #[cfg(test)]
 #[path = "openapi_tests.rs"]

@@ -815,6 +815,8 @@ fn action_note_and_photo_rules_equal_the_workflow() {
         urgency: Urgency::Normal,
         reporter_name: None,
         reporter_phone: None,
+        anonymous: false,
+        external_ref: None,
         self_handled: false,
         attachments: Vec::new(),
         note: None,
@@ -2946,6 +2948,77 @@ async fn responses_fit_the_documented_schemas() {
         assert_eq!(summary["total"]["in_progress"], 1, "{summary}");
     }
 
+    // Likely duplicates: two reports of one class at one point (automatic linking off).
+    let (_, rules) = e2e
+        .call_ok(&operator, "GET", "/api/duplicate-rules", empty.clone())
+        .await;
+    let mut manual = rules.clone();
+    manual["default"]["auto_link_score"] = json!(null);
+    e2e.call_ok(&admin, "PUT", "/api/duplicate-rules", manual)
+        .await;
+    let dup = json!({ "source": "hotline_12319", "description": "路口有成堆垃圾", "lat": 39.911, "lon": 116.401, "class_code": "06010" });
+    e2e.call_ok(&operator, "POST", "/api/cases", dup.clone())
+        .await;
+    let (_, again) = e2e.call_ok(&operator, "POST", "/api/cases", dup).await;
+    let again = again["case"]["id"].as_i64().expect("id");
+    let (_, found) = e2e
+        .call_ok(
+            &operator,
+            "GET",
+            &format!("/api/cases/{again}/duplicates"),
+            empty.clone(),
+        )
+        .await;
+    assert_eq!(
+        found["candidates"].as_array().map(Vec::len),
+        Some(1),
+        "{found}"
+    );
+    e2e.call_ok(&admin, "PUT", "/api/duplicate-rules", rules)
+        .await;
+
+    // Citizens: a code by SMS (read back from the outbox), sign-in, a class suggestion.
+    let (_, sent) = e2e
+        .call_ok(
+            "",
+            "POST",
+            "/api/auth/otp",
+            json!({ "phone": "13912345678" }),
+        )
+        .await;
+    assert_eq!(sent["sent"], true, "{sent}");
+    let (_, outbox) = e2e
+        .call_ok(
+            &admin,
+            "GET",
+            "/api/notifications?channel=sms&to=13912345678&limit=1",
+            empty.clone(),
+        )
+        .await;
+    let body = outbox["notifications"][0]["body"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let code: String = body.chars().filter(char::is_ascii_digit).take(6).collect();
+    let (_, signed) = e2e
+        .call_ok(
+            "",
+            "POST",
+            "/api/auth/otp/verify",
+            json!({ "phone": "13912345678", "code": code }),
+        )
+        .await;
+    let citizen_token = signed["token"].as_str().expect("token").to_owned();
+    let (_, suggested) = e2e
+        .call_ok(
+            &citizen_token,
+            "GET",
+            "/api/taxonomy/suggest?text=%E4%BA%95%E7%9B%96%E4%B8%A2%E4%BA%86&limit=3",
+            empty.clone(),
+        )
+        .await;
+    assert!(suggested["suggestions"].is_array(), "{suggested}");
+
     // Every operation was exercised with a success status.
     let exercised = e2e.exercised.lock().expect("lock").clone();
     let missing: Vec<_> = documented().difference(&exercised).cloned().collect();
@@ -3273,6 +3346,54 @@ async fn error_responses_fit_the_document() {
         .call_invalid(&admin, "PUT", "/api/config/node-limits", limits)
         .await;
     expect(code_of(got), 422, "invalid");
+    let bad_rule = json!({ "default": { "radius_m": 0.5, "window_minutes": 60 } });
+    let got = e2e
+        .call_invalid(&admin, "PUT", "/api/duplicate-rules", bad_rule)
+        .await;
+    expect(code_of(got), 422, "invalid");
+    let unknown = json!({ "default": { "radius_m": 50.0, "window_minutes": 60 },
+                          "per_class": { "99999": { "radius_m": 50.0, "window_minutes": 60 } } });
+    let got = e2e
+        .call(&admin, "PUT", "/api/duplicate-rules", Some(unknown))
+        .await;
+    expect(code_of(got), 422, "unknown_class");
+    let got = e2e
+        .call_with(
+            "",
+            "POST",
+            "/api/auth/otp",
+            Some(json!({ "phone": "12345" })),
+            false,
+        )
+        .await;
+    expect(code_of(got), 422, "invalid_phone");
+    let got = e2e
+        .call(
+            "",
+            "POST",
+            "/api/auth/otp/verify",
+            Some(json!({ "phone": "13700000001", "code": "000000" })),
+        )
+        .await;
+    expect(code_of(got), 401, "invalid_code");
+    let first = e2e
+        .call(
+            "",
+            "POST",
+            "/api/auth/otp",
+            Some(json!({ "phone": "13700000002" })),
+        )
+        .await;
+    assert_eq!(first.0, StatusCode::ACCEPTED, "{}", first.1);
+    let got = e2e
+        .call(
+            "",
+            "POST",
+            "/api/auth/otp",
+            Some(json!({ "phone": "13700000002" })),
+        )
+        .await;
+    expect(code_of(got), 429, "rate_limited");
     let unordered = json!({ "limits": {
         "urgent": { "amount": 5, "unit": "work_days" },
         "high": { "amount": 1, "unit": "work_hours" },

@@ -25,6 +25,8 @@ pub const NODE_LIMITS: &str = "node_limits";
 pub struct Rules {
     pub calendar: WorkCalendar,
     pub limits: NodeLimits,
+    /// Every taxonomy class (for suggesting a class from a description).
+    pub taxonomy: domain::taxonomy::Taxonomy,
 }
 
 /// Rules and the instant they were loaded.
@@ -59,7 +61,12 @@ impl RulesCache {
         let days = self.store.special_days().await?;
         let calendar = WorkCalendar::new(schedule, &days)
             .map_err(|e| StoreError::Corrupt(format!("calendar settings: {e}")))?;
-        let rules = Arc::new(Rules { calendar, limits });
+        let taxonomy = domain::taxonomy::Taxonomy::new(self.store.list_classes().await?);
+        let rules = Arc::new(Rules {
+            calendar,
+            limits,
+            taxonomy,
+        });
         *self.cached.write().await = Some((now, rules.clone()));
         Ok(rules)
     }

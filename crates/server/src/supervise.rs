@@ -137,6 +137,7 @@ fn action(name: &str) -> ActionRequest {
         class_code: None,
         standard_ref: None,
         urgency: None,
+        rating: None,
     }
 }
 
@@ -249,6 +250,8 @@ pub async fn raise_case(
             .to_owned(),
         ),
         reporter_name: Some(actor.user.display_name.clone()),
+        anonymous: false,
+        external_ref: Some(format!("alarm:{}", alarm.id)),
         reporter_phone: None,
         self_handled: false,
         attachments: Vec::new(),

@@ -143,6 +143,8 @@ pub async fn seed(store: &Store, plan: &Plan<'_>) -> anyhow::Result<usize> {
                 urgency: Urgency::Normal,
                 reporter_name: None,
                 reporter_phone: None,
+                anonymous: false,
+                external_ref: None,
                 self_handled: false,
                 attachments: vec![],
                 note: None,

@@ -9,7 +9,8 @@ use domain::policy::Visibility;
 use domain::taxonomy::{ClassKind, Urgency};
 use domain::time::Timestamp;
 use domain::workflow::{
-    Case, CaseState, ClassSnapshot, EventDraft, NodeClock, PendingRequest, Source, Transition,
+    Case, CaseState, ClassSnapshot, EventDraft, NodeClock, PendingRequest, Rating, Source,
+    Transition,
 };
 use serde::{Deserialize, Serialize};
 
@@ -131,6 +132,14 @@ pub(crate) const CASE_COLUMNS: &[&str] = &[
     "created_at",
     "updated_at",
     "closed_at",
+    "anonymous",
+    "external_ref",
+    "first_dispatched_at",
+    "reply",
+    "replied_at",
+    "rating",
+    "rated_at",
+    "reopen_count",
 ];
 
 fn light_str(l: Light) -> &'static str {
@@ -198,6 +207,14 @@ fn case_args(c: &Case) -> Result<Vec<Arg>, StoreError> {
         c.created_at.0.into(),
         c.updated_at.0.into(),
         c.closed_at.map(|t| t.0).into(),
+        c.anonymous.into(),
+        c.external_ref.clone().into(),
+        c.first_dispatched_at.map(|t| t.0).into(),
+        c.reply.clone().into(),
+        c.replied_at.map(|t| t.0).into(),
+        c.rating.map(|r| r.as_str().to_owned()).into(),
+        c.rated_at.map(|t| t.0).into(),
+        i64::from(c.reopen_count).into(),
     ])
 }
 
@@ -270,6 +287,8 @@ pub(crate) fn case_from_row(r: &impl RowExt) -> Result<Case, StoreError> {
         reporter_id: r.opt_i64("reporter_id")?,
         reporter_name: r.opt_text("reporter_name")?,
         reporter_phone: r.opt_text("reporter_phone")?,
+        anonymous: r.bool("anonymous")?,
+        external_ref: r.opt_text("external_ref")?,
         master_case_id: r.opt_i64("master_case_id")?,
         pending,
         supervision_level: i32_of(r.i64("supervision_level")?),
@@ -279,6 +298,15 @@ pub(crate) fn case_from_row(r: &impl RowExt) -> Result<Case, StoreError> {
         verified: r.opt_bool("verified")?,
         check_passed: r.opt_bool("check_passed")?,
         clock,
+        first_dispatched_at: r.opt_i64("first_dispatched_at")?.map(Timestamp),
+        reply: r.opt_text("reply")?,
+        replied_at: r.opt_i64("replied_at")?.map(Timestamp),
+        rating: match r.opt_text("rating")? {
+            Some(v) => Some(Rating::parse(&v).ok_or_else(|| corrupt("rating", &v))?),
+            None => None,
+        },
+        rated_at: r.opt_i64("rated_at")?.map(Timestamp),
+        reopen_count: i32_of(r.i64("reopen_count")?),
         created_at: Timestamp(r.i64("created_at")?),
         updated_at: Timestamp(r.i64("updated_at")?),
         closed_at: r.opt_i64("closed_at")?.map(Timestamp),

@@ -18,9 +18,11 @@
 pub mod assessment;
 mod batch;
 mod cases;
+mod citizens;
 pub mod city;
 mod config;
 mod devices;
+mod duplicates;
 mod error;
 mod inline;
 mod migrate;
@@ -39,8 +41,10 @@ use sqlx::sqlite::{
 
 pub use crate::assessment::{CycleRun, CycleTask, NewMatter, RebuildReport};
 pub use cases::{CaseFilter, CasePage, StoredEvent};
+pub use citizens::{NewNotification, Notification, NotificationFilter, OtpCode};
 pub use city::{CityCounts, ComponentFilter};
 pub use devices::{Monitor, NewVehicle, Position, Reading, VEHICLE_KINDS, Vehicle};
+pub use duplicates::MAX_CANDIDATES as MAX_DUPLICATE_CANDIDATES;
 pub use error::StoreError;
 pub use org::{
     Area, AttachmentMeta, Department, NewAttachment, NewDepartment, NewUser, User, UserWithRoles,

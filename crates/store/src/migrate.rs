@@ -34,6 +34,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_assessment.sql"),
         include_str!("../migrations/postgres/0005_assessment.sql"),
     ),
+    (
+        6,
+        "citizens",
+        include_str!("../migrations/sqlite/0006_citizens.sql"),
+        include_str!("../migrations/postgres/0006_citizens.sql"),
+    ),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

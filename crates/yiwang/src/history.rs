@@ -164,6 +164,8 @@ pub async fn backfill(
             },
             reporter_name: None,
             reporter_phone: None,
+            anonymous: false,
+            external_ref: None,
             self_handled: false,
             attachments: vec![p],
             note: None,

@@ -2,6 +2,7 @@
 // names in Chinese come from `GET /api/meta` (these tables are the fallback and the English).
 
 import { enAssessment, zhAssessment } from './assessment'
+import { enMobile, zhMobile } from './mobile'
 import { enWall, zhWall } from './wall'
 
 export type Locale = 'zh-CN' | 'en'
@@ -864,6 +865,8 @@ export const enVocab: Record<string, Record<string, string>> = {
     approve_void: 'Approve void',
     deny_void: 'Deny void',
     link_duplicate: 'Merge as duplicate',
+    reply: 'Reply',
+    rate: 'Rating',
   },
   source: {
     inspector: 'Inspector',
@@ -907,8 +910,11 @@ export const enVocab: Record<string, Record<string, string>> = {
 
 /** Chinese fallbacks for words `/api/meta` does not carry (or before it has loaded). */
 export const zhVocab: Record<string, Record<string, string>> = {
-  action: { report: '上报', report_self_handled: '上报（自行处置）' },
+  action: { report: '上报', report_self_handled: '上报（自行处置）', reply: '答复', rate: '回访评价' },
   urgency: { urgent: '紧急', high: '较急', normal: '一般' },
 }
 
-export const messages: Record<Locale, Dict> = { 'zh-CN': { ...zhAssessment, ...zhWall, ...zh }, en: { ...enAssessment, ...enWall, ...en } }
+export const messages: Record<Locale, Dict> = {
+  'zh-CN': { ...zhAssessment, ...zhWall, ...zhMobile, ...zh },
+  en: { ...enAssessment, ...enWall, ...enMobile, ...en },
+}

@@ -9,7 +9,8 @@ use domain::policy;
 use domain::taxonomy::{ClassKind, GB_47678_5_2026, Urgency};
 use domain::time::Timestamp;
 use domain::workflow::{
-    self, Case, CaseState, ClassSnapshot, Command, Ctx, Evidence, NewReport, Source, WorkflowError,
+    self, Case, CaseState, ClassSnapshot, Command, Ctx, Evidence, NewReport, Rating, Source,
+    WorkflowError,
 };
 use grid::Geocoded;
 use serde::Deserialize;
@@ -71,6 +72,33 @@ async fn class_snapshot(
     })
 }
 
+/// The point of an address text (area and road names, 路口 intersections), as (lat, lon).
+///
+/// # Errors
+/// 422 `ambiguous_address` naming the candidates, or `address_not_found`.
+pub(crate) fn locate_address(city: &crate::city::CityIndex, text: &str) -> ApiResult<(f64, f64)> {
+    use grid::address::AddressError;
+    match city.gazetteer.resolve(text) {
+        Ok(m) => Ok((m.lat, m.lon)),
+        Err(AddressError::Ambiguous { name, candidates }) => {
+            let names: Vec<&str> = candidates.iter().map(|c| c.label.as_str()).collect();
+            Err(ApiError::unprocessable(
+                "ambiguous_address",
+                format!(
+                    "{name:?} could be any of: {}; add the district or street, or give the point",
+                    names.join(", ")
+                ),
+            ))
+        }
+        Err(e) => Err(ApiError::unprocessable(
+            "address_not_found",
+            format!(
+                "{e}; give the point (lat and lon) or a district, street, community or road name"
+            ),
+        )),
+    }
+}
+
 fn parse_urgency(s: Option<&str>) -> ApiResult<Option<Urgency>> {
     match s {
         None => Ok(None),
@@ -115,8 +143,20 @@ fn check_point(lat: Option<f64>, lon: Option<f64>) -> ApiResult<()> {
 }
 
 pub(crate) fn dto(state_now: Timestamp, rules: &Rules, case: &Case, caller: &Caller) -> CaseDto {
-    let reveal = may_see_contacts(caller) || case.reporter_id == Some(caller.user_id);
-    CaseDto::new(case, state_now, &rules.calendar, reveal)
+    let own = case.reporter_id == Some(caller.user_id);
+    let mut out = CaseDto::new(
+        case,
+        state_now,
+        &rules.calendar,
+        may_see_contacts(caller) || own,
+    );
+    if case.anonymous && !own {
+        // 匿名: nobody but the reporter learns who reported.
+        out.reporter_id = None;
+        out.reporter_name = None;
+        out.reporter_phone = None;
+    }
+    out
 }
 
 /// `POST /api/cases` — report a problem through any channel.
@@ -126,6 +166,15 @@ pub async fn report(
     Json(req): Json<ReportRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let case = create_report(&state, &auth, req).await?;
+    // 疑似重复: a fresh public report the finder is sure of joins its master at once.
+    let case = match super::duplicates::auto_link(&state, &case).await {
+        Ok(Some(_)) => state.store.get_case(case.id).await?.unwrap_or(case),
+        Ok(None) => case,
+        Err(e) => {
+            tracing::warn!(case_id = case.id, error = %e, "automatic duplicate link refused");
+            case
+        }
+    };
     let now = state.now();
     let rules = state.rules.get(now).await?;
     let out = dto(now, &rules, &case, &auth.caller);
@@ -160,7 +209,19 @@ pub(crate) async fn create_report(
     let city = state.city.get();
     let mut road_id = None;
     let mut address = req.address;
-    let area = match (req.lat, req.lon) {
+    let (lat, lon) = match (req.lat, req.lon) {
+        (Some(lat), Some(lon)) => (Some(lat), Some(lon)),
+        // Only an address (a hotline caller, an Open311 address_string): find the point.
+        _ if req.area_code.is_none() && city.has_grids() => match address.as_deref() {
+            Some(text) if !text.trim().is_empty() => {
+                let (lat, lon) = locate_address(&city, text)?;
+                (Some(lat), Some(lon))
+            }
+            _ => (None, None),
+        },
+        _ => (None, None),
+    };
+    let area = match (lat, lon) {
         (Some(lat), Some(lon)) if city.has_grids() => {
             let loc = match city.locate(lon, lat) {
                 Ok(Geocoded::Inside(loc)) => loc,
@@ -226,8 +287,8 @@ pub(crate) async fn create_report(
         source,
         description: req.description,
         address,
-        lat: req.lat,
-        lon: req.lon,
+        lat,
+        lon,
         area,
         road_id,
         class,
@@ -236,6 +297,8 @@ pub(crate) async fn create_report(
             .reporter_name
             .or_else(|| Some(auth.user.display_name.clone())),
         reporter_phone: req.reporter_phone.or_else(|| auth.user.phone.clone()),
+        anonymous: req.anonymous,
+        external_ref: req.external_ref,
         self_handled: req.self_handled,
         attachments: req.attachments,
         note: req.note,
@@ -457,6 +520,20 @@ async fn command(state: &AppState, req: &ActionRequest) -> ApiResult<Command> {
         "link_duplicate" => Command::LinkDuplicate {
             master_case_id: need(req.master_case_id, "master_case_id")?,
         },
+        "reply" => Command::Reply,
+        "rate" => {
+            let r = need(req.rating.clone(), "rating")?;
+            Command::Rate {
+                rating: Rating::parse(&r).ok_or_else(|| {
+                    ApiError::unprocessable(
+                        "invalid",
+                        format!(
+                            "rating must be satisfied, basically_satisfied or unsatisfied, not {r:?}"
+                        ),
+                    )
+                })?,
+            }
+        }
         other => {
             return Err(ApiError::unprocessable(
                 "unknown_action",

@@ -6,8 +6,10 @@ pub mod assessment;
 mod attachments;
 pub(crate) mod cameras;
 mod cases;
+pub(crate) mod citizens;
 mod city;
 mod devices;
+pub(crate) mod duplicates;
 pub mod open311;
 pub mod permits;
 pub(crate) mod sanitation;
@@ -74,9 +76,11 @@ pub fn router(config: &ServerConfig) -> Router<AppState> {
         )
         .route("/api/calendar/deadline", get(admin::deadline))
         .merge(assessment::router())
+        .merge(citizens::router())
         .merge(attachments::router(config))
         .merge(city::router())
         .merge(devices::router())
+        .merge(duplicates::router())
         .merge(alarms::router())
         .merge(open311::router(config))
         .merge(permits::router())

@@ -63,6 +63,8 @@ pub async fn meta() -> Json<Value> {
         ("approve_void", "同意作废"),
         ("deny_void", "驳回作废"),
         ("link_duplicate", "合并重复案件"),
+        ("reply", "答复"),
+        ("rate", "回访评价"),
     ];
     Json(json!({
         "states": CaseState::ALL.iter().map(|s| json!({"code": s.as_str(), "label": s.label_zh(), "terminal": s.is_terminal()})).collect::<Vec<_>>(),
@@ -99,18 +101,24 @@ pub async fn login(
     let Some(user) = user.filter(|u| ok && u.active) else {
         return Err(ApiError::BadCredentials);
     };
+    start_session(&state, user.id).await
+}
+
+/// Opens a session for `user_id`: the cookie for browsers, the token in the body for API
+/// clients (`{token, expires_at, user}`). Shared by password and one-time-code sign-in.
+pub(crate) async fn start_session(state: &AppState, user_id: i64) -> ApiResult<Response> {
     let token = auth::new_token();
     let now = state.now();
     let ttl = state.config.session_ttl_minutes;
     let expires_at = now.plus_minutes(ttl);
     state
         .store
-        .create_session(&auth::token_hash(&token), user.id, now, expires_at)
+        .create_session(&auth::token_hash(&token), user_id, now, expires_at)
         .await?;
     let cookie = auth::session_cookie(&token, ttl * 60, state.config.secure_cookies);
     let me = state
         .store
-        .user_with_roles(user.id)
+        .user_with_roles(user_id)
         .await?
         .ok_or(ApiError::NotFound("user"))?;
     Ok((

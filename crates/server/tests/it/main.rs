@@ -23,7 +23,9 @@ use tower::ServiceExt;
 
 mod alarms;
 mod assessment;
+mod citizens;
 mod city;
+mod duplicates;
 mod open311;
 mod supervision;
 

@@ -584,6 +584,15 @@ async fn open311_requests_enter_the_loop_and_show_its_progress() {
         assert_eq!(r[0]["status_notes"], "已结案：垃圾已清理完毕");
         assert_eq!(r[0]["expected_datetime"], Value::Null);
         assert_eq!(r[0]["agency_responsible"], "环卫中心");
+        // The official answer 答复, once given, is what the citizen reads.
+        a.ok(
+            "operator",
+            id,
+            json!({"action": "reply", "note": "已清运完毕，感谢反映"}),
+        )
+        .await;
+        let (_, r) = both(a, &format!("requests/{id}"), "").await;
+        assert_eq!(r[0]["status_notes"], "已结案：已清运完毕，感谢反映");
 
         // A rejected report is closed, with the reason.
         let other = a.create311(&key, "06002", "店面装修").await;

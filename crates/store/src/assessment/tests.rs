@@ -200,6 +200,8 @@ fn report(rng: &mut Rng, w: &World) -> (Caller, NewReport) {
         urgency: Urgency::Normal,
         reporter_name: None,
         reporter_phone: None,
+        anonymous: false,
+        external_ref: None,
         self_handled: source == Source::Inspector && rng.below(4) == 0,
         attachments: vec![],
         note: None,
@@ -223,7 +225,10 @@ async fn random_history(store: &Store, w: &World, seed: u64, steps: usize) -> Ve
         &w.inspector,
         &w.leader,
     ];
-    for _ in 0..steps {
+    for step in 0..steps {
+        // Answers and ratings come every few steps only, so that cases move on through the
+        // loop within the month the checks look at.
+        let answer_now = step % 7 == 6;
         now = now.plus_minutes(i64::try_from(5 + rng.below(400)).unwrap_or(5));
         let ctx = Ctx {
             calendar: &cal,
@@ -244,6 +249,7 @@ async fn random_history(store: &Store, w: &World, seed: u64, steps: usize) -> Ve
         let mut commands: Vec<Command> = Command::examples()
             .into_iter()
             .filter(|c| !matches!(c, Command::LinkDuplicate { .. }))
+            .filter(|c| !matches!(c, Command::Reply | Command::Rate { .. }) || answer_now)
             .map(|c| match c {
                 Command::SendVerify { .. } => Command::SendVerify {
                     inspector_id: w.inspector.user_id,

@@ -636,7 +636,9 @@ fn status_of(s: CaseState) -> &'static str {
 
 fn request_json(r: &PublicRequest) -> Value {
     let c = &r.case;
-    let status_notes = match r.public_note.as_deref().map(str::trim) {
+    // The official answer 答复 when one was given, else the latest public note.
+    let answer = c.reply.as_deref().or(r.public_note.as_deref());
+    let status_notes = match answer.map(str::trim) {
         Some(n) if !n.is_empty() => format!("{}：{n}", c.state.label_zh()),
         _ => c.state.label_zh().to_owned(),
     };
@@ -1198,6 +1200,8 @@ async fn create_request(state: &AppState, lim: &Limiters, req: Request) -> Resul
         urgency: Urgency::Normal,
         reporter_name: (!name.is_empty()).then_some(name),
         reporter_phone: phone,
+        anonymous: false,
+        external_ref: None,
         self_handled: false,
         attachments: photo_id.into_iter().collect(),
         note: (!note_lines.is_empty()).then(|| note_lines.join("\n")),

@@ -1,0 +1,183 @@
+//! The `citizens` section of the OpenAPI document: sign-in by phone with a one-time SMS code,
+//! the class suggested from a description and the outbox of messages. A child module of
+//! [`super`] (`openapi.rs`), using its builders.
+
+use serde_json::{Value, json};
+
+use super::{ADMIN, AUTH, JSON_BODY, Op, arr, closed, int64, object, r, string, string_enum};
+use crate::routes::citizens::{OTP_MAX_ATTEMPTS, OTP_PER_DAY, OTP_RESEND_SECONDS, OTP_TTL_MINUTES};
+
+/// The operations of the `citizens` tag.
+pub(super) fn citizen_ops() -> Vec<Op> {
+    vec![
+        Op::post(
+            "/api/auth/otp",
+            "requestSignInCode",
+            "Send a sign-in code by SMS (短信验证码)",
+        )
+        .public()
+        .doc(format!(
+            "Sends a 6-digit code to a mainland mobile number, valid {OTP_TTL_MINUTES} minutes \
+             (a new request replaces the old code). At most one code per {OTP_RESEND_SECONDS} s \
+             and {OTP_PER_DAY} a day per phone, and a few a minute per client address: 429 \
+             `rate_limited` with `Retry-After`. Every SMS is kept in the outbox \
+             (`GET /api/notifications`)."
+        ))
+        .json_body(r("OtpRequest"), "The phone number.")
+        .ok(202, "Sent.", r("OtpSent"))
+        .errors(JSON_BODY)
+        .errors(&["invalid_phone", "rate_limited", "internal"]),
+        Op::post(
+            "/api/auth/otp/verify",
+            "signInWithCode",
+            "Sign in with the SMS code (验证码登录)",
+        )
+        .public()
+        .doc(format!(
+            "Signs in with the code: the same answer and session cookie as `POST \
+             /api/auth/login`. The first sign-in of a phone creates a citizen account (市民). \
+             A wrong code counts against it; after {OTP_MAX_ATTEMPTS} the code is burnt. A phone \
+             of a staff account cannot sign in this way (403)."
+        ))
+        .json_body(r("OtpVerify"), "The phone and the code.")
+        .ok(200, "Signed in.", r("LoginResponse"))
+        .errors(JSON_BODY)
+        .errors(&["invalid_phone", "invalid_code", "forbidden", "internal"]),
+        Op::get(
+            "/api/taxonomy/suggest",
+            "suggestClass",
+            "Suggest the class from a description (智能分类)",
+        )
+        .doc(
+            "The matter classes a free-text description most likely means, best first, with a \
+             score (0–1) and why. Keyword- and name-based; empty when nothing fits.",
+        )
+        .query(
+            "text",
+            true,
+            string("The description, up to 2000 characters."),
+            "",
+        )
+        .query(
+            "limit",
+            false,
+            json!({ "type": "integer", "minimum": 1, "maximum": 10, "default": 5 }),
+            "",
+        )
+        .ok(200, "The suggestions.", r("ClassSuggestions"))
+        .errors(AUTH)
+        .errors(&["bad_request", "too_long"]),
+        Op::get(
+            "/api/notifications",
+            "listNotifications",
+            "Messages sent (通知发件箱)",
+        )
+        .roles(ADMIN)
+        .doc(
+            "The outbox, newest first: every SMS (sign-in codes, answers to citizens) and \
+             webhook, whether it went out, and the error if not.",
+        )
+        .query("channel", false, string_enum(["sms", "webhook"], ""), "")
+        .query("to", false, string("A phone number or webhook URL."), "")
+        .query("case_id", false, int64(""), "")
+        .query(
+            "limit",
+            false,
+            json!({ "type": "integer", "minimum": 1, "maximum": 500, "default": 50 }),
+            "",
+        )
+        .ok(200, "The messages.", r("Notifications"))
+        .errors(AUTH)
+        .errors(&["bad_request"]),
+    ]
+}
+
+/// The schemas of the `citizens` tag.
+pub(super) fn citizen_schemas() -> Vec<(&'static str, Value)> {
+    let phone = json!({ "type": "string", "pattern": "^1[3-9][0-9]{9}$", "description": "Mainland mobile number." });
+    let otp_request = closed(vec![("phone", phone.clone())], &["phone"]);
+    let otp_verify = closed(
+        vec![
+            ("phone", phone),
+            (
+                "code",
+                json!({ "type": "string", "description": "The 6 digits from the SMS." }),
+            ),
+        ],
+        &["phone", "code"],
+    );
+    let sent = object(
+        vec![
+            ("sent", json!({ "type": "boolean" })),
+            ("expires_in_seconds", int64("")),
+            ("resend_after_seconds", int64("")),
+        ],
+        &["sent", "expires_in_seconds", "resend_after_seconds"],
+    );
+    let suggestion = object(
+        vec![
+            ("standard_ref", string("")),
+            ("kind", string_enum(["matter", "component"], "")),
+            ("code", string("")),
+            ("name", string("")),
+            (
+                "score",
+                json!({ "type": "number", "minimum": 0, "maximum": 1 }),
+            ),
+            ("reason", string("What matched.")),
+        ],
+        &["standard_ref", "kind", "code", "name", "score", "reason"],
+    );
+    let suggestions = object(vec![("suggestions", arr(suggestion))], &["suggestions"]);
+    let nullable_text = json!({ "type": ["string", "null"] });
+    let notification = object(
+        vec![
+            ("id", int64("")),
+            ("channel", string_enum(["sms", "webhook"], "")),
+            ("kind", string("`otp`, or the case action it tells of.")),
+            ("to", string("")),
+            ("subject", string("")),
+            ("body", string("")),
+            (
+                "case_id",
+                json!({ "type": ["integer", "null"], "format": "int64" }),
+            ),
+            ("status", string_enum(["pending", "sent", "failed"], "")),
+            ("attempts", int64("")),
+            ("error", nullable_text.clone()),
+            (
+                "created_at",
+                json!({ "type": "string", "format": "date-time" }),
+            ),
+            (
+                "sent_at",
+                json!({ "type": ["string", "null"], "format": "date-time" }),
+            ),
+        ],
+        &[
+            "id",
+            "channel",
+            "kind",
+            "to",
+            "subject",
+            "body",
+            "case_id",
+            "status",
+            "attempts",
+            "error",
+            "created_at",
+            "sent_at",
+        ],
+    );
+    let notifications = object(
+        vec![("notifications", arr(notification))],
+        &["notifications"],
+    );
+    vec![
+        ("OtpRequest", otp_request),
+        ("OtpVerify", otp_verify),
+        ("OtpSent", sent),
+        ("ClassSuggestions", suggestions),
+        ("Notifications", notifications),
+    ]
+}

@@ -212,7 +212,9 @@ test('citizen portal and inspector phone view', async (t) => {
       await first.click()
       await chips.locator('.m-chip.on').waitFor()
     }
-    assert.equal(await citizen.getByTestId('citizen-anonymous').getAttribute('aria-checked'), 'false')
+    // Element Plus marks an on switch with `is-checked` on its root.
+    const anonymousOn = await citizen.getByTestId('citizen-anonymous').evaluate((el) => el.classList.contains('is-checked'))
+    assert.equal(anonymousOn, false)
     await shot(citizen, 'citizen-03-report')
     await shot(citizen, 'citizen-03b-report-bottom', 'citizen-submit')
     await citizen.getByTestId('citizen-submit').click()
@@ -351,7 +353,7 @@ test('citizen portal and inspector phone view', async (t) => {
     await citizen.getByTestId('lang-switch').getByText('EN').click()
     await citizen.getByText('How did we do?').waitFor()
     await citizen.getByTestId('tab-report').click()
-    await citizen.getByText('Use my location').waitFor()
+    await citizen.getByTestId('locate-device').getByText('Use my location').waitFor()
     await shot(citizen, 'citizen-09-report-en')
     await citizen.getByTestId('lang-switch').getByText('中文').click()
   })

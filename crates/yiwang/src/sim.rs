@@ -3,6 +3,9 @@
 //! supervisor files, rejects, closes or orders rework; the dispatcher dispatches and decides
 //! returns, extensions and suspensions; departments accept, hand back, ask for more time and
 //! feed back with photos; inspectors verify and check; the leader supervises overdue cases.
+//! Citizens of the 随手拍 portal sign in with an SMS code (read from the outbox, as the demo's
+//! SMS sender only logs), some reporting anonymously; the operator answers 答复 closed cases and
+//! reporters rate them 回访 (an unsatisfied rating sends the case back once).
 //! Every branch of the loop keeps happening, at `pace` rounds per minute.
 
 use std::collections::HashMap;
@@ -61,6 +64,9 @@ pub const PROBLEMS: &[(&str, &str, DepartmentType)] = &[
     ("机动车占用盲道停放", "09009", DepartmentType::Traffic),
 ];
 
+/// Phones of the citizens who use the 随手拍 portal (sign-in by SMS code).
+pub const PORTAL_PHONES: &[&str] = &["13703710001", "13703710002", "13703710003"];
+
 /// A valid 1×1 PNG, standing in for a phone photo.
 pub const PHOTO_PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
@@ -82,6 +88,9 @@ pub struct Simulation {
     pace: u32,
     http: reqwest::Client,
     actors: HashMap<String, Actor>,
+    /// The last citizen report, which a neighbour sometimes reports again (a duplicate the
+    /// finder links to it).
+    last_citizen_report: Option<Value>,
 }
 
 impl Simulation {
@@ -93,6 +102,7 @@ impl Simulation {
             pace: pace.max(1),
             http: reqwest::Client::new(),
             actors: HashMap::new(),
+            last_citizen_report: None,
         }
     }
 
@@ -136,7 +146,65 @@ impl Simulation {
             let user_id = resp["user"]["user"]["id"].as_i64().context("user id")?;
             self.actors.insert(name, Actor { token, user_id });
         }
+        // Portal citizens sign in by SMS code; a failure leaves the password citizens only.
+        for (i, phone) in PORTAL_PHONES.iter().enumerate() {
+            match self.sign_in_by_code(phone).await {
+                Ok(actor) => {
+                    self.actors.insert(format!("portal{}", i + 1), actor);
+                }
+                Err(e) => tracing::warn!("portal citizen {phone} could not sign in: {e:#}"),
+            }
+        }
         Ok(())
+    }
+
+    /// Asks for a code, reads it from the outbox (as the admin) and signs in with it.
+    async fn sign_in_by_code(&self, phone: &str) -> anyhow::Result<Actor> {
+        let sent = self
+            .http
+            .post(format!("{}/api/auth/otp", self.base))
+            .json(&json!({ "phone": phone }))
+            .send()
+            .await?;
+        anyhow::ensure!(sent.status().is_success(), "otp: {}", sent.status());
+        let outbox = self
+            .get(
+                "admin",
+                &format!("/api/notifications?channel=sms&to={phone}&limit=1"),
+            )
+            .await?;
+        let code: String = outbox["notifications"][0]["body"]
+            .as_str()
+            .context("no SMS in the outbox")?
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(6)
+            .collect();
+        let resp: Value = self
+            .http
+            .post(format!("{}/api/auth/otp/verify", self.base))
+            .json(&json!({ "phone": phone, "code": code }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(Actor {
+            token: resp["token"].as_str().context("token")?.to_owned(),
+            user_id: resp["user"]["user"]["id"].as_i64().context("user id")?,
+        })
+    }
+
+    /// Reporters: citizens of the portal (when signed in) and the password accounts.
+    fn citizen(&mut self) -> String {
+        let portal: Vec<String> = (1..=PORTAL_PHONES.len())
+            .map(|i| format!("portal{i}"))
+            .filter(|n| self.actors.contains_key(n))
+            .collect();
+        if !portal.is_empty() && self.chance(0.5) {
+            return portal[self.rng.random_range(0..portal.len())].clone();
+        }
+        format!("citizen{}", self.rng.random_range(1..=3u32))
     }
 
     fn actor(&self, name: &str) -> anyhow::Result<&Actor> {
@@ -242,6 +310,52 @@ impl Simulation {
         self.dispatcher().await?;
         self.departments().await?;
         self.leader().await?;
+        self.answers().await?;
+        Ok(())
+    }
+
+    /// 答复 and 回访: the operator answers closed cases of the public channels; reporters rate
+    /// their closed cases (mostly satisfied; an unsatisfied one is handled again, once).
+    async fn answers(&mut self) -> anyhow::Result<()> {
+        for c in self.queue("operator", "state=closed").await? {
+            let public = matches!(
+                c["source"].as_str(),
+                Some("citizen_app" | "open311" | "hotline_12319" | "hotline_12345" | "volunteer")
+            );
+            if !public || !c["reply"].is_null() || self.chance(0.1) {
+                continue;
+            }
+            let id = c["id"].as_i64().unwrap_or_default();
+            self.act(
+                "operator",
+                id,
+                json!({"action": "reply", "note": "您反映的问题已处置完毕，感谢您对城市管理工作的支持。"}),
+            )
+            .await?;
+        }
+        let reporters: Vec<String> = self
+            .actors
+            .keys()
+            .filter(|n| n.starts_with("citizen") || n.starts_with("portal"))
+            .cloned()
+            .collect();
+        for who in reporters {
+            for c in self.queue(&who, "mine=true&state=closed").await? {
+                if !c["rated_at"].is_null() || !self.chance(0.5) {
+                    continue;
+                }
+                let id = c["id"].as_i64().unwrap_or_default();
+                let roll = self.rng.random_range(0..100u32);
+                let body = match roll {
+                    0..=79 => json!({"action": "rate", "rating": "satisfied"}),
+                    80..=91 => json!({"action": "rate", "rating": "basically_satisfied"}),
+                    _ => {
+                        json!({"action": "rate", "rating": "unsatisfied", "note": "问题没有彻底解决"})
+                    }
+                };
+                self.act(&who, id, body).await?;
+            }
+        }
         Ok(())
     }
 
@@ -253,11 +367,9 @@ impl Simulation {
             let (desc, class, _) = PROBLEMS[self.rng.random_range(0..PROBLEMS.len())];
             let roll = self.rng.random_range(0..10u32);
             let (who, source) = match roll {
-                0..=3 => (
-                    format!("citizen{}", self.rng.random_range(1..=3u32)),
-                    "citizen_app",
-                ),
-                4..=5 => ("operator".to_owned(), "hotline_12319"),
+                0..=3 => (self.citizen(), "citizen_app"),
+                4 => ("operator".to_owned(), "hotline_12319"),
+                5 => ("operator".to_owned(), "hotline_12345"),
                 6 => ("volunteer".to_owned(), "volunteer"),
                 _ => (self.inspector_for(&grid.street_code), "inspector"),
             };
@@ -279,10 +391,35 @@ impl Simulation {
             if source == "inspector" {
                 body["class_code"] = json!(class);
             }
-            if source == "hotline_12319" {
+            if source.starts_with("hotline") {
                 body["reporter_name"] = json!("热线来电市民");
                 body["reporter_phone"] =
                     json!(format!("1390371{:04}", self.rng.random_range(0..10000u32)));
+            }
+            if source == "hotline_12345" {
+                // 12345 转办: the platform's ticket number travels with the case.
+                body["external_ref"] = json!(format!(
+                    "12345-GD{:08}",
+                    self.rng.random_range(0..100_000_000u32)
+                ));
+            }
+            if source == "citizen_app" {
+                if self.chance(0.2) {
+                    body["anonymous"] = json!(true);
+                }
+                // Most citizens take the class the portal suggests.
+                if self.chance(0.7) {
+                    body["class_code"] = json!(class);
+                }
+                // Now and then a neighbour reports the same problem at the same spot again.
+                if let Some(last) = self.last_citizen_report.clone()
+                    && self.chance(0.15)
+                {
+                    body = last;
+                    body["attachments"] = json!([photo]);
+                } else if body.get("class_code").is_some() {
+                    self.last_citizen_report = Some(body.clone());
+                }
             }
             self.post(&who, "/api/cases", &body).await?;
         }

@@ -8,27 +8,7 @@ const GRID1: &str = "410102001001001";
 
 /// From handling to closed: feedback with a photo, check, close.
 async fn handle_and_close(a: &App, id: i64) {
-    let p = a.photo("hw").await;
-    a.ok(
-        "hw",
-        id,
-        json!({"action": "feedback", "note": "已清运", "attachments": [p]}),
-    )
-    .await;
-    let insp = a.ids["inspector"];
-    a.ok(
-        "operator",
-        id,
-        json!({"action": "send_check", "inspector_id": insp}),
-    )
-    .await;
-    let p = a.photo("inspector").await;
-    a.ok(
-        "inspector",
-        id,
-        json!({"action": "check", "passed": true, "attachments": [p]}),
-    )
-    .await;
+    a.feedback_and_check(id, "hw").await;
     let v = a.ok("supervisor", id, json!({"action": "close"})).await;
     assert_eq!(v["case"]["state"], "closed");
 }
@@ -57,20 +37,7 @@ async fn answer_and_rating(a: &App) {
     assert_eq!(staff["case"]["reporter_id"], Value::Null);
 
     // Through the loop to the department.
-    let insp = a.ids["inspector"];
-    a.ok(
-        "operator",
-        id,
-        json!({"action": "send_verify", "inspector_id": insp}),
-    )
-    .await;
-    let p = a.photo("inspector").await;
-    a.ok(
-        "inspector",
-        id,
-        json!({"action": "verify", "confirmed": true, "attachments": [p]}),
-    )
-    .await;
+    a.verify_on_site(id).await;
     a.ok(
         "supervisor",
         id,

@@ -308,6 +308,50 @@ impl App {
         v
     }
 
+    /// 发核实 by the operator, then 核实 (confirmed, with a photo) by the inspector.
+    async fn verify_on_site(&self, id: i64) {
+        let insp = self.ids["inspector"];
+        self.ok(
+            "operator",
+            id,
+            json!({"action": "send_verify", "inspector_id": insp}),
+        )
+        .await;
+        let p = self.photo("inspector").await;
+        self.ok(
+            "inspector",
+            id,
+            json!({"action": "verify", "confirmed": true, "attachments": [p]}),
+        )
+        .await;
+    }
+
+    /// From handling to pending close: `dept` feeds back with a photo, the operator sends the
+    /// check, the inspector passes it with a photo.
+    async fn feedback_and_check(&self, id: i64, dept: &str) {
+        let p = self.photo(dept).await;
+        self.ok(
+            dept,
+            id,
+            json!({"action": "feedback", "note": "已清运", "attachments": [p]}),
+        )
+        .await;
+        let insp = self.ids["inspector"];
+        self.ok(
+            "operator",
+            id,
+            json!({"action": "send_check", "inspector_id": insp}),
+        )
+        .await;
+        let p = self.photo("inspector").await;
+        self.ok(
+            "inspector",
+            id,
+            json!({"action": "check", "passed": true, "attachments": [p]}),
+        )
+        .await;
+    }
+
     async fn event_count(&self, id: i64) -> usize {
         self.store.case_events(id).await.expect("events").len()
     }

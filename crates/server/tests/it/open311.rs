@@ -525,20 +525,7 @@ async fn open311_requests_enter_the_loop_and_show_its_progress() {
         assert_error(s, &v, StatusCode::NOT_FOUND, "not an id");
 
         // The loop moves it: dispatched → the department is the agency responsible.
-        let insp = a.ids["inspector"];
-        a.ok(
-            "operator",
-            id,
-            json!({"action": "send_verify", "inspector_id": insp}),
-        )
-        .await;
-        let p = a.photo("inspector").await;
-        a.ok(
-            "inspector",
-            id,
-            json!({"action": "verify", "confirmed": true, "attachments": [p]}),
-        )
-        .await;
+        a.verify_on_site(id).await;
         a.clock.advance_minutes(30);
         a.ok("supervisor", id, json!({"action": "file"})).await;
         a.ok(
@@ -553,26 +540,7 @@ async fn open311_requests_enter_the_loop_and_show_its_progress() {
         assert_eq!(r[0]["agency_responsible"], "环卫中心");
         assert_eq!(r[0]["updated_datetime"], "2026-11-24T10:30:00+08:00");
         a.ok("hw", id, json!({"action": "accept_task"})).await;
-        let p = a.photo("hw").await;
-        a.ok(
-            "hw",
-            id,
-            json!({"action": "feedback", "note": "已清运", "attachments": [p]}),
-        )
-        .await;
-        a.ok(
-            "operator",
-            id,
-            json!({"action": "send_check", "inspector_id": insp}),
-        )
-        .await;
-        let p = a.photo("inspector").await;
-        a.ok(
-            "inspector",
-            id,
-            json!({"action": "check", "passed": true, "attachments": [p]}),
-        )
-        .await;
+        a.feedback_and_check(id, "hw").await;
         a.ok(
             "supervisor",
             id,

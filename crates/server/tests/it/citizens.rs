@@ -224,17 +224,33 @@ async fn last_code(a: &App, phone: &str) -> String {
 }
 
 #[tokio::test]
-async fn sign_in_by_sms_code() {
-    let a = app().await;
+async fn sign_in_by_sms_code_on_every_backend() {
+    for pg in [false, true] {
+        let Some((store, schema)) = open_store(pg, "otp").await else {
+            continue;
+        };
+        let a = app_on(store, schema).await;
+        sign_in_by_sms_code(&a).await;
+        if let Some(s) = &a.schema {
+            a.store.drop_schema(s).await.expect("drop");
+        }
+        eprintln!(
+            "sign-in by code passed on {}",
+            if pg { "postgres" } else { "sqlite" }
+        );
+    }
+}
+
+async fn sign_in_by_sms_code(a: &App) {
     let phone = "13987654321";
-    let (s, v) = public_post(&a, "/api/auth/otp", json!({"phone": phone})).await;
+    let (s, v) = public_post(a, "/api/auth/otp", json!({"phone": phone})).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{v}");
     assert_eq!(v["expires_in_seconds"], 300);
-    let code = last_code(&a, phone).await;
+    let code = last_code(a, phone).await;
     assert_eq!(code.len(), 6);
 
     // Again within a minute: refused, and no second SMS goes out.
-    let (s, v) = public_post(&a, "/api/auth/otp", json!({"phone": phone})).await;
+    let (s, v) = public_post(a, "/api/auth/otp", json!({"phone": phone})).await;
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{v}");
     assert_eq!(v["error"]["code"], "rate_limited");
     let (_, outbox) = a
@@ -245,7 +261,7 @@ async fn sign_in_by_sms_code() {
     // A wrong code, then the right one: a new citizen account with a session.
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let (s, v) = public_post(
-        &a,
+        a,
         "/api/auth/otp/verify",
         json!({"phone": phone, "code": wrong}),
     )
@@ -255,7 +271,7 @@ async fn sign_in_by_sms_code() {
         (StatusCode::UNAUTHORIZED, Some("invalid_code"))
     );
     let (s, v) = public_post(
-        &a,
+        a,
         "/api/auth/otp/verify",
         json!({"phone": phone, "code": code}),
     )
@@ -273,7 +289,7 @@ async fn sign_in_by_sms_code() {
     assert_eq!(me["grants"][0]["role"], "citizen");
     // A used code is gone.
     let (s, _) = public_post(
-        &a,
+        a,
         "/api/auth/otp/verify",
         json!({"phone": phone, "code": code}),
     )
@@ -283,12 +299,12 @@ async fn sign_in_by_sms_code() {
     // Five wrong codes burn it: even the right one fails afterwards.
     let other = "13911112222";
     a.clock.advance_minutes(2);
-    public_post(&a, "/api/auth/otp", json!({"phone": other})).await;
-    let code = last_code(&a, other).await;
+    public_post(a, "/api/auth/otp", json!({"phone": other})).await;
+    let code = last_code(a, other).await;
     let wrong = if code == "999999" { "888888" } else { "999999" };
     for _ in 0..5 {
         let (s, _) = public_post(
-            &a,
+            a,
             "/api/auth/otp/verify",
             json!({"phone": other, "code": wrong}),
         )
@@ -296,7 +312,7 @@ async fn sign_in_by_sms_code() {
         assert_eq!(s, StatusCode::UNAUTHORIZED);
     }
     let (s, _) = public_post(
-        &a,
+        a,
         "/api/auth/otp/verify",
         json!({"phone": other, "code": code}),
     )
@@ -305,11 +321,11 @@ async fn sign_in_by_sms_code() {
 
     // An expired code.
     a.clock.advance_minutes(2);
-    public_post(&a, "/api/auth/otp", json!({"phone": other})).await;
-    let code = last_code(&a, other).await;
+    public_post(a, "/api/auth/otp", json!({"phone": other})).await;
+    let code = last_code(a, other).await;
     a.clock.advance_minutes(6);
     let (s, v) = public_post(
-        &a,
+        a,
         "/api/auth/otp/verify",
         json!({"phone": other, "code": code}),
     )
@@ -318,10 +334,10 @@ async fn sign_in_by_sms_code() {
 
     // A staff phone cannot sign in by code.
     let staff = "13812345678";
-    public_post(&a, "/api/auth/otp", json!({"phone": staff})).await;
-    let code = last_code(&a, staff).await;
+    public_post(a, "/api/auth/otp", json!({"phone": staff})).await;
+    let code = last_code(a, staff).await;
     let (s, _) = public_post(
-        &a,
+        a,
         "/api/auth/otp/verify",
         json!({"phone": staff, "code": code}),
     )
@@ -329,7 +345,7 @@ async fn sign_in_by_sms_code() {
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     // Bad phones; only admins read the outbox.
-    let (s, v) = public_post(&a, "/api/auth/otp", json!({"phone": "1234"})).await;
+    let (s, v) = public_post(a, "/api/auth/otp", json!({"phone": "1234"})).await;
     assert_eq!(
         (s, v["error"]["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_phone"))

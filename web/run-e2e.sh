@@ -29,4 +29,4 @@ if [ -z "${YIWANG_E2E_URL:-}" ]; then
 fi
 
 cd "$web"
-exec node --test --test-concurrency=1 --test-reporter=spec e2e/flow.test.mjs e2e/screens.test.mjs e2e/citizen.test.mjs
+exec node --test --test-concurrency=1 --test-reporter=spec e2e/flow.test.mjs e2e/screens.test.mjs e2e/citizen.test.mjs e2e/intake.test.mjs

@@ -231,11 +231,60 @@ let permits_ = null
 /** The permits as this process has changed them (created, edited, revoked). */
 const permitStore = () => (permits_ ??= permits())
 
-/** The answer to a request the server does not know, or `null` to pass the 404 on. */
-export function answer(method, url, body) {
+// Supervision 督办 (`GET /api/supervision`) over real cases of the demo (so their links open),
+// and the escalation rules (`/api/config/escalation-rules`) as this process has saved them.
+const REASONS = [
+  [true, '系统', '案卷亮红灯（超过办理时限），督办至部门负责人'],
+  [false, '区领导', '群众反映强烈，请于今日内处置到位并反馈'],
+  [true, '系统', '案卷超时 24 小时，督办至区领导'],
+  [false, '区领导', '主干道影响通行，立即处置'],
+  [true, '系统', '案卷返工达 2 次，督办至区领导'],
+  [true, '系统', '群众回访不满意、案卷重新办理，督办至部门负责人'],
+]
+/** The supervision list built from `cases` (items of `GET /api/cases`): the last third finished. */
+export function supervision(q, cases) {
+  const all = cases.slice(0, 9).map((c, i) => {
+    const closed = i >= 6
+    const [automatic, actor_name, note] = REASONS[i % REASONS.length]
+    const level = note.includes('区领导') ? 2 : 1
+    const kase = closed
+      ? { ...c, state: 'closed', state_label: '已结案', light: null, closed_at: '2026-11-23T16:20:00+08:00', supervision_level: level }
+      : { ...c, supervision_level: level, light: i % 3 === 0 ? 'red' : c.light, node_used_minutes: i % 3 === 0 ? (c.node_limit_minutes ?? 60) + 95 : c.node_used_minutes }
+    return { case: kase, level, events: 1 + (i % 3), last: { at: new Date(Date.UTC(2026, 10, 24, 1 + i, 15)).toISOString(), automatic, actor_name, note } }
+  })
+  const open = all.filter((x) => x.case.state !== 'closed')
+  const items = q.status === 'closed' ? all.filter((x) => x.case.state === 'closed') : q.status === 'all' ? all : open
+  return {
+    items: items.slice(0, Number(q.limit ?? 50)),
+    counts: { open: open.length, closed: all.length - open.length, level1: all.filter((x) => x.level === 1).length, level2: all.filter((x) => x.level === 2).length },
+  }
+}
+export const escalationRules = () => ({
+  rules: [
+    { trigger: 'red_light', threshold: null, level: 1, enabled: true },
+    { trigger: 'rework', threshold: 2, level: 2, enabled: true },
+    { trigger: 'citizen_reopen', threshold: null, level: 1, enabled: true },
+    { trigger: 'overdue_hours', threshold: 24, level: 2, enabled: true },
+  ],
+})
+let rules_ = null
+/** `PUT` checks as the server does: a whole threshold of at least 1 for rework and overdue_hours. */
+function putRules(body) {
+  const rules = Array.isArray(body?.rules) ? body.rules : null
+  const bad = !rules || rules.some((r) => ['rework', 'overdue_hours'].includes(r.trigger) && !(Number.isInteger(r.threshold) && r.threshold >= 1))
+  if (bad) return { status: 422, json: { error: { code: 'invalid_rules', message: 'a rework or overdue_hours rule needs a threshold of at least 1' } } }
+  rules_ = { rules }
+  return { json: rules_ }
+}
+
+/** The answer to a request the server does not know, or `null` to pass the 404 on. `ctx.cases`:
+ * real cases for the supervision list. */
+export function answer(method, url, body, ctx = {}) {
   const u = new URL(url)
   const p = u.pathname
   const q = Object.fromEntries(u.searchParams)
+  if (p === '/api/supervision') return { json: supervision(q, ctx.cases ?? []) }
+  if (p === '/api/config/escalation-rules') return method === 'PUT' ? putRules(body) : { json: rules_ ?? escalationRules() }
   if (p === '/api/assessment/indicators') return { json: rankings(q.scope_kind ?? 'department') }
   if (p === '/api/assessment/series') return { json: series(q.from ?? '2026-11-01', q.to ?? '2026-11-30') }
   if (p === '/api/assessment/flags') return { json: flags(q.week) }
@@ -276,7 +325,7 @@ export function answer(method, url, body) {
   return null
 }
 
-const MOCKED = /\/api\/(assessment|cycle-tasks|matters|permits)(\/|\?|$)/
+const MOCKED = /\/api\/(assessment|cycle-tasks|matters|permits|supervision|config\/escalation-rules)(\/|\?|$)/
 
 /** Serves `answer()` for the endpoints above whenever the real server answers 404/405. */
 export async function mockMissing(page, { always = false } = {}) {
@@ -292,7 +341,13 @@ export async function mockMissing(page, { always = false } = {}) {
     } catch {
       body = null
     }
-    const a = answer(req.method(), req.url(), body)
+    // The supervision list stands on real cases (the caller's own view of them).
+    let cases = []
+    if (new URL(req.url()).pathname === '/api/supervision') {
+      const r = await route.fetch({ url: new URL('/api/cases?limit=40', req.url()).toString(), method: 'GET', postData: undefined }).catch(() => null)
+      cases = r && r.ok() ? ((await r.json()).items ?? []) : []
+    }
+    const a = answer(req.method(), req.url(), body, { cases })
     if (!a) return route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: { code: 'not_found', message: 'not found' } }) })
     if (a.json !== undefined) return route.fulfill({ status: a.status ?? 200, contentType: 'application/json', body: JSON.stringify(a.json) })
     if (a.body !== undefined)

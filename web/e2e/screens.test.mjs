@@ -1,6 +1,6 @@
 // Browser walk through the supervision and assessment screens in a real Chromium: vehicles,
 // environment, the command centre, indicator rankings, the weekly red/black flags, the
-// practical-matters list, cycle tasks, muck permits and the wall screen 一屏知全区 — in Chinese, then the assessment screens
+// practical-matters list, cycle tasks, supervision 督办, muck permits and the wall screen 一屏知全区 — in Chinese, then the assessment screens
 // in English (no untranslated keys). Endpoints the server does not have yet are answered from
 // e2e/mocks.mjs (only on a 404), so the walk runs before and after they land.
 // Screenshots go to web/test-artifacts/screens-*.png.
@@ -67,7 +67,7 @@ async function shot(page, name) {
 /** Visible text that looks like an untranslated message key (`rank.title`). */
 async function rawKeys(page) {
   const text = await page.evaluate(() => document.body.innerText)
-  return [...new Set(text.match(/\b(?:rank|flags|matters|cycle|permit|period|scope|ind|report|menu|env|vehicle|alarm|wd)\.[a-z][A-Za-z_.]*/g) ?? [])]
+  return [...new Set(text.match(/\b(?:rank|flags|matters|cycle|permit|period|scope|ind|report|menu|env|vehicle|alarm|wd|volunteers?)\.[a-z][A-Za-z_.]*/g) ?? [])]
 }
 
 test('supervision screens: vehicles, environment, command centre', async () => {
@@ -218,6 +218,115 @@ test('cycle tasks: list and a new task checked before it is sent', async () => {
   await page.context().close()
 })
 
+test('volunteers: counts for all eleven projects and the register', async () => {
+  const page = await signIn('leader')
+  await page.goto(`${baseUrl}/assessment/volunteers`)
+  const projects = page.getByTestId('volunteer-projects')
+  await projects.getByText('共享单车整治').waitFor()
+  assert.equal(await projects.locator('.el-table__body tr').count(), 11)
+  await page.getByTestId('volunteer-list').waitFor()
+  await page.waitForTimeout(800)
+  await shot(page, 'volunteers')
+  assert.deepEqual(page.errors, [])
+  await page.context().close()
+})
+
+test('supervision 督办: counts, open and finished cases, a case opened, the rules for admins', async () => {
+  const page = await signIn('leader')
+  await page.getByTestId('menu-assessment').click()
+  await page.getByTestId('menu-supervision').click()
+  await page.waitForURL('**/assessment/supervision')
+  const table = page.getByTestId('supervision-table')
+  const rows = table.locator('.el-table__body tr')
+  await rows.first().waitFor()
+  const open = await rows.count()
+  assert.ok(open >= 1, 'open supervised cases are listed')
+  assert.match(await page.getByTestId('count-open').innerText(), new RegExp(`督办中\\s*${open}`))
+  // Every row has its level and how it was raised (the mock has both levels and both ways).
+  assert.equal(await table.getByTestId('supervision-level').filter({ hasText: /^(部门督办|领导督办)$/ }).count(), open)
+  assert.equal(await table.getByTestId('supervision-origin').filter({ hasText: /^(自动督办|人工督办)$/ }).count(), open)
+  // Everyone who may read the rules sees them in words; only admins change them.
+  const rules = page.getByTestId('escalation-rules')
+  await rules.getByText('案卷返工达 2 次，督办至区领导').waitFor()
+  assert.equal(await rules.getByTestId('rules-save').count(), 0)
+  await page.waitForTimeout(600)
+  await shot(page, 'supervision')
+  // Finished ones, then back to the open ones and into a case.
+  const closed = Number((await page.getByTestId('count-closed').innerText()).match(/\d+/)?.[0] ?? 0)
+  await page.getByTestId('supervision-status').getByText('已办结').click()
+  if (closed > 0) {
+    await table.getByText('已结案').first().waitFor()
+    assert.equal(await rows.filter({ hasText: '已结案' }).count(), await rows.count())
+  } else {
+    await table.getByText('暂无督办案卷').waitFor()
+  }
+  await page.getByTestId('supervision-status').getByText('督办中').click()
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="supervision-table"] .el-table__body tr').length === n, open)
+  const no = (await table.getByTestId('supervision-case').first().innerText()).trim()
+  await table.getByTestId('supervision-case').first().click()
+  await page.waitForURL(/\/cases\/\d+$/)
+  await page.getByText(no).first().waitFor()
+  assert.deepEqual(page.errors, [])
+  await page.context().close()
+
+  // In English: no untranslated keys.
+  const en = await signIn('leader', 'en')
+  await en.goto(`${baseUrl}/assessment/supervision`)
+  await en.getByTestId('supervision-table').locator('.el-table__body tr').first().waitFor()
+  await en.getByTestId('supervision-level').filter({ hasText: /^(Department|Leader) supervision$/ }).first().waitFor()
+  const text = await en.evaluate(() => document.body.innerText)
+  assert.deepEqual([...new Set(text.match(/\bsupervision\.[a-z][A-Za-z_.]*/g) ?? [])], [])
+  await en.waitForTimeout(600)
+  await shot(en, 'en-supervision')
+  await en.context().close()
+
+  // An admin edits the rules: a bad threshold is refused before sending, a good one is saved.
+  const admin = await signIn('admin')
+  await admin.goto(`${baseUrl}/assessment/supervision`)
+  const card = admin.getByTestId('escalation-rules')
+  const rework = card.locator('[data-testid="rule-threshold"] input').first()
+  await rework.waitFor()
+  await rework.fill('0')
+  await rework.press('Tab')
+  await card.getByTestId('rule-problem').getByText('阈值至少为 1').waitFor()
+  assert.equal(await card.getByTestId('rules-save').isDisabled(), true)
+  await rework.fill('3')
+  await rework.press('Tab')
+  await card.getByText('案卷返工达 3 次，督办至区领导').waitFor()
+  await card.getByTestId('rules-save').click()
+  await admin.getByText('自动督办规则已保存').waitFor()
+  await admin.reload()
+  await admin.getByTestId('escalation-rules').getByText('案卷返工达 3 次，督办至区领导').waitFor()
+  await admin.waitForTimeout(600)
+  await shot(admin, 'supervision-rules')
+  assert.deepEqual(admin.errors, [])
+  await admin.context().close()
+})
+
+test('notifications: the outbox, the demo\'s 12345 webhook, a new webhook with its secret shown once', async () => {
+  const page = await signIn('admin')
+  await page.goto(`${baseUrl}/admin/notifications`)
+  const hooks = page.getByTestId('webhook-table')
+  await hooks.getByText('12345 政务服务平台 (demo)').first().waitFor()
+  // The demo runs without its simulation here (pace 0): a citizen asks for a sign-in code.
+  const sent = await page.request.post(`${baseUrl}/api/auth/otp`, { data: { phone: '13700001111' } })
+  assert.equal(sent.status(), 202)
+  await page.getByRole('button', { name: '刷新' }).click()
+  const rows = page.getByTestId('notify-table').locator('.el-table__body tr')
+  await rows.getByText('137****1111').first().waitFor()
+  const form = page.getByTestId('webhook-form')
+  await form.locator('input').nth(0).fill('区数据平台')
+  await form.locator('input').nth(1).fill('https://example.org/hook')
+  assert.equal(await form.getByRole('button', { name: '注册' }).isDisabled(), true, 'https is refused before sending')
+  await form.locator('input').nth(1).fill('http://127.0.0.1:9/district-hook')
+  await form.getByRole('button', { name: '注册' }).click()
+  await page.getByTestId('webhook-secret').waitFor()
+  await hooks.getByText('区数据平台').waitFor()
+  await shot(page, 'notifications')
+  assert.deepEqual(page.errors, [])
+  await page.context().close()
+})
+
 test('muck permits: detail on the map, form checks, revoke', async () => {
   // Admins (and enforcement departments) write permits.
   const page = await signIn('admin')
@@ -267,6 +376,7 @@ test('assessment screens in English have no untranslated keys', async () => {
     ['/assessment/flags', 'flags'],
     ['/assessment/matters', 'matters'],
     ['/assessment/cycle-tasks', 'cycle'],
+    ['/assessment/volunteers', 'volunteers'],
     ['/permits', 'permits'],
     ['/vehicles', 'vehicles'],
     ['/environment', 'environment'],

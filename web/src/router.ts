@@ -2,6 +2,8 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { ASSESSMENT_ROLES, CYCLE_ROLES, MATTERS_ROLES } from './lib/assessment'
 import { DEVICE_ROLES } from './lib/devices'
 import { PERMIT_ROLES } from './lib/permits'
+import { SUPERVISION_ROLES } from './lib/supervision'
+import { VOLUNTEER_ROLES } from './lib/volunteers'
 import { hasRole, homePath, loadMe, loadMeta, me, OVERVIEW_ROLES, REPORTER_ROLES, WORKBENCH_ROLES } from './lib/session'
 
 /** Who may use the citizen portal. */
@@ -51,12 +53,15 @@ const routes: RouteRecordRaw[] = [
       { path: 'assessment/flags', name: 'flags', component: () => import('./views/assessment/FlagsView.vue'), meta: { roles: ASSESSMENT_ROLES } },
       { path: 'assessment/matters', name: 'matters', component: () => import('./views/assessment/MattersView.vue'), meta: { roles: MATTERS_ROLES } },
       { path: 'assessment/cycle-tasks', name: 'cycle-tasks', component: () => import('./views/assessment/CycleTasksView.vue'), meta: { roles: CYCLE_ROLES } },
+      { path: 'assessment/volunteers', name: 'volunteers', component: () => import('./views/assessment/VolunteersView.vue'), meta: { roles: VOLUNTEER_ROLES } },
+      { path: 'assessment/supervision', name: 'supervision', component: () => import('./views/assessment/SupervisionView.vue'), meta: { roles: SUPERVISION_ROLES } },
       { path: 'report', name: 'report', component: () => import('./views/ReportView.vue'), meta: { roles: REPORTER_ROLES } },
       { path: 'mine', name: 'mine', component: () => import('./views/MyReportsView.vue') },
       { path: 'admin/users', name: 'users', component: () => import('./views/admin/UsersView.vue'), meta: { roles: ['admin'] } },
       { path: 'admin/departments', name: 'departments', component: () => import('./views/admin/DepartmentsView.vue'), meta: { roles: ['admin'] } },
       { path: 'admin/taxonomy', name: 'taxonomy', component: () => import('./views/admin/TaxonomyView.vue'), meta: { roles: ['admin'] } },
       { path: 'admin/node-limits', name: 'node-limits', component: () => import('./views/admin/NodeLimitsView.vue'), meta: { roles: ['admin'] } },
+      { path: 'admin/notifications', name: 'notifications', component: () => import('./views/admin/NotificationsView.vue'), meta: { roles: ['admin'] } },
       { path: ':rest(.*)*', redirect: '/' },
     ],
   },

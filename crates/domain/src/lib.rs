@@ -10,15 +10,18 @@
 //! - [`workflow`]: the case closed loop as an explicit state machine.
 //! - [`policy`]: who may see which case.
 //! - [`duplicates`]: which open cases a new report likely repeats.
+//! - [`volunteer`]: the eleven volunteer service projects 志愿服务项目.
 
 pub mod area;
 pub mod calendar;
 pub mod duplicates;
+pub mod escalation;
 pub mod org;
 pub mod policy;
 pub mod suggest;
 pub mod taxonomy;
 pub mod time;
+pub mod volunteer;
 pub mod workflow;
 
 #[cfg(test)]

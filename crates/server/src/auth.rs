@@ -137,6 +137,13 @@ impl SessionCache {
         }
     }
 
+    /// Forgets every credential of a user (after their roles changed on this node).
+    pub fn forget_user(&self, user_id: i64) {
+        if let Ok(mut map) = self.inner.lock() {
+            map.retain(|_, c| c.user.user.id != user_id);
+        }
+    }
+
     /// Forgets a token (after logout).
     pub fn forget_token(&self, token: &str) {
         if let Ok(mut map) = self.inner.lock() {

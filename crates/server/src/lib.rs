@@ -18,6 +18,7 @@ pub mod city;
 pub mod clock;
 pub mod dto;
 pub mod error;
+pub mod escalation;
 mod extract;
 pub mod metrics;
 pub mod notify;
@@ -55,6 +56,8 @@ pub struct ServerConfig {
     /// Cases filed from alarms are dispatched at once to the department of the class's type
     /// serving the place (otherwise they wait in the dispatcher's queue).
     pub auto_dispatch_alarms: bool,
+    /// Rate limits of the Open311 API, per node (the `[open311]` section).
+    pub open311_limits: routes::open311::Limits,
 }
 
 impl Default for ServerConfig {
@@ -65,6 +68,7 @@ impl Default for ServerConfig {
             session_ttl_minutes: 12 * 60,
             secure_cookies: false,
             auto_dispatch_alarms: true,
+            open311_limits: routes::open311::Limits::default(),
         }
     }
 }

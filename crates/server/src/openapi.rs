@@ -300,6 +300,36 @@ pub const ERROR_CODES: &[ErrorCode] = &[
          classes or grids). Nothing was stored; `error.issues` lists every finding per feature.",
     ),
     ec("unknown_area", 422, "No area with this code."),
+    ec(
+        "invalid_rules",
+        422,
+        "An escalation rule cannot work (level, threshold or count); the message says which.",
+    ),
+    ec(
+        "invalid_url",
+        422,
+        "Not a usable `http://` URL (HTTPS endpoints sit behind a local TLS proxy).",
+    ),
+    ec(
+        "invalid_name",
+        422,
+        "The name is empty or longer than 100 characters.",
+    ),
+    ec(
+        "invalid_secret",
+        422,
+        "A webhook secret must be 16 to 200 bytes.",
+    ),
+    ec(
+        "unknown_project",
+        422,
+        "Not one of the eleven volunteer service projects (the message lists them).",
+    ),
+    ec(
+        "unknown_road",
+        422,
+        "No road with this id in the city model.",
+    ),
     ec("unknown_source", 422, "Not a known report channel."),
     ec(
         "unknown_class",
@@ -2762,6 +2792,27 @@ fn city_ops() -> Vec<Op> {
         .errors(AUTH)
         .errors(JSON_BODY)
         .errors(&["too_many_points"]),
+        Op::get("/api/address", "lookupAddress", "Place an address (地址定位)")
+            .doc(format!(
+                "Forward geocoding through the gazetteer, for an intake given only an address (a \
+                 hotline call): district, street and community names, road names and `A路与B路交叉口` \
+                 intersections. One reading answers `kind: match` with the point, how precisely \
+                 it was placed, the names recognised, a sentence for people (`explain`) and where \
+                 the point lies (`located`, as `GET /api/geocode`). A name that fits several \
+                 places answers `kind: ambiguous` with each candidate's point to pick from. \
+                 Nothing of the city recognised (or two roads named as crossing that do not meet) \
+                 is 404 `not_found`; an empty text or one longer than {} characters is 422.",
+                grid::address::MAX_ADDRESS_CHARS
+            ))
+            .query(
+                "q",
+                true,
+                json!({ "type": "string", "minLength": 1, "maxLength": grid::address::MAX_ADDRESS_CHARS }),
+                "The address text, e.g. `中原区建设路与百花路交叉口`.",
+            )
+            .ok(200, "The point, or the candidates.", r("AddressLookup"))
+            .errors(AUTH)
+            .errors(&["bad_request", "not_found", "missing_field", "too_long"]),
         Op::get("/api/city", "getCity", "The city model at a glance (城市模型)")
             .doc(
                 "How many unit grids, areas with outlines, roads and components (部件) are \
@@ -4305,6 +4356,118 @@ fn schemas() -> Value {
             &["results"],
         ),
     );
+    let text = |d: &str| nullable(string(d));
+    put(
+        "AddressMatch",
+        object(
+            vec![
+                ("kind", kind("match")),
+                (
+                    "lat",
+                    json!({ "type": "number", "description": "Latitude, WGS-84 degrees." }),
+                ),
+                (
+                    "lon",
+                    json!({ "type": "number", "description": "Longitude, WGS-84 degrees." }),
+                ),
+                (
+                    "precision",
+                    string_enum(
+                        ["intersection", "road", "community", "street", "district"],
+                        "How precisely the address was placed, best first.",
+                    ),
+                ),
+                (
+                    "area_code",
+                    text("Code of the most precise area named (the point lies in it)."),
+                ),
+                ("area_name", text("Name of that area.")),
+                ("road_id", text("The road segment the point lies on.")),
+                ("road_name", text("Its name.")),
+                ("cross_road_id", text("The second road of an intersection.")),
+                ("cross_road_name", text("Its name.")),
+                (
+                    "house_number",
+                    text("A house number given (not placed: the point is on the road)."),
+                ),
+                (
+                    "matched",
+                    arr(string("A part recognised, with its model name.")),
+                ),
+                (
+                    "notes",
+                    arr(string(
+                        "What was recognised but not used, and why (Chinese).",
+                    )),
+                ),
+                (
+                    "explain",
+                    string("Where the address was placed, for people (Chinese)."),
+                ),
+                (
+                    "located",
+                    nullable(with_description(
+                        r("Geocoded"),
+                        "Where the point lies, as `GET /api/geocode`.",
+                    )),
+                ),
+            ],
+            &[
+                "kind",
+                "lat",
+                "lon",
+                "precision",
+                "area_code",
+                "area_name",
+                "road_id",
+                "road_name",
+                "cross_road_id",
+                "cross_road_name",
+                "house_number",
+                "matched",
+                "notes",
+                "explain",
+                "located",
+            ],
+        ),
+    );
+    put(
+        "AddressAmbiguous",
+        object(
+            vec![
+                ("kind", kind("ambiguous")),
+                ("name", string("The name that fits several places.")),
+                ("message", string("What to add, for people.")),
+                (
+                    "candidates",
+                    arr(object(
+                        vec![
+                            ("label", string("For people, e.g. `东风路街道（金水区）`.")),
+                            ("area_code", text("The area this reading lies in.")),
+                            ("lat", json!({ "type": "number" })),
+                            ("lon", json!({ "type": "number" })),
+                        ],
+                        &["label", "area_code", "lat", "lon"],
+                    )),
+                ),
+            ],
+            &["kind", "name", "message", "candidates"],
+        ),
+    );
+    put(
+        "AddressLookup",
+        json!({
+            "oneOf": [r("AddressMatch"), r("AddressAmbiguous")],
+            "discriminator": {
+                "propertyName": "kind",
+                "mapping": {
+                    "match": "#/components/schemas/AddressMatch",
+                    "ambiguous": "#/components/schemas/AddressAmbiguous",
+                },
+            },
+            "description": "One reading of the address (`match`), or the places it may mean (`ambiguous`).",
+        }),
+    );
     put(
         "CitySummary",
         object(
@@ -5060,7 +5223,13 @@ fn schemas() -> Value {
     for (name, schema) in citizens_doc::citizen_schemas() {
         put(name, schema);
     }
+    for (name, schema) in volunteers_doc::volunteer_schemas() {
+        put(name, schema);
+    }
     for (name, schema) in supervision_doc::supervision_schemas() {
+        put(name, schema);
+    }
+    for (name, schema) in escalation_doc::escalation_schemas() {
         put(name, schema);
     }
     Value::Object(s)
@@ -5913,6 +6082,11 @@ fn tags() -> Vec<(&'static str, &'static str, Vec<Op>)> {
             citizens_doc::citizen_ops(),
         ),
         (
+            "volunteers",
+            "Volunteers (志愿者) and honorary road chiefs (名誉路长): registration for one of the eleven service projects, the list, counts per project with what their reports came to, leaving.",
+            volunteers_doc::volunteer_ops(),
+        ),
+        (
             "organisation",
             "Areas and grids (区域与网格), departments (处置部门), users and their roles, API keys.",
             organisation_ops(),
@@ -5934,8 +6108,12 @@ fn tags() -> Vec<(&'static str, &'static str, Vec<Op>)> {
         ),
         (
             "assessment",
-            "Automatic assessment (考核自动化): indicators, rankings, red/black flags (周讲评), weights, reports; cycle tasks (周期案件); practical matters (我为群众办实事).",
-            assessment_ops(),
+            "Automatic assessment (考核自动化): indicators, rankings, red/black flags (周讲评), weights, reports; supervision 督办 and its escalation rules; cycle tasks (周期案件); practical matters (我为群众办实事).",
+            {
+                let mut ops = assessment_ops();
+                ops.extend(escalation_doc::escalation_ops());
+                ops
+            },
         ),
         (
             "supervision",
@@ -6048,11 +6226,17 @@ fn build() -> Value {
 #[path = "openapi_supervision.rs"]
 mod supervision_doc;
 
+#[path = "openapi_escalation.rs"]
+mod escalation_doc;
+
 #[path = "openapi_duplicates.rs"]
 mod duplicates_doc;
 
 #[path = "openapi_citizens.rs"]
 mod citizens_doc;
+
+#[path = "openapi_volunteers.rs"]
+mod volunteers_doc;
 
 #[cfg(test)]
 #[path = "openapi_tests.rs"]

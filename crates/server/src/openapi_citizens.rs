@@ -89,6 +89,54 @@ pub(super) fn citizen_ops() -> Vec<Op> {
         .ok(200, "The messages.", r("Notifications"))
         .errors(AUTH)
         .errors(&["bad_request"]),
+        Op::post(
+            "/api/webhooks",
+            "createWebhook",
+            "Register a webhook (集成推送)",
+        )
+        .roles(ADMIN)
+        .doc(format!(
+            "An integration endpoint for case changes. For each case event whose action is \
+                 in `actions` (all when empty) the notifier POSTs JSON `{{event, case}}` (no \
+                 personal data of the reporter) with headers `X-Yiwang-Event` (the action), \
+                 `X-Yiwang-Delivery` (the outbox id) and `X-Yiwang-Signature: sha256=<hex \
+                 HMAC-SHA256 of the body under the secret>`. A 2xx answer within {} s counts \
+                 as delivered; errors, 5xx, 408 and 429 are retried with backoff (30 s doubling, \
+                 at most an hour) up to {} attempts; other 4xx fail at once. Deliveries may \
+                 arrive out of order (`event.id` orders them) and, after a node dies \
+                 mid-delivery, rarely twice (`X-Yiwang-Delivery` tells). The answer carries \
+                 the secret, the only time it is shown.",
+            crate::notify::WEBHOOK_TIMEOUT.as_secs(),
+            crate::notify::MAX_WEBHOOK_ATTEMPTS
+        ))
+        .json_body(r("WebhookRequest"), "The endpoint.")
+        .ok(201, "Registered.", r("WebhookCreated"))
+        .errors(AUTH)
+        .errors(JSON_BODY)
+        .errors(&[
+            "invalid_url",
+            "invalid_name",
+            "invalid_secret",
+            "unknown_action",
+            "duplicate",
+        ]),
+        Op::get("/api/webhooks", "listWebhooks", "Registered webhooks")
+            .roles(ADMIN)
+            .doc("Every registered endpoint, stopped ones too, without secrets.")
+            .ok(200, "The webhooks.", r("Webhooks"))
+            .errors(AUTH),
+        Op::new(
+            "delete",
+            "/api/webhooks/{id}",
+            "deleteWebhook",
+            "Stop a webhook",
+        )
+        .roles(ADMIN)
+        .doc("Stops the endpoint; messages still waiting for it fail.")
+        .path_param("id", int64(""), "Webhook id.")
+        .empty(204, "Stopped.")
+        .errors(AUTH)
+        .errors(&["bad_request", "not_found"]),
     ]
 }
 
@@ -142,7 +190,10 @@ pub(super) fn citizen_schemas() -> Vec<(&'static str, Value)> {
                 "case_id",
                 json!({ "type": ["integer", "null"], "format": "int64" }),
             ),
-            ("status", string_enum(["pending", "sent", "failed"], "")),
+            (
+                "status",
+                string_enum(["pending", "sending", "sent", "failed"], ""),
+            ),
             ("attempts", int64("")),
             ("error", nullable_text.clone()),
             (
@@ -173,7 +224,46 @@ pub(super) fn citizen_schemas() -> Vec<(&'static str, Value)> {
         vec![("notifications", arr(notification))],
         &["notifications"],
     );
+    let actions = json!({
+        "type": "array",
+        "items": { "type": "string", "enum": crate::notify::known_actions() },
+        "description": "Case actions to receive; empty for all.",
+    });
+    let webhook_fields = vec![
+        ("id", int64("")),
+        ("name", string("")),
+        ("url", string("")),
+        ("actions", actions.clone()),
+        ("active", json!({ "type": "boolean" })),
+        (
+            "created_at",
+            json!({ "type": "string", "format": "date-time" }),
+        ),
+    ];
+    let webhook_required = ["id", "name", "url", "actions", "active", "created_at"];
+    let webhook = object(webhook_fields.clone(), &webhook_required);
+    let mut created_fields = webhook_fields;
+    created_fields.push(("secret", string("The signing key; shown only now.")));
+    let mut created_required = webhook_required.to_vec();
+    created_required.push("secret");
+    let webhook_created = object(created_fields, &created_required);
+    let webhook_request = closed(
+        vec![
+            ("name", string("At most 100 characters.")),
+            ("url", string("An `http://` URL, at most 500 characters.")),
+            ("actions", actions),
+            (
+                "secret",
+                string("16 to 200 bytes; generated (48 hex digits) when absent."),
+            ),
+        ],
+        &["name", "url"],
+    );
+    let webhooks = object(vec![("webhooks", arr(webhook))], &["webhooks"]);
     vec![
+        ("WebhookRequest", webhook_request),
+        ("WebhookCreated", webhook_created),
+        ("Webhooks", webhooks),
         ("OtpRequest", otp_request),
         ("OtpVerify", otp_verify),
         ("OtpSent", sent),

@@ -3,11 +3,16 @@
 
 use serde_json::{Value, json};
 
-use super::{ADMIN, AUTH, JSON_BODY, Op, STAFF, arr, closed, int64, object, r, string_enum};
-use crate::routes::duplicates::{AUTO_LINK_SOURCES, FINDERS, MAX_LISTED, REASONS};
+use super::{
+    ADMIN, AUTH, JSON_BODY, Op, STAFF, arr, closed, int64, object, r, string, string_enum,
+};
+use crate::routes::duplicates::{
+    AUTO_LINK_SOURCES, FINDERS, MAX_INTAKE_DESCRIPTION, MAX_LISTED, REASONS,
+};
 use domain::duplicates::{
     RADIUS_RANGE_M, WEIGHT_DISTANCE, WEIGHT_TEXT, WEIGHT_TIME, WINDOW_RANGE_MIN,
 };
+use grid::address::MAX_ADDRESS_CHARS;
 
 fn number(description: &str, min: f64, max: Option<f64>) -> Value {
     let mut s = json!({ "type": "number", "description": description, "minimum": min });
@@ -42,6 +47,57 @@ pub(super) fn duplicate_ops() -> Vec<Op> {
         .ok(200, "The candidates.", r("DuplicateCandidates"))
         .errors(AUTH)
         .errors(&["bad_request", "not_found"]),
+        Op::get(
+            "/api/duplicates/candidates",
+            "intakeDuplicates",
+            "Likely duplicates of an intake not filed yet (疑似重复：受理前查重)",
+        )
+        .query("class_code", true, string(""), "Matter or component class code, e.g. `06010`.")
+        .query("lat", false, number("", -90.0, Some(90.0)), "Latitude, WGS-84 degrees (with `lon`).")
+        .query("lon", false, number("", -180.0, Some(180.0)), "Longitude, WGS-84 degrees (with `lat`).")
+        .query(
+            "address",
+            false,
+            json!({ "type": "string", "maxLength": MAX_ADDRESS_CHARS }),
+            "Without a point: the address text, placed by the gazetteer as a report's.",
+        )
+        .query(
+            "description",
+            false,
+            json!({ "type": "string", "maxLength": MAX_INTAKE_DESCRIPTION }),
+            "What the caller said, compared with the candidates' descriptions.",
+        )
+        .query(
+            "source",
+            false,
+            string("The channel it will be filed through (default `hotline_12319`)."),
+            "Only reports from public channels are linked automatically.",
+        )
+        .roles(FINDERS)
+        .doc(format!(
+            "For an operator taking a call (12319, a forwarded 12345 ticket, Weibo, the \
+             mailbox) before filing: the open cases of the class the intake likely repeats, as \
+             `GET /api/cases/{{id}}/duplicates` scores them for a case filed now (same class, \
+             within the class's radius and window, best first, at most {MAX_LISTED}, only those \
+             the caller may see), with each one's age. `auto_link` marks the candidate that \
+             filing it through a public channel ({}) would link to automatically (the best \
+             candidate reaching the class's `auto_link_score`). The point is `lat`/`lon`, else \
+             the `address` (422 `ambiguous_address` or `address_not_found` when it cannot be \
+             placed); neither is 422 `missing_field`.",
+            sources.join(", ")
+        ))
+        .ok(200, "The candidates and the point used.", r("IntakeDuplicates"))
+        .errors(AUTH)
+        .errors(&[
+            "bad_request",
+            "missing_field",
+            "too_long",
+            "unknown_source",
+            "invalid_point",
+            "unknown_class",
+            "ambiguous_address",
+            "address_not_found",
+        ]),
         Op::get(
             "/api/duplicate-rules",
             "getDuplicateRules",
@@ -141,9 +197,44 @@ pub(super) fn duplicate_schemas() -> Vec<(&'static str, Value)> {
         ],
         &["candidates", "rule", "reason"],
     );
+    let intake_candidate = object(
+        vec![
+            ("case", r("Case")),
+            (
+                "score",
+                number("How likely the same problem, 0–1.", 0.0, Some(1.0)),
+            ),
+            (
+                "distance_m",
+                number("Metres between the points.", 0.0, None),
+            ),
+            (
+                "age_minutes",
+                json!({ "type": "integer", "minimum": 0, "description": "Minutes since the case was reported." }),
+            ),
+            (
+                "auto_link",
+                json!({ "type": "boolean", "description": "Filing the intake would link it to this case automatically." }),
+            ),
+        ],
+        &["case", "score", "distance_m", "age_minutes", "auto_link"],
+    );
+    let intake = object(
+        vec![
+            ("candidates", arr(intake_candidate)),
+            ("rule", r("DuplicateRule")),
+            (
+                "lat",
+                json!({ "type": "number", "description": "The point used (placed from the address when none was given)." }),
+            ),
+            ("lon", json!({ "type": "number" })),
+        ],
+        &["candidates", "rule", "lat", "lon"],
+    );
     vec![
         ("DuplicateRule", rule),
         ("DuplicateRules", rules),
         ("DuplicateCandidates", list),
+        ("IntakeDuplicates", intake),
     ]
 }

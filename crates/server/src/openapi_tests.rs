@@ -1841,6 +1841,24 @@ async fn responses_fit_the_documented_schemas() {
         { "lat": 116.40, "lon": 39.91 },
     ] });
     let (_, batch) = e2e.call_ok(&operator, "POST", "/api/geocode", points).await;
+    // Forward: an address text placed by the gazetteer (东城区东华门大街).
+    let (_, placed) = e2e
+        .call_ok(
+            &operator,
+            "GET",
+            "/api/address?q=%E4%B8%9C%E5%9F%8E%E5%8C%BA%E4%B8%9C%E5%8D%8E%E9%97%A8%E5%A4%A7%E8%A1%97",
+            empty.clone(),
+        )
+        .await;
+    assert_eq!(
+        (
+            &placed["kind"],
+            &placed["precision"],
+            &placed["located"]["grid"]["code"]
+        ),
+        (&json!("match"), &json!("road"), &json!(GRID)),
+        "{placed}"
+    );
     let kinds: Vec<&Value> = batch["results"]
         .as_array()
         .expect("results")
@@ -2948,6 +2966,30 @@ async fn responses_fit_the_documented_schemas() {
         assert_eq!(summary["total"]["in_progress"], 1, "{summary}");
     }
 
+    // 督办: the list (a case was supervised by hand above) and the escalation rules.
+    let (_, list) = e2e
+        .call_ok(
+            &leader,
+            "GET",
+            "/api/supervision?status=all&limit=10",
+            empty.clone(),
+        )
+        .await;
+    assert!(
+        list["items"].as_array().is_some_and(|i| !i.is_empty()),
+        "{list}"
+    );
+    let (_, rules) = e2e
+        .call_ok(
+            &leader,
+            "GET",
+            "/api/config/escalation-rules",
+            empty.clone(),
+        )
+        .await;
+    e2e.call_ok(&admin, "PUT", "/api/config/escalation-rules", rules)
+        .await;
+
     // Likely duplicates: two reports of one class at one point (automatic linking off).
     let (_, rules) = e2e
         .call_ok(&operator, "GET", "/api/duplicate-rules", empty.clone())
@@ -2974,6 +3016,27 @@ async fn responses_fit_the_documented_schemas() {
         Some(1),
         "{found}"
     );
+    // The same before filing (a hotline intake), by point and by address.
+    let (_, intake) = e2e
+        .call_ok(
+            &operator,
+            "GET",
+            "/api/duplicates/candidates?class_code=06010&lat=39.911&lon=116.401&description=%E5%9E%83%E5%9C%BE",
+            empty.clone(),
+        )
+        .await;
+    assert_eq!(
+        intake["candidates"].as_array().map(Vec::len),
+        Some(2),
+        "{intake}"
+    );
+    e2e.call_ok(
+        &operator,
+        "GET",
+        "/api/duplicates/candidates?class_code=06010&address=%E4%B8%9C%E5%8D%8E%E9%97%A8%E5%A4%A7%E8%A1%97",
+        empty.clone(),
+    )
+    .await;
     e2e.call_ok(&admin, "PUT", "/api/duplicate-rules", rules)
         .await;
 
@@ -2999,6 +3062,42 @@ async fn responses_fit_the_documented_schemas() {
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    // Webhooks for integrations: register (the secret shown once), list, refuse a bad URL, stop.
+    let (_, hook) = e2e
+        .call_ok(
+            &admin,
+            "POST",
+            "/api/webhooks",
+            json!({ "name": "12345 平台", "url": "http://127.0.0.1:9/hook", "actions": ["close"] }),
+        )
+        .await;
+    assert!(hook["secret"].is_string(), "{hook}");
+    let (status, _) = e2e
+        .call(
+            &admin,
+            "POST",
+            "/api/webhooks",
+            Some(json!({ "name": "x", "url": "https://example.org/hook" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, hooks) = e2e
+        .call_ok(&admin, "GET", "/api/webhooks", empty.clone())
+        .await;
+    assert_eq!(
+        hooks["webhooks"].as_array().map(Vec::len),
+        Some(1),
+        "{hooks}"
+    );
+    let (status, _) = e2e
+        .call(
+            &admin,
+            "DELETE",
+            &format!("/api/webhooks/{}", hook["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     let code: String = body.chars().filter(char::is_ascii_digit).take(6).collect();
     let (_, signed) = e2e
         .call_ok(
@@ -3018,6 +3117,60 @@ async fn responses_fit_the_documented_schemas() {
         )
         .await;
     assert!(suggested["suggestions"].is_array(), "{suggested}");
+
+    // Volunteers: the signed-in citizen registers and reports through the volunteer channel;
+    // the admin names an honorary road chief; readers list and count; one leaves.
+    let (_, reg) = e2e
+        .call_ok(
+            &citizen_token,
+            "POST",
+            "/api/volunteers",
+            json!({ "project": "road_patrol", "organisation": "东城区志愿服务队", "area_code": "110101" }),
+        )
+        .await;
+    assert_eq!(reg["volunteer"]["project"], "road_patrol", "{reg}");
+    assert_eq!(reg["volunteer"]["phone"], "13912345678", "their own phone");
+    e2e.call_ok(
+        &citizen_token,
+        "POST",
+        "/api/cases",
+        json!({ "source": "volunteer", "description": "人行道井盖缺失", "area_code": GRID }),
+    )
+    .await;
+    let volunteer_id = e2e.users["volunteer"];
+    let (_, honorary) = e2e
+        .call_ok(
+            &admin,
+            "POST",
+            "/api/volunteers",
+            json!({ "user_id": volunteer_id, "project": "waterways", "honorary": true }),
+        )
+        .await;
+    assert_eq!(honorary["volunteer"]["honorary"], true, "{honorary}");
+    let (_, listed) = e2e
+        .call_ok(
+            &operator,
+            "GET",
+            "/api/volunteers?project=road_patrol&area_code=110101&include_left=false&limit=10",
+            empty.clone(),
+        )
+        .await;
+    assert_eq!(listed["volunteers"][0]["reports"], 1, "{listed}");
+    let reader = e2e.login("leader").await;
+    let (_, counted) = e2e
+        .call_ok(&reader, "GET", "/api/volunteers/summary", empty.clone())
+        .await;
+    assert_eq!(counted["volunteers"], 2, "{counted}");
+    assert_eq!(counted["projects"][0]["reports"], 1, "{counted}");
+    let (status, _) = e2e
+        .call(
+            &admin,
+            "DELETE",
+            &format!("/api/volunteers/{volunteer_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
 
     // Every operation was exercised with a success status.
     let exercised = e2e.exercised.lock().expect("lock").clone();
@@ -3414,6 +3567,92 @@ async fn error_responses_fit_the_document() {
         .await;
     expect(code_of(got), 422, "invalid");
 
+    // Volunteers.
+    let citizen = e2e.login("citizen").await;
+    let got = e2e
+        .call_invalid(
+            &citizen,
+            "POST",
+            "/api/volunteers",
+            json!({ "project": "dancing" }),
+        )
+        .await;
+    expect(code_of(got), 422, "unknown_project");
+    for (token, body) in [
+        (
+            &citizen,
+            json!({ "project": "community", "user_id": e2e.users["admin"] }),
+        ),
+        (
+            &citizen,
+            json!({ "project": "community", "honorary": true }),
+        ),
+        (&operator, json!({ "project": "community" })),
+    ] {
+        let got = e2e.call(token, "POST", "/api/volunteers", Some(body)).await;
+        expect(code_of(got), 403, "forbidden");
+    }
+    let got = e2e
+        .call(
+            &citizen,
+            "POST",
+            "/api/volunteers",
+            Some(json!({ "project": "community", "road_id": "no-such-road" })),
+        )
+        .await;
+    expect(code_of(got), 422, "unknown_road");
+    let got = e2e
+        .call(
+            &citizen,
+            "POST",
+            "/api/volunteers",
+            Some(json!({ "project": "community", "area_code": "110102" })),
+        )
+        .await;
+    expect(code_of(got), 422, "unknown_area");
+    let got = e2e
+        .call(
+            &admin,
+            "POST",
+            "/api/volunteers",
+            Some(json!({ "project": "community", "user_id": 999_999 })),
+        )
+        .await;
+    expect(code_of(got), 404, "not_found");
+    let got = e2e.call(&citizen, "GET", "/api/volunteers", None).await;
+    expect(code_of(got), 403, "forbidden");
+    let got = e2e
+        .call(
+            &admin,
+            "GET",
+            "/api/volunteers/summary?from=2026-02-01",
+            None,
+        )
+        .await;
+    expect(code_of(got), 422, "invalid_period");
+    let got = e2e
+        .call(&admin, "GET", "/api/volunteers?project=dancing", None)
+        .await;
+    expect(code_of(got), 422, "unknown_project");
+    let got = e2e
+        .call(
+            &citizen,
+            "DELETE",
+            &format!("/api/volunteers/{}", e2e.users["admin"]),
+            None,
+        )
+        .await;
+    expect(code_of(got), 403, "forbidden");
+    let got = e2e
+        .call(
+            &citizen,
+            "DELETE",
+            &format!("/api/volunteers/{}", e2e.users["citizen"]),
+            None,
+        )
+        .await;
+    expect(code_of(got), 404, "not_found");
+
     // Uploads.
     let mut big = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
     big.resize(UPLOAD_LIMIT + 1, 0);
@@ -3546,6 +3785,18 @@ async fn error_responses_fit_the_document() {
         ("/api/map/density?level=planet", 422, "unknown_level"),
         ("/api/geocode?lat=95&lon=116.4", 422, "invalid_point"),
         ("/api/geocode?lat=39.9", 400, "bad_request"),
+        ("/api/address?q=", 422, "missing_field"),
+        ("/api/address?q=%E7%81%AB%E6%98%9F", 404, "not_found"),
+        (
+            "/api/duplicates/candidates?class_code=06010",
+            422,
+            "missing_field",
+        ),
+        (
+            "/api/duplicates/candidates?class_code=99999&lat=39.91&lon=116.4",
+            422,
+            "unknown_class",
+        ),
     ] {
         expect(code_of(get(uri).await), status, code);
     }

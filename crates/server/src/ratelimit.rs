@@ -27,7 +27,8 @@ use serde_json::json;
 pub const MAX_KEYS: usize = 100_000;
 
 /// A bucket's size and refill rate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Limit {
     /// Requests allowed at once, after a quiet spell.
     pub burst: u32,

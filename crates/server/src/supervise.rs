@@ -39,8 +39,14 @@ pub const SYSTEM_USERNAME: &str = "system";
 pub const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 /// The roles of the built-in `system` account, city-wide: it accepts 受理 (operator), files
-/// 立案 (shift supervisor) and dispatches 派遣 (dispatcher) the cases of device alarms.
-const SYSTEM_ROLES: [Role; 3] = [Role::Operator, Role::ShiftSupervisor, Role::Dispatcher];
+/// 立案 (shift supervisor) and dispatches 派遣 (dispatcher) the cases of device alarms, and
+/// raises overdue cases to 督办 by the escalation rules (leader, `crate::escalation`).
+const SYSTEM_ROLES: [Role; 4] = [
+    Role::Operator,
+    Role::ShiftSupervisor,
+    Role::Dispatcher,
+    Role::Leader,
+];
 
 fn system_grants() -> Vec<RoleGrant> {
     SYSTEM_ROLES

@@ -14,6 +14,8 @@
 //!   publishing the payloads of `docs/mqtt.md`, some misbehaving so that alarms appear.
 //! - [`mqtt_load`]: one stream through the broker to a plain subscriber and to the MQTT intake
 //!   at once; both rates and their ratio.
+//! - [`open311_load`]: Open311 service requests posted by many clients, then timed lists of a
+//!   full page (1,000 requests) with the spec's filters.
 
 pub mod device_load;
 pub mod hj212_monitor;
@@ -23,6 +25,7 @@ pub mod list;
 pub mod mqtt_load;
 pub mod mqtt_sensor;
 pub mod open311_citizen;
+pub mod open311_load;
 pub mod seed;
 
 /// Latency samples in microseconds, summarised.

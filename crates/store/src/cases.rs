@@ -78,6 +78,8 @@ pub struct CaseFilter {
     /// Matches the description, the address or the exact case number.
     pub text: Option<String>,
     pub supervised: Option<bool>,
+    /// 督办 level at least this (1 部门督办, 2 领导督办).
+    pub supervision_at_least: Option<i32>,
     pub pending_kind: Option<String>,
 }
 
@@ -218,7 +220,7 @@ fn case_args(c: &Case) -> Result<Vec<Arg>, StoreError> {
     ])
 }
 
-fn corrupt(what: &str, v: &str) -> StoreError {
+pub(crate) fn corrupt(what: &str, v: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {v:?}"))
 }
 
@@ -313,7 +315,7 @@ pub(crate) fn case_from_row(r: &impl RowExt) -> Result<Case, StoreError> {
     })
 }
 
-fn event_from_row(r: &impl RowExt) -> Result<StoredEvent, StoreError> {
+pub(crate) fn event_from_row(r: &impl RowExt) -> Result<StoredEvent, StoreError> {
     let role = r.text("actor_role")?;
     let to = r.text("to_state")?;
     let from = match r.opt_text("from_state")? {
@@ -455,6 +457,10 @@ fn where_clause(f: &CaseFilter, vis: &Visibility, now: Timestamp, args: &mut Vec
         } else {
             "supervision_level = 0".into()
         });
+    }
+    if let Some(l) = f.supervision_at_least {
+        let p = push(args, i64::from(l).into());
+        conds.push(format!("supervision_level >= {p}"));
     }
     if let Some(k) = &f.pending_kind {
         let p = push(args, k.as_str().into());
@@ -914,6 +920,33 @@ impl Store {
                 }
             }
             Ok(out)
+        })
+    }
+
+    /// Cases the escalation rules may be due for: held by a department (待签收, 处置中), below
+    /// `max_level`, and past their node deadline, reworked at least `min_rework` times or
+    /// reopened by a citizen; oldest first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn escalation_candidates(
+        &self,
+        now: Timestamp,
+        min_rework: i64,
+        max_level: i32,
+        limit: u32,
+    ) -> Result<Vec<Case>, StoreError> {
+        let limit = i64::from(limit.clamp(1, 1000));
+        on_read!(self, p => {
+            let rows = sqlx::query(
+                "SELECT * FROM cases
+                 WHERE state IN ('dispatched', 'handling') AND supervision_level < $1
+                   AND (node_deadline_at < $2 OR rework_count >= $3 OR reopen_count > 0)
+                 ORDER BY id LIMIT $4",
+            )
+            .bind(i64::from(max_level)).bind(now.0).bind(min_rework).bind(limit)
+            .fetch_all(p).await?;
+            rows.iter().map(case_from_row).collect()
         })
     }
 

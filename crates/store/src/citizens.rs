@@ -44,8 +44,12 @@ pub struct Notification {
     pub body: String,
     pub case_id: Option<i64>,
     pub event_id: Option<i64>,
-    /// `pending`, `sent` or `failed`.
+    /// `pending` (waiting, or waiting to be retried at `next_at`), `sending` (claimed by a
+    /// node), `sent` or `failed`.
     pub status: String,
+    /// The webhook it goes to (channel `webhook`).
+    pub webhook_id: Option<i64>,
+    pub next_at: Option<Timestamp>,
     pub attempts: i64,
     pub error: Option<String>,
     pub created_at: Timestamp,
@@ -61,7 +65,7 @@ pub struct NotificationFilter {
     pub limit: u32,
 }
 
-fn notification_from_row(r: &impl RowExt) -> Result<Notification, StoreError> {
+pub(crate) fn notification_from_row(r: &impl RowExt) -> Result<Notification, StoreError> {
     Ok(Notification {
         id: r.i64("id")?,
         channel: r.text("channel")?,
@@ -72,6 +76,8 @@ fn notification_from_row(r: &impl RowExt) -> Result<Notification, StoreError> {
         case_id: r.opt_i64("case_id")?,
         event_id: r.opt_i64("event_id")?,
         status: r.text("status")?,
+        webhook_id: r.opt_i64("webhook_id")?,
+        next_at: r.opt_i64("next_at")?.map(Timestamp),
         attempts: r.i64("attempts")?,
         error: r.opt_text("error")?,
         created_at: Timestamp(r.i64("created_at")?),
@@ -147,7 +153,9 @@ impl Store {
         })
     }
 
-    /// Writes a message to the outbox as `pending`; returns its id.
+    /// Writes a message the caller sends at once (a one-time code) to the outbox, claimed by
+    /// the caller (`sending`, so no notifier takes it); returns its id. Record the outcome with
+    /// [`Store::mark_notification`].
     ///
     /// # Errors
     /// The store fails.
@@ -159,8 +167,8 @@ impl Store {
         on_write!(self, p => {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO notifications (channel, kind, recipient, subject, body, case_id,
-                   event_id, status, attempts, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8) RETURNING id",
+                   event_id, status, attempts, claimed_by, claimed_at, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'sending', 0, 'direct', $8, $8) RETURNING id",
             )
             .bind(&n.channel).bind(&n.kind).bind(&n.recipient).bind(&n.subject).bind(&n.body)
             .bind(n.case_id).bind(n.event_id).bind(now.0)
@@ -186,7 +194,7 @@ impl Store {
         on_write!(self, p => {
             sqlx::query(
                 "UPDATE notifications SET status = $1, error = $2, sent_at = $3,
-                   attempts = attempts + 1 WHERE id = $4",
+                   attempts = attempts + 1, claimed_by = NULL, claimed_at = NULL WHERE id = $4",
             )
             .bind(status).bind(error).bind(sent_at).bind(id)
             .execute(p).await?;

@@ -1,8 +1,9 @@
 //! The duplicate finder's reads: open cases of one class near a point since an instant, and the
 //! finder's rules (JSON in the `settings` table under [`domain::duplicates::SETTING_KEY`]).
 //!
-//! The candidate query walks the index `cases_class (class_code, created_at DESC, id DESC)` and
-//! narrows by a latitude/longitude bounding box around the point; the exact distance, the
+//! The candidate query walks the index `cases_class_point (class_code, created_at DESC, id DESC,
+//! lat, lon)` and narrows by a latitude/longitude bounding box around the point (checked on the
+//! index entries; migration 0009); the exact distance, the
 //! window's other side and the score are the domain's (`domain::duplicates`). The box does not
 //! wrap across the antimeridian (irrelevant for a Chinese city).
 

@@ -26,10 +26,12 @@ mod duplicates;
 mod error;
 mod inline;
 mod migrate;
+mod notify;
 pub mod open311;
 mod org;
 mod rows;
 mod supervision;
+mod volunteers;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -46,6 +48,7 @@ pub use city::{CityCounts, ComponentFilter};
 pub use devices::{Monitor, NewVehicle, Position, Reading, VEHICLE_KINDS, Vehicle};
 pub use duplicates::MAX_CANDIDATES as MAX_DUPLICATE_CANDIDATES;
 pub use error::StoreError;
+pub use notify::{Delivery, Follower, NewWebhook, Webhook};
 pub use org::{
     Area, AttachmentMeta, Department, NewAttachment, NewDepartment, NewUser, User, UserWithRoles,
 };
@@ -54,6 +57,7 @@ pub use supervision::{
     AlarmStepInput, AlarmWrite, Camera, CameraEvent, CollectionPoint, PermitRecord, Sensor,
     SensorReading, Tonnage, TransferStation,
 };
+pub use volunteers::{NewVolunteer, ProjectCount, Volunteer, VolunteerFilter, VolunteerSummary};
 
 /// Which database a [`Store`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -40,6 +40,24 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_citizens.sql"),
         include_str!("../migrations/postgres/0006_citizens.sql"),
     ),
+    (
+        7,
+        "notify",
+        include_str!("../migrations/sqlite/0007_notify.sql"),
+        include_str!("../migrations/postgres/0007_notify.sql"),
+    ),
+    (
+        8,
+        "volunteers",
+        include_str!("../migrations/sqlite/0008_volunteers.sql"),
+        include_str!("../migrations/postgres/0008_volunteers.sql"),
+    ),
+    (
+        9,
+        "open311_speed",
+        include_str!("../migrations/sqlite/0009_open311_speed.sql"),
+        include_str!("../migrations/postgres/0009_open311_speed.sql"),
+    ),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -14,6 +14,9 @@ pub struct Config {
     pub log: LogSection,
     pub devices: DevicesSection,
     pub mqtt: MqttSection,
+    /// Rate limits of the Open311 API, per node. Environment:
+    /// `YIWANG_OPEN311__POST_PER_KEY__PER_MINUTE`, …
+    pub open311: server::routes::open311::Limits,
 }
 
 /// MQTT sensors (manhole covers, bins, waterlogging points …) through a broker; see
@@ -160,6 +163,7 @@ impl Config {
             max_upload_bytes: self.server.max_upload_mb * 1024 * 1024,
             session_ttl_minutes: self.server.session_ttl_minutes,
             secure_cookies: self.server.secure_cookies,
+            open311_limits: self.open311,
             ..server::ServerConfig::default()
         }
     }
@@ -188,6 +192,7 @@ mod tests {
                 def.devices.track_retention_days
             );
             assert_eq!(cfg.mqtt, def.mqtt);
+            assert_eq!(cfg.open311, def.open311);
             Ok(())
         });
     }

@@ -12,6 +12,7 @@ mod mqtt;
 mod muck_demo;
 mod report;
 mod sim;
+mod webhook_demo;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -297,6 +298,8 @@ async fn main() -> anyhow::Result<()> {
             print_gateways(&gateways);
             server::supervise::spawn_alarm_cases(state.clone(), cancel.clone());
             server::routes::assessment::spawn_worker(state.clone(), cancel.clone());
+            server::notify::spawn_notifier(state.clone(), cancel.clone());
+            server::escalation::spawn_escalation(state.clone(), cancel.clone());
             if cfg.mqtt.enabled {
                 let publish = mqtt::publish_alarms(&state);
                 mqtt::start_mqtt(
@@ -543,6 +546,8 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
     let gateways = devices::start(&state, &device_cfg, cancel.clone()).await?;
     server::supervise::spawn_alarm_cases(state.clone(), cancel.clone());
     server::routes::assessment::spawn_worker(state.clone(), cancel.clone());
+    server::notify::spawn_notifier(state.clone(), cancel.clone());
+    server::escalation::spawn_escalation(state.clone(), cancel.clone());
     let mqtt_state = state.clone();
     let listen = args
         .serve
@@ -561,6 +566,10 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         demo::DEMO_OPEN311_KEY
     );
     print_gateways(&gateways);
+    let (hook_addr, hook_received) = webhook_demo::start(&store, now, cancel.clone()).await?;
+    println!(
+        "  Webhook   a simulated 12345 platform at http://{hook_addr}/12345/hook receives filings, answers and closings (signed)"
+    );
     if let Some(secs) = args.exit_after {
         let cancel = cancel.clone();
         tokio::spawn(async move {
@@ -666,6 +675,24 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         tokio::spawn(async move { sim.run(cancel2).await });
     }
     server.await??;
+    let outbox = store
+        .list_notifications(&store::NotificationFilter {
+            channel: Some("sms".into()),
+            limit: 500,
+            ..Default::default()
+        })
+        .await
+        .map(|l| l.iter().filter(|n| n.kind != "otp").count())
+        .unwrap_or(0);
+    println!(
+        "  notifications: {outbox} SMS to citizens in the outbox (latest 500), {} webhook deliveries to the 12345 platform ({} bad signatures)",
+        hook_received
+            .valid
+            .load(std::sync::atomic::Ordering::Relaxed),
+        hook_received
+            .bad_signature
+            .load(std::sync::atomic::Ordering::Relaxed)
+    );
     store.close().await;
     Ok(())
 }

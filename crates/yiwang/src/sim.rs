@@ -5,7 +5,9 @@
 //! feed back with photos; inspectors verify and check; the leader supervises overdue cases.
 //! Citizens of the 随手拍 portal sign in with an SMS code (read from the outbox, as the demo's
 //! SMS sender only logs), some reporting anonymously; the operator answers 答复 closed cases and
-//! reporters rate them 回访 (an unsatisfied rating sends the case back once).
+//! reporters rate them 回访 (an unsatisfied rating sends the case back once). Two portal
+//! citizens register as volunteers 志愿者 of different projects and report through the
+//! volunteer channel; the admin names an honorary road chief 名誉路长.
 //! Every branch of the loop keeps happening, at `pace` rounds per minute.
 
 use std::collections::HashMap;
@@ -91,6 +93,8 @@ pub struct Simulation {
     /// The last citizen report, which a neighbour sometimes reports again (a duplicate the
     /// finder links to it).
     last_citizen_report: Option<Value>,
+    /// Actors registered as volunteers 志愿者 (they report through the volunteer channel).
+    volunteers: Vec<String>,
 }
 
 impl Simulation {
@@ -103,6 +107,7 @@ impl Simulation {
             http: reqwest::Client::new(),
             actors: HashMap::new(),
             last_citizen_report: None,
+            volunteers: Vec::new(),
         }
     }
 
@@ -155,7 +160,58 @@ impl Simulation {
                 Err(e) => tracing::warn!("portal citizen {phone} could not sign in: {e:#}"),
             }
         }
+        self.register_volunteers().await;
         Ok(())
+    }
+
+    /// 志愿者: two portal citizens register themselves for service projects; the admin names
+    /// the password volunteer an honorary road chief 名誉路长. A refusal is logged and skipped.
+    async fn register_volunteers(&mut self) {
+        let street = self
+            .district
+            .grids
+            .first()
+            .map(|g| g.street_code.clone())
+            .unwrap_or_default();
+        let mut plan = vec![
+            (
+                "portal1".to_owned(),
+                json!({"project": "sanitation", "organisation": "百花社区志愿服务队", "area_code": street}),
+            ),
+            (
+                "portal2".to_owned(),
+                json!({"project": "shared_bikes", "organisation": "郑州大学青年志愿者协会"}),
+            ),
+        ];
+        if let Ok(v) = self.actor("volunteer") {
+            plan.push((
+                "admin".to_owned(),
+                json!({"user_id": v.user_id, "project": "road_patrol", "honorary": true, "organisation": "名誉志愿路长"}),
+            ));
+        }
+        for (who, body) in plan {
+            if !self.actors.contains_key(&who) {
+                continue;
+            }
+            let volunteer = if who == "admin" {
+                "volunteer".to_owned()
+            } else {
+                who.clone()
+            };
+            match self.post(&who, "/api/volunteers", &body).await {
+                Ok((status, _)) if status < 400 => self.volunteers.push(volunteer),
+                Ok((status, v)) => tracing::warn!(who, status, %v, "volunteer not registered"),
+                Err(e) => tracing::warn!(who, "volunteer not registered: {e:#}"),
+            }
+        }
+    }
+
+    /// A registered volunteer (the password volunteer if none registered).
+    fn volunteer(&mut self) -> String {
+        if self.volunteers.is_empty() {
+            return "volunteer".to_owned();
+        }
+        self.volunteers[self.rng.random_range(0..self.volunteers.len())].clone()
     }
 
     /// Asks for a code, reads it from the outbox (as the admin) and signs in with it.
@@ -370,7 +426,7 @@ impl Simulation {
                 0..=3 => (self.citizen(), "citizen_app"),
                 4 => ("operator".to_owned(), "hotline_12319"),
                 5 => ("operator".to_owned(), "hotline_12345"),
-                6 => ("volunteer".to_owned(), "volunteer"),
+                6 => (self.volunteer(), "volunteer"),
                 _ => (self.inspector_for(&grid.street_code), "inspector"),
             };
             let self_handled = source == "inspector" && self.chance(0.2);

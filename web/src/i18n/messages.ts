@@ -2,8 +2,12 @@
 // names in Chinese come from `GET /api/meta` (these tables are the fallback and the English).
 
 import { enAssessment, zhAssessment } from './assessment'
+import { enIntake, zhIntake } from './intake'
 import { enMobile, zhMobile } from './mobile'
 import { enWall, zhWall } from './wall'
+import { enVolunteers, zhVolunteers } from './volunteers'
+import { enNotify, zhNotify } from './notify'
+import { enSupervision, zhSupervision } from './supervision'
 
 export type Locale = 'zh-CN' | 'en'
 
@@ -915,6 +919,6 @@ export const zhVocab: Record<string, Record<string, string>> = {
 }
 
 export const messages: Record<Locale, Dict> = {
-  'zh-CN': { ...zhAssessment, ...zhWall, ...zhMobile, ...zh },
-  en: { ...enAssessment, ...enWall, ...enMobile, ...en },
+  'zh-CN': { ...zhAssessment, ...zhWall, ...zhMobile, ...zhIntake, ...zhVolunteers, ...zhNotify, ...zhSupervision, ...zh },
+  en: { ...enAssessment, ...enWall, ...enMobile, ...enIntake, ...enVolunteers, ...enNotify, ...enSupervision, ...en },
 }

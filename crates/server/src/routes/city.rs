@@ -108,6 +108,79 @@ pub async fn geocode(
         .map_err(|m| ApiError::unprocessable("invalid_point", m))
 }
 
+/// `GET /api/address` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressQuery {
+    /// The address text, e.g. `中原区建设路与百花路交叉口`.
+    pub q: String,
+}
+
+/// `GET /api/address?q=` — forward geocoding 地址定位 through the gazetteer: the point an address
+/// text names (area, road, 路口 intersection), how it was matched and where the point lies
+/// (`kind: match`), or every place an ambiguous name may mean (`kind: ambiguous`), for the
+/// operator to pick from. 404 when nothing of the city is recognised (or two roads named as
+/// crossing do not meet); 422 `missing_field` / `too_long` for an empty or too long text.
+pub async fn address(
+    State(state): State<AppState>,
+    _auth: AuthUser,
+    Query(q): Query<AddressQuery>,
+) -> ApiResult<Json<Value>> {
+    use grid::address::{AddressError, MAX_ADDRESS_CHARS};
+    let text = q.q.trim();
+    if text.is_empty() {
+        return Err(ApiError::unprocessable(
+            "missing_field",
+            "q: give the address text",
+        ));
+    }
+    if text.chars().count() > MAX_ADDRESS_CHARS {
+        return Err(ApiError::unprocessable(
+            "too_long",
+            format!("q is longer than {MAX_ADDRESS_CHARS} characters"),
+        ));
+    }
+    let index = state.city.get();
+    match index.gazetteer.resolve(text) {
+        Ok(m) => {
+            let explain = m.explain();
+            let located = geocode_value(&state, m.lat, m.lon).unwrap_or(Value::Null);
+            let mut out = serde_json::to_value(&m)
+                .map_err(|e| ApiError::Internal(format!("address match: {e}")))?;
+            if let Some(o) = out.as_object_mut() {
+                o.insert("kind".into(), json!("match"));
+                o.insert("explain".into(), json!(explain));
+                o.insert("located".into(), located);
+            }
+            Ok(Json(out))
+        }
+        Err(AddressError::Ambiguous { name, candidates }) => {
+            let labels: Vec<&str> = candidates.iter().map(|c| c.label.as_str()).collect();
+            let message = format!(
+                "{name:?} could be any of: {}; add the district or street, or pick one",
+                labels.join(", ")
+            );
+            Ok(Json(json!({
+                "kind": "ambiguous",
+                "name": name,
+                "message": message,
+                "candidates": candidates,
+            })))
+        }
+        Err(AddressError::Empty) => Err(ApiError::unprocessable(
+            "missing_field",
+            "q: give the address text",
+        )),
+        Err(e @ AddressError::TooLong { .. }) => {
+            Err(ApiError::unprocessable("too_long", e.to_string()))
+        }
+        // Nothing recognised, or two named roads that do not meet: no place to offer.
+        Err(AddressError::NotRecognised { .. } | AddressError::NoIntersection { .. }) => {
+            Err(ApiError::NotFound("address"))
+        }
+    }
+}
+
 /// One point of a batch.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -421,6 +494,7 @@ pub fn router() -> axum::Router<AppState> {
     use axum::routing::get;
     axum::Router::new()
         .route("/api/geocode", get(geocode).post(geocode_batch))
+        .route("/api/address", get(address))
         .route("/api/city", get(summary))
         .route("/api/map/areas", get(map_areas))
         .route("/api/map/density", get(density))

@@ -14,8 +14,10 @@ use axum::routing::get;
 use domain::duplicates::{self, Candidate, DuplicateRule, DuplicateRules, Match};
 use domain::org::Role;
 use domain::policy;
+use domain::taxonomy::{ClassKind, GB_47678_5_2026};
 use domain::time::Timestamp;
 use domain::workflow::{Case, CaseState, Source};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::cases::{dto, visible_case};
@@ -24,7 +26,7 @@ use crate::AppState;
 use crate::auth::AuthUser;
 use crate::dto::ActionRequest;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Json, Path};
+use crate::extract::{Json, Path, Query};
 
 /// Who may look for duplicates of a case.
 pub(crate) const FINDERS: &[Role] = &[
@@ -55,6 +57,7 @@ pub(crate) const REASONS: [&str; 3] = ["no_class", "no_point", "terminal"];
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/cases/{id}/duplicates", get(list))
+        .route("/api/duplicates/candidates", get(intake_candidates))
         .route("/api/duplicate-rules", get(get_rules).put(put_rules))
 }
 
@@ -63,18 +66,18 @@ fn round(v: f64, places: i32) -> f64 {
     (v * f).round() / f
 }
 
-/// The ranked candidates of `case` under `rule` (every candidate the store offers; the caller
-/// filters by visibility), with the cases themselves.
+/// The ranked candidates of `report` (a stored case, or an intake not filed yet) under `rule`
+/// (every candidate the store offers; the caller filters by visibility), with the cases
+/// themselves.
 async fn ranked(
     state: &AppState,
-    case: &Case,
     report: &Candidate,
     rule: &DuplicateRule,
 ) -> ApiResult<Vec<(Match, Case)>> {
     let Some(code) = report.class_code.as_deref() else {
         return Ok(Vec::new());
     };
-    let since = Timestamp(case.created_at.0.saturating_sub(rule.window_ms()));
+    let since = Timestamp(report.created_at.0.saturating_sub(rule.window_ms()));
     let found = state
         .store
         .duplicate_candidates(
@@ -83,7 +86,7 @@ async fn ranked(
             report.lon,
             rule.radius_m,
             since,
-            case.id,
+            report.id,
             store::MAX_DUPLICATE_CANDIDATES,
         )
         .await?;
@@ -124,7 +127,7 @@ pub async fn list(
     if let (None, Some(report)) = (reason, report) {
         let now = state.now();
         let cached = state.rules.get(now).await?;
-        for (m, c) in ranked(&state, &case, &report, rule).await? {
+        for (m, c) in ranked(&state, &report, rule).await? {
             if candidates.len() >= MAX_LISTED {
                 break;
             }
@@ -142,6 +145,160 @@ pub async fn list(
         "candidates": candidates,
         "rule": rule,
         "reason": reason,
+    })))
+}
+
+/// Longest description `GET /api/duplicates/candidates` compares, in characters (as a report's).
+pub(crate) const MAX_INTAKE_DESCRIPTION: usize = 2000;
+
+/// `GET /api/duplicates/candidates` query: an intake not filed yet.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeQuery {
+    /// Matter or component class code, e.g. `06010`.
+    pub class_code: String,
+    /// WGS-84 degrees; give both, or `address` instead.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// Address text placed by the gazetteer when no point is given.
+    pub address: Option<String>,
+    /// What the caller said, compared with the candidates' descriptions.
+    pub description: Option<String>,
+    /// The channel it will be filed through (default `hotline_12319`): only public channels
+    /// are linked automatically.
+    pub source: Option<String>,
+}
+
+/// The point of an intake: `lat`/`lon`, else the address through the gazetteer.
+fn intake_point(state: &AppState, q: &IntakeQuery) -> ApiResult<(f64, f64)> {
+    match (q.lat, q.lon) {
+        (Some(lat), Some(lon)) => {
+            if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+                return Err(ApiError::unprocessable(
+                    "invalid_point",
+                    format!("lat {lat} / lon {lon} are not WGS-84 degrees"),
+                ));
+            }
+            Ok((lat, lon))
+        }
+        (None, None) => {
+            let text = q.address.as_deref().map(str::trim).unwrap_or_default();
+            if text.is_empty() {
+                return Err(ApiError::unprocessable(
+                    "missing_field",
+                    "give the point (lat and lon) or an address",
+                ));
+            }
+            if text.chars().count() > grid::address::MAX_ADDRESS_CHARS {
+                return Err(ApiError::unprocessable(
+                    "too_long",
+                    format!(
+                        "address is longer than {} characters",
+                        grid::address::MAX_ADDRESS_CHARS
+                    ),
+                ));
+            }
+            super::cases::locate_address(&state.city.get(), text)
+        }
+        _ => Err(ApiError::unprocessable(
+            "invalid_point",
+            "give both lat and lon, or neither",
+        )),
+    }
+}
+
+/// `GET /api/duplicates/candidates` — operator/staff: the open cases an intake not filed yet
+/// (a hotline call, a Weibo post) likely repeats, best first, under its class's rule, scored as
+/// if it were filed now; with distance, age and whether filing it would link it automatically.
+pub async fn intake_candidates(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Query(q): Query<IntakeQuery>,
+) -> ApiResult<Json<Value>> {
+    require_any(&auth, FINDERS)?;
+    let code = q.class_code.trim();
+    if code.is_empty() {
+        return Err(ApiError::unprocessable(
+            "missing_field",
+            "class_code: give the matter or component class",
+        ));
+    }
+    let description = q.description.as_deref().unwrap_or_default();
+    if description.chars().count() > MAX_INTAKE_DESCRIPTION {
+        return Err(ApiError::unprocessable(
+            "too_long",
+            format!("description is longer than {MAX_INTAKE_DESCRIPTION} characters"),
+        ));
+    }
+    let known = state
+        .store
+        .get_class(GB_47678_5_2026, ClassKind::Matter, code)
+        .await?
+        .is_some()
+        || state
+            .store
+            .get_class(GB_47678_5_2026, ClassKind::Component, code)
+            .await?
+            .is_some();
+    if !known {
+        return Err(ApiError::unprocessable(
+            "unknown_class",
+            format!("no matter or component class {code} in {GB_47678_5_2026}"),
+        ));
+    }
+    let source = match q.source.as_deref() {
+        None => Source::Hotline12319,
+        Some(s) => Source::parse(s).ok_or_else(|| {
+            ApiError::unprocessable("unknown_source", format!("source {s:?} is not a channel"))
+        })?,
+    };
+    let (lat, lon) = intake_point(&state, &q)?;
+    let rules = state.store.duplicate_rules().await?;
+    let rule = rules.for_class(code);
+    let now = state.now();
+    // Not stored yet: id 0 is no case's id, and "now" is when it would be filed.
+    let report = Candidate {
+        id: 0,
+        class_code: Some(code.to_owned()),
+        lat,
+        lon,
+        created_at: now,
+        description: description.to_owned(),
+        state: CaseState::Reported,
+        master_case_id: None,
+    };
+    let cached = state.rules.get(now).await?;
+    let mut candidates = Vec::new();
+    let ranked = ranked(&state, &report, rule).await?;
+    // Filing links to the best candidate overall (visible to this caller or not).
+    let master = AUTO_LINK_SOURCES
+        .contains(&source)
+        .then(|| {
+            let matches: Vec<Match> = ranked.iter().map(|(m, _)| m.clone()).collect();
+            duplicates::auto_master(&report, &matches, rule)
+        })
+        .flatten();
+    for (m, c) in ranked {
+        if candidates.len() >= MAX_LISTED {
+            break;
+        }
+        if !policy::can_view(&auth.caller, &c) {
+            continue;
+        }
+        let auto_link = master == Some(m.id);
+        candidates.push(json!({
+            "case": dto(now, &cached, &c, &auth.caller),
+            "score": round(m.score, 3),
+            "distance_m": round(m.distance_m, 1),
+            "age_minutes": now.0.saturating_sub(c.created_at.0).max(0) / 60_000,
+            "auto_link": auto_link,
+        }));
+    }
+    Ok(Json(json!({
+        "candidates": candidates,
+        "rule": rule,
+        "lat": lat,
+        "lon": lon,
     })))
 }
 
@@ -208,7 +365,7 @@ pub(crate) async fn auto_link(state: &AppState, case: &Case) -> ApiResult<Option
     let Some(threshold) = rule.auto_link_score else {
         return Ok(None);
     };
-    let (older, cases): (Vec<Match>, Vec<Case>) = ranked(state, case, &report, rule)
+    let (older, cases): (Vec<Match>, Vec<Case>) = ranked(state, &report, rule)
         .await?
         .into_iter()
         .filter(|(_, c)| (c.created_at, c.id) < (case.created_at, case.id))

@@ -10,11 +10,14 @@ pub(crate) mod citizens;
 mod city;
 mod devices;
 pub(crate) mod duplicates;
+mod escalation;
 pub mod open311;
 pub mod permits;
 pub(crate) mod sanitation;
 pub(crate) mod sensors;
 mod session;
+pub(crate) mod volunteers;
+mod webhooks;
 
 use axum::Router;
 use axum::routing::{get, post, put};
@@ -25,6 +28,7 @@ use crate::error::ApiError;
 use crate::{AppState, ServerConfig};
 
 pub(crate) use cases::create_report;
+pub(crate) use cases::dto as case_dto;
 pub use cases::{available_actions, transition};
 
 pub fn router(config: &ServerConfig) -> Router<AppState> {
@@ -87,6 +91,9 @@ pub fn router(config: &ServerConfig) -> Router<AppState> {
         .merge(sensors::router())
         .merge(cameras::router(config))
         .merge(sanitation::router())
+        .merge(volunteers::router())
+        .merge(webhooks::router())
+        .merge(escalation::router())
 }
 
 /// Staff: every role that works inside the bureau (all but citizens and volunteers). They see

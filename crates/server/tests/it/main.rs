@@ -26,8 +26,12 @@ mod assessment;
 mod citizens;
 mod city;
 mod duplicates;
+mod escalation;
+mod intake;
+mod notify;
 mod open311;
 mod supervision;
+mod volunteers;
 
 const PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
@@ -48,6 +52,8 @@ fn code(s: &str) -> AreaCode {
 
 struct App {
     router: Router,
+    /// The state behind the router (for workers such as the notifier).
+    state: AppState,
     store: Store,
     clock: Arc<ManualClock>,
     tokens: HashMap<&'static str, String>,
@@ -195,7 +201,8 @@ async fn app_on(store: Store, schema: Option<String>) -> App {
         Arc::new(server::bus::LocalBus::new(256)),
     );
     App {
-        router: server::router(state),
+        router: server::router(state.clone()),
+        state,
         store,
         clock,
         tokens,

@@ -727,6 +727,62 @@ async fn open311_request_list_filters_and_limits() {
     .await;
 }
 
+/// Needs `create_request` to call `duplicates::auto_link` after the case is stored, as
+/// `POST /api/cases` does.
+#[tokio::test]
+async fn open311_repeat_at_the_same_spot_is_linked_to_the_first() {
+    on_both_backends("o311dup", async |a: &App| {
+        let key = a.api_key("citizen").await;
+        let first = a.create311(&key, "06010", "百花路口有成堆垃圾").await;
+        a.clock.advance_minutes(10);
+        // Another problem at the same spot: stays a request of its own.
+        let other = a.create311(&key, "06010", "井盖丢失有危险").await;
+        assert_eq!(a.case(other).await["case"]["state"], "reported");
+        // The same problem again: linked by the system account to the first.
+        let (s, v) = a
+            .post311(&[
+                ("api_key", &key),
+                ("service_code", "06010"),
+                ("lat", LAT),
+                ("long", LONG),
+                ("description", "百花路口有成堆垃圾！"),
+            ])
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let second: i64 = v[0]["service_request_id"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .expect("its own id");
+        assert!(second != first && second != other, "{v}");
+        let notice = v[0]["service_notice"].as_str().expect("notice");
+        assert!(notice.contains(&first.to_string()), "{notice}");
+        let d = a.case(second).await;
+        assert_eq!(d["case"]["state"], "merged", "{d}");
+        assert_eq!(d["case"]["master_case_id"], json!(first));
+        assert_eq!(d["events"][1]["action"], "link_duplicate");
+        assert_eq!(a.case(first).await["case"]["state"], "reported");
+        // Open311 shows the repeat as closed, with the link's note; the first stays open.
+        let (_, r) = both(a, &format!("requests/{second}"), "").await;
+        assert_eq!(r[0]["service_request_id"], second.to_string());
+        assert_eq!(r[0]["status"], "closed");
+        assert!(
+            r[0]["status_notes"]
+                .as_str()
+                .is_some_and(|n| n.contains("疑似重复")),
+            "{r}"
+        );
+        let (_, r) = both(a, "requests", "?status=open").await;
+        let open: Vec<&str> = r
+            .as_array()
+            .expect("array")
+            .iter()
+            .filter_map(|x| x["service_request_id"].as_str())
+            .collect();
+        assert_eq!(open, [other.to_string(), first.to_string()]);
+    })
+    .await;
+}
+
 fn multipart(fields: &[(&str, &str)], photo: Option<&[u8]>) -> (String, Vec<u8>) {
     let boundary = "o311boundaryXYZ";
     let mut body = Vec::new();
@@ -1074,7 +1130,8 @@ async fn open311_rate_limits_per_ip_key_and_phone() {
     let limited = App {
         router: axum::Router::new()
             .merge(server::routes::open311::router_with_limits(&config, limits))
-            .with_state(state),
+            .with_state(state.clone()),
+        state,
         store: a.store.clone(),
         clock: a.clock.clone(),
         tokens: a.tokens.clone(),

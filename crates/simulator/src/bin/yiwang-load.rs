@@ -8,8 +8,12 @@
 //! yiwang-load hj212     --addr 127.0.0.1:5016 --connections 5000 --rate 50000 --duration 20
 //! yiwang-load mqtt      --broker 127.0.0.1:1883 --messages 100000 --publishers 4 [--file /tmp/s.jsonl]
 //!                       [--sensors 10000 --store sqlite:///tmp/mqtt-load.db [--no-memory]]
+//! yiwang-load open311   --url http://127.0.0.1:8080 --api-key KEY --posts 30000 --concurrency 64
+//!                       --gets 1000 [--get-concurrency 1 --page-size 1000]
 //! ```
 //! `lifecycle` and `list` run against `yiwang demo --pace 0` (they use the demo accounts);
+//! `open311` against `yiwang serve` on a store the demo has set up once (accounts, city, the demo
+//! Open311 key) with the Open311 rate limits raised (see `docs/open311.md`);
 //! `jt808` and `hj212` against a gateway (`cargo run --release -p ingest --example gateway`);
 //! `mqtt` against a broker (Mosquitto), running the intake in-process.
 
@@ -19,7 +23,7 @@ use clap::{Parser, Subcommand};
 use domain::area::AreaLevel;
 use domain::time::Timestamp;
 use simulator::device_load::{self, LoadConfig, LoadReport};
-use simulator::{Client, lifecycle, list, mqtt_load, seed};
+use simulator::{Client, lifecycle, list, mqtt_load, open311_load, seed};
 use store::{ConnectOptions, Store};
 
 #[derive(Parser)]
@@ -85,6 +89,39 @@ enum Cmd {
     Hj212 {
         #[command(flatten)]
         load: DeviceArgs,
+    },
+    /// Open311: post service requests from many clients, then time full-page request lists.
+    Open311 {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// API key of a citizen (the demo's by default).
+        #[arg(long, default_value = "yw_demo_open311_citizen1")]
+        api_key: String,
+        /// Staff account used to find points inside unit grids.
+        #[arg(long, default_value = "operator")]
+        user: String,
+        #[arg(long, default_value = "yiwang2026")]
+        password: String,
+        /// Requests to post (0: only time the lists).
+        #[arg(long, default_value_t = 30_000)]
+        posts: usize,
+        /// Posts in flight.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Request lists to time (0: only post).
+        #[arg(long, default_value_t = 1000)]
+        gets: usize,
+        /// Lists in flight.
+        #[arg(long, default_value_t = 1)]
+        get_concurrency: usize,
+        /// `page_size` of each list (the server allows up to 1,000).
+        #[arg(long, default_value_t = 1000)]
+        page_size: u32,
+        /// Distinct spots the posts are spread over (each post lies within 15 m of one).
+        #[arg(long, default_value_t = 2000)]
+        spots: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
     },
     /// MQTT sensors: one stream to a plain subscriber and to the intake at once; both rates.
     Mqtt {
@@ -301,6 +338,58 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Hj212 { load } => {
             let mut r = device_load::run_hj212(load.config()).await;
             print_device_report("hj212", &load, &mut r);
+        }
+        Cmd::Open311 {
+            url,
+            api_key,
+            user,
+            password,
+            posts,
+            concurrency,
+            gets,
+            get_concurrency,
+            page_size,
+            spots,
+            seed,
+        } => {
+            let cfg = open311_load::Config {
+                base: url,
+                api_key,
+                user,
+                password,
+                posts,
+                concurrency,
+                gets,
+                get_concurrency,
+                page_size,
+                spots,
+                seed,
+            };
+            let mut r = open311_load::run(&cfg).await?;
+            if posts > 0 {
+                let secs = r.post_wall.as_secs_f64().max(1e-9);
+                println!(
+                    "open311 post: {} created ({} linked to an earlier request) in {secs:.2} s = {:.0}/s; concurrency {concurrency}, {} spots; refused {:?}",
+                    r.created,
+                    r.linked,
+                    r.created as f64 / secs,
+                    r.spots,
+                    r.failed
+                );
+                println!("open311 post latency: {}", r.post_latencies.summary());
+            }
+            if gets > 0 {
+                let secs = r.get_wall.as_secs_f64().max(1e-9);
+                println!(
+                    "open311 list: {} lists in {secs:.2} s = {:.1}/s; {:.0} requests and {:.0} kB per list on average; {} lists shorter than page_size {page_size}; concurrency {get_concurrency}",
+                    r.gets,
+                    r.gets as f64 / secs,
+                    r.listed as f64 / r.gets.max(1) as f64,
+                    r.listed_bytes as f64 / r.gets.max(1) as f64 / 1000.0,
+                    r.short_gets
+                );
+                println!("open311 list latency: {}", r.get_latencies.summary());
+            }
         }
         Cmd::Mqtt {
             broker,

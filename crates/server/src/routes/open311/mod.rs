@@ -8,7 +8,9 @@
 //!   condition, and for facility matters the 17-digit component code).
 //! - A request enters the case loop like any report (`workflow::new_case`, source `open311`),
 //!   located through the city's unit grids; its `service_request_id` is the case id, returned at
-//!   once (`type` `realtime`); its token is the case number.
+//!   once (`type` `realtime`); its token is the case number. Like `POST /api/cases`, a request
+//!   that repeats an open one is linked to it at once (`duplicates::auto_link`); it keeps its own
+//!   id.
 //! - Each answer is built once as JSON and written as XML by [`xml`]; errors are the spec's
 //!   `errors` list with 400 / 403 / 404, 429 for rate limits (with `Retry-After`).
 //!
@@ -29,7 +31,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use domain::area::AreaPath;
 use domain::org::Role;
-use domain::taxonomy::{ClassKind, GB_47678_5_2026, TaxonomyClass, Urgency};
+use domain::taxonomy::{ClassKind, TaxonomyClass, Urgency};
 use domain::time::Timestamp;
 use domain::workflow::{self, CaseState, ClassSnapshot, Ctx, NewReport, Source, WorkflowError};
 use grid::Geocoded;
@@ -71,8 +73,10 @@ pub const MAX_ID_CHARS: usize = 100;
 /// Longest attribute value, in characters.
 pub const MAX_ATTRIBUTE_CHARS: usize = 500;
 
-/// The request limits of the Open311 API, per node.
-#[derive(Clone, Copy, Debug)]
+/// The request limits of the Open311 API, per node (the `[open311]` section of the config
+/// file; see `config/yiwang.example.toml`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Every GET, per client IP.
     pub read_per_ip: Limit,
@@ -125,9 +129,9 @@ impl Limiters {
     }
 }
 
-/// The Open311 routes with the default [`Limits`].
+/// The Open311 routes with the configured [`Limits`] (`ServerConfig::open311_limits`).
 pub fn router(config: &ServerConfig) -> Router<AppState> {
-    router_with_limits(config, Limits::default())
+    router_with_limits(config, config.open311_limits)
 }
 
 /// The Open311 routes with the given limits (each router has its own buckets).
@@ -518,19 +522,15 @@ async fn matter_classes(state: &AppState) -> Result311<Vec<TaxonomyClass>> {
     Ok(all)
 }
 
-/// The matter class with this code, from the national standard or a local extension.
+/// The matter class with this code, from the national standard or a local extension: from the
+/// node's cached taxonomy (`RulesCache`, at most `RULES_TTL_MS` old, as the calendar and node
+/// limits are), so that a post costs no database read for it.
 async fn matter_class(state: &AppState, code: &str) -> Result311<TaxonomyClass> {
-    if let Some(c) = state
-        .store
-        .get_class(GB_47678_5_2026, ClassKind::Matter, code)
-        .await?
-    {
-        return Ok(c);
-    }
-    matter_classes(state)
-        .await?
-        .into_iter()
-        .find(|c| c.code == code)
+    let rules = state.rules.get(state.now()).await?;
+    rules
+        .taxonomy
+        .find_matter(code)
+        .cloned()
         .ok_or_else(|| Open311Error::not_found(format!("service_code {code:?} not found")))
 }
 
@@ -1233,9 +1233,26 @@ async fn create_request(state: &AppState, lim: &Limiters, req: Request) -> Resul
         case: Box::new(CaseDto::new(&case, now, &rules.calendar, false)),
         followers: Vec::new(),
     });
+    // 疑似重复: like `POST /api/cases`, a report the finder is sure of joins its master at
+    // once. The request keeps its own id (its status then reads closed, with the link's note).
+    let mut notice = format!(
+        "案卷号 {}：可凭此号查询办理进度 (case number; token for GET tokens/{}.json)",
+        case.case_no, case.case_no
+    );
+    match super::duplicates::auto_link(state, &case).await {
+        Ok(Some(master)) => {
+            notice.push_str(&format!(
+                "；已与请求 {master} 合并办理 (linked to service_request_id {master}, the same problem reported earlier)"
+            ));
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(case_id = case.id, error = %e, "automatic duplicate link refused");
+        }
+    }
     Ok(json!([{
         "service_request_id": case.id.to_string(),
-        "service_notice": format!("案卷号 {}：可凭此号查询办理进度 (case number; token for GET tokens/{}.json)", case.case_no, case.case_no),
+        "service_notice": notice,
         "account_id": p.get("account_id"),
     }]))
 }

@@ -20,7 +20,7 @@ use crate::auth::AuthUser;
 use crate::dto::ActionRequest;
 use crate::error::ApiResult;
 use crate::routes::transition;
-use crate::supervise::system_user;
+use crate::supervise::spawn_system_worker;
 
 /// The setting holding the rules (`store::setting`).
 pub const ESCALATION_RULES: &str = "escalation_rules";
@@ -115,28 +115,19 @@ pub fn spawn_escalation(
     state: AppState,
     shutdown: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut actor: Option<AuthUser> = None;
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(ESCALATION_INTERVAL) => {}
-            }
-            if actor.is_none() {
-                match system_user(&state).await {
-                    Ok(u) => actor = Some(u),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "escalation: no system account yet");
-                        continue;
-                    }
+    spawn_system_worker(
+        state,
+        shutdown,
+        ESCALATION_INTERVAL,
+        "escalation",
+        |state: &AppState, actor: &AuthUser| {
+            Box::pin(async move {
+                match escalate_once(state, actor).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(steps = n, "escalation: cases raised to 督办"),
+                    Err(e) => tracing::warn!(error = %e, "escalation pass failed"),
                 }
-            }
-            let Some(a) = &actor else { continue };
-            match escalate_once(&state, a).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(steps = n, "escalation: cases raised to 督办"),
-                Err(e) => tracing::warn!(error = %e, "escalation pass failed"),
-            }
-        }
-    })
+            })
+        },
+    )
 }

@@ -19,6 +19,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
+
 use domain::org::{Caller, Role, RoleGrant};
 use domain::time::Timestamp;
 use domain::workflow::Source;
@@ -328,61 +330,89 @@ pub async fn raise_case(
     Ok(case.id)
 }
 
-/// Runs the alarm → case worker until `shutdown`.
-pub fn spawn_alarm_cases(
+/// Runs `pass` as the `system` account every `interval` until `shutdown` (the account is
+/// fetched, or created, before the first pass and kept). `name` tags the log lines.
+pub fn spawn_system_worker<F>(
     state: AppState,
     shutdown: CancellationToken,
-) -> tokio::task::JoinHandle<()> {
+    interval: Duration,
+    name: &'static str,
+    pass: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: for<'a> Fn(&'a AppState, &'a AuthUser) -> BoxFuture<'a, ()> + Send + 'static,
+{
     tokio::spawn(async move {
-        // Alarms whose case was refused: not retried for a while (e.g. a point outside the city).
-        let failures: Arc<Mutex<HashMap<i64, Timestamp>>> = Arc::default();
         let mut system: Option<AuthUser> = None;
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(POLL_INTERVAL) => {}
+                () = tokio::time::sleep(interval) => {}
             }
             if system.is_none() {
                 match system_user(&state).await {
                     Ok(u) => system = Some(u),
                     Err(e) => {
-                        tracing::warn!(error = %e, "alarm worker: no system account yet");
+                        tracing::warn!(worker = name, error = %e, "no system account yet");
                         continue;
                     }
                 }
             }
-            let Some(actor) = &system else { continue };
-            let pending = match state.store.alarms_awaiting_case(50).await {
-                Ok(p) => p,
-                Err(e) => {
-                    tracing::warn!(error = %e, "alarm worker: cannot read alarms");
-                    continue;
-                }
-            };
-            let now = state.now();
-            for alarm in pending {
-                {
-                    let mut f = failures.lock().await;
-                    if f.get(&alarm.id)
-                        .is_some_and(|t| now.0 - t.0 < 10 * Timestamp::MINUTE_MS)
-                    {
-                        continue;
-                    }
-                    f.retain(|_, t| now.0 - t.0 < 10 * Timestamp::MINUTE_MS);
-                }
-                match raise_case(&state, actor, &alarm, state.config.auto_dispatch_alarms).await {
-                    Ok(case_id) => {
-                        metrics::counter!("yiwang_alarm_cases_total").increment(1);
-                        tracing::info!(alarm = alarm.id, case_id, rule = %alarm.rule, "case filed from alarm");
-                    }
-                    Err(e) => {
-                        metrics::counter!("yiwang_alarm_case_failures_total").increment(1);
-                        // Debug: an internal error's detail is only in its payload.
-                        tracing::warn!(alarm = alarm.id, error = ?e, "no case from alarm");
-                        failures.lock().await.insert(alarm.id, now);
-                    }
-                }
+            if let Some(actor) = &system {
+                pass(&state, actor).await;
             }
         }
     })
+}
+
+/// Runs the alarm → case worker until `shutdown`.
+pub fn spawn_alarm_cases(
+    state: AppState,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    // Alarms whose case was refused: not retried for a while (e.g. a point outside the city).
+    let failures: Arc<Mutex<HashMap<i64, Timestamp>>> = Arc::default();
+    spawn_system_worker(
+        state,
+        shutdown,
+        POLL_INTERVAL,
+        "alarm cases",
+        move |state: &AppState, actor: &AuthUser| {
+            let failures = failures.clone();
+            Box::pin(async move {
+                let pending = match state.store.alarms_awaiting_case(50).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "alarm worker: cannot read alarms");
+                        return;
+                    }
+                };
+                let now = state.now();
+                for alarm in pending {
+                    {
+                        let mut f = failures.lock().await;
+                        if f.get(&alarm.id)
+                            .is_some_and(|t| now.0 - t.0 < 10 * Timestamp::MINUTE_MS)
+                        {
+                            continue;
+                        }
+                        f.retain(|_, t| now.0 - t.0 < 10 * Timestamp::MINUTE_MS);
+                    }
+                    match raise_case(state, actor, &alarm, state.config.auto_dispatch_alarms).await
+                    {
+                        Ok(case_id) => {
+                            metrics::counter!("yiwang_alarm_cases_total").increment(1);
+                            tracing::info!(alarm = alarm.id, case_id, rule = %alarm.rule, "case filed from alarm");
+                        }
+                        Err(e) => {
+                            metrics::counter!("yiwang_alarm_case_failures_total").increment(1);
+                            // Debug: an internal error's detail is only in its payload.
+                            tracing::warn!(alarm = alarm.id, error = ?e, "no case from alarm");
+                            failures.lock().await.insert(alarm.id, now);
+                        }
+                    }
+                }
+            })
+        },
+    )
 }

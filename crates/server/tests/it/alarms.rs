@@ -212,18 +212,5 @@ async fn alarms_story(a: &App) {
 
 #[tokio::test]
 async fn alarms_scope_cases_and_lifecycle_on_every_backend() {
-    for pg in [false, true] {
-        let Some((store, schema)) = open_store(pg, "alarms").await else {
-            continue;
-        };
-        let a = app_on(store, schema).await;
-        alarms_story(&a).await;
-        if let Some(s) = &a.schema {
-            a.store.drop_schema(s).await.expect("drop");
-        }
-        eprintln!(
-            "alarms passed on {}",
-            if pg { "postgres" } else { "sqlite" }
-        );
-    }
+    on_every_backend("alarms", "alarms", alarms_story).await;
 }

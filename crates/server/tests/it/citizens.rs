@@ -182,20 +182,7 @@ async fn answer_and_rating(a: &App) {
 
 #[tokio::test]
 async fn answers_ratings_and_one_reopening_on_every_backend() {
-    for pg in [false, true] {
-        let Some((store, schema)) = open_store(pg, "answer").await else {
-            continue;
-        };
-        let a = app_on(store, schema).await;
-        answer_and_rating(&a).await;
-        if let Some(s) = &a.schema {
-            a.store.drop_schema(s).await.expect("drop");
-        }
-        eprintln!(
-            "answers and ratings passed on {}",
-            if pg { "postgres" } else { "sqlite" }
-        );
-    }
+    on_every_backend("answer", "answers and ratings", answer_and_rating).await;
 }
 
 async fn public_post(a: &App, path: &str, body: Value) -> (StatusCode, Value) {
@@ -225,20 +212,7 @@ async fn last_code(a: &App, phone: &str) -> String {
 
 #[tokio::test]
 async fn sign_in_by_sms_code_on_every_backend() {
-    for pg in [false, true] {
-        let Some((store, schema)) = open_store(pg, "otp").await else {
-            continue;
-        };
-        let a = app_on(store, schema).await;
-        sign_in_by_sms_code(&a).await;
-        if let Some(s) = &a.schema {
-            a.store.drop_schema(s).await.expect("drop");
-        }
-        eprintln!(
-            "sign-in by code passed on {}",
-            if pg { "postgres" } else { "sqlite" }
-        );
-    }
+    on_every_backend("otp", "sign-in by code", sign_in_by_sms_code).await;
 }
 
 async fn sign_in_by_sms_code(a: &App) {

@@ -354,18 +354,5 @@ async fn city_story(a: &App) {
 
 #[tokio::test]
 async fn city_layers_geocoding_and_located_reports_on_every_backend() {
-    for pg in [false, true] {
-        let Some((store, schema)) = open_store(pg, "city").await else {
-            continue;
-        };
-        let a = app_on(store, schema).await;
-        city_story(&a).await;
-        if let Some(s) = &a.schema {
-            a.store.drop_schema(s).await.expect("drop");
-        }
-        eprintln!(
-            "city story passed on {}",
-            if pg { "postgres" } else { "sqlite" }
-        );
-    }
+    on_every_backend("city", "city story", city_story).await;
 }

@@ -20,19 +20,7 @@ async fn dispatched_case(a: &App, text: &str) -> i64 {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let id = v["case"]["id"].as_i64().expect("id");
-    a.verify_on_site(id).await;
-    a.ok(
-        "supervisor",
-        id,
-        json!({"action": "file", "class_code": "06010"}),
-    )
-    .await;
-    a.ok(
-        "dispatcher",
-        id,
-        json!({"action": "dispatch", "department_id": a.depts["hw"]}),
-    )
-    .await;
+    a.verify_file_dispatch(id).await;
     id
 }
 
@@ -162,18 +150,5 @@ async fn escalation(a: &App) {
 
 #[tokio::test]
 async fn red_lights_and_overdue_cases_are_raised_to_supervision_on_every_backend() {
-    for pg in [false, true] {
-        let Some((store, schema)) = open_store(pg, "escalate").await else {
-            continue;
-        };
-        let a = app_on(store, schema).await;
-        escalation(&a).await;
-        if let Some(s) = &a.schema {
-            a.store.drop_schema(s).await.expect("drop");
-        }
-        eprintln!(
-            "escalation passed on {}",
-            if pg { "postgres" } else { "sqlite" }
-        );
-    }
+    on_every_backend("escalate", "escalation", escalation).await;
 }

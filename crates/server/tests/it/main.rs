@@ -213,6 +213,25 @@ async fn app_on(store: Store, schema: Option<String>) -> App {
     }
 }
 
+/// Runs `story` on a fresh app on SQLite, then on PostgreSQL when it is reachable (a fresh
+/// schema, dropped afterwards), saying which passed.
+async fn on_every_backend(tag: &str, what: &str, story: impl AsyncFn(&App)) {
+    for pg in [false, true] {
+        let Some((store, schema)) = open_store(pg, tag).await else {
+            continue;
+        };
+        let a = app_on(store, schema).await;
+        story(&a).await;
+        if let Some(s) = &a.schema {
+            a.store.drop_schema(s).await.expect("drop");
+        }
+        eprintln!(
+            "{what} passed on {}",
+            if pg { "postgres" } else { "sqlite" }
+        );
+    }
+}
+
 async fn app() -> App {
     let (store, schema) = open_store(false, "x").await.expect("sqlite");
     app_on(store, schema).await
@@ -329,6 +348,24 @@ impl App {
             "inspector",
             id,
             json!({"action": "verify", "confirmed": true, "attachments": [p]}),
+        )
+        .await;
+    }
+
+    /// From a fresh report to 待签收 at the sanitation department: verified on site, filed as
+    /// 06010 (暴露垃圾), dispatched.
+    async fn verify_file_dispatch(&self, id: i64) {
+        self.verify_on_site(id).await;
+        self.ok(
+            "supervisor",
+            id,
+            json!({"action": "file", "class_code": "06010"}),
+        )
+        .await;
+        self.ok(
+            "dispatcher",
+            id,
+            json!({"action": "dispatch", "department_id": self.depts["hw"]}),
         )
         .await;
     }
@@ -476,20 +513,7 @@ async fn full_loop(a: &App) {
 
 #[tokio::test]
 async fn full_loop_over_http_on_every_backend() {
-    for pg in [false, true] {
-        let Some((store, schema)) = open_store(pg, "loop").await else {
-            continue;
-        };
-        let a = app_on(store, schema).await;
-        full_loop(&a).await;
-        if let Some(s) = &a.schema {
-            a.store.drop_schema(s).await.expect("drop");
-        }
-        eprintln!(
-            "full loop passed on {}",
-            if pg { "postgres" } else { "sqlite" }
-        );
-    }
+    on_every_backend("loop", "full loop", full_loop).await;
 }
 
 #[tokio::test]

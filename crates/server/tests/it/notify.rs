@@ -159,19 +159,7 @@ async fn notifications(a: &App) {
     assert_eq!(s, StatusCode::CREATED, "{v}");
 
     // Through the loop: filed, dispatched, handled, closed, answered; rated unsatisfied: reopened.
-    a.verify_on_site(id).await;
-    a.ok(
-        "supervisor",
-        id,
-        json!({"action": "file", "class_code": "06010"}),
-    )
-    .await;
-    a.ok(
-        "dispatcher",
-        id,
-        json!({"action": "dispatch", "department_id": a.depts["hw"]}),
-    )
-    .await;
+    a.verify_file_dispatch(id).await;
     a.ok("hw", id, json!({"action": "accept_task"})).await;
     a.feedback_and_check(id, "hw").await;
     a.ok("supervisor", id, json!({"action": "close"})).await;
@@ -317,20 +305,7 @@ async fn notifications(a: &App) {
 
 #[tokio::test]
 async fn case_changes_reach_reporters_and_webhooks_once_on_every_backend() {
-    for pg in [false, true] {
-        let Some((store, schema)) = open_store(pg, "notify").await else {
-            continue;
-        };
-        let a = app_on(store, schema).await;
-        notifications(&a).await;
-        if let Some(s) = &a.schema {
-            a.store.drop_schema(s).await.expect("drop");
-        }
-        eprintln!(
-            "notifications passed on {}",
-            if pg { "postgres" } else { "sqlite" }
-        );
-    }
+    on_every_backend("notify", "notifications", notifications).await;
 }
 
 #[tokio::test]

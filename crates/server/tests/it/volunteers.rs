@@ -48,19 +48,7 @@ async fn volunteers_story(a: &App) {
     let (s, v) = a.act("operator", id, json!({"action": "accept"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     // Verified on site, filed, handled and closed.
-    a.verify_on_site(id).await;
-    a.ok(
-        "supervisor",
-        id,
-        json!({"action": "file", "class_code": "06010"}),
-    )
-    .await;
-    a.ok(
-        "dispatcher",
-        id,
-        json!({"action": "dispatch", "department_id": a.depts["hw"]}),
-    )
-    .await;
+    a.verify_file_dispatch(id).await;
     a.ok("hw", id, json!({"action": "accept_task"})).await;
     a.feedback_and_check(id, "hw").await;
     let v = a.ok("supervisor", id, json!({"action": "close"})).await;
@@ -202,18 +190,5 @@ async fn volunteers_story(a: &App) {
 
 #[tokio::test]
 async fn volunteers_register_report_count_and_leave_on_every_backend() {
-    for pg in [false, true] {
-        let Some((store, schema)) = open_store(pg, "volunteers").await else {
-            continue;
-        };
-        let a = app_on(store, schema).await;
-        volunteers_story(&a).await;
-        if let Some(s) = &a.schema {
-            a.store.drop_schema(s).await.expect("drop");
-        }
-        eprintln!(
-            "volunteers passed on {}",
-            if pg { "postgres" } else { "sqlite" }
-        );
-    }
+    on_every_backend("volunteers", "volunteers", volunteers_story).await;
 }

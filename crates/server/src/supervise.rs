@@ -330,8 +330,9 @@ pub async fn raise_case(
     Ok(case.id)
 }
 
-/// Runs `pass` as the `system` account every `interval` until `shutdown` (the account is
-/// fetched, or created, before the first pass and kept). `name` tags the log lines.
+/// Runs `pass` as the `system` account at once and then every `interval` until `shutdown`
+/// (the account is fetched, or created, before the first pass and kept). `name` tags the log
+/// lines.
 pub fn spawn_system_worker<F>(
     state: AppState,
     shutdown: CancellationToken,
@@ -344,11 +345,16 @@ where
 {
     tokio::spawn(async move {
         let mut system: Option<AuthUser> = None;
+        // The first pass right away (what piled up while no node ran), then every `interval`.
+        let mut first = true;
         loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(interval) => {}
+            if !first {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(interval) => {}
+                }
             }
+            first = false;
             if system.is_none() {
                 match system_user(&state).await {
                     Ok(u) => system = Some(u),

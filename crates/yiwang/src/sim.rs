@@ -708,8 +708,11 @@ impl Simulation {
     }
 
     async fn leader(&mut self) -> anyhow::Result<()> {
+        // Cases late at the department are raised by the escalation rules (自动督办); the
+        // leader presses by hand on the ones late at the bureau's own steps.
         for c in self.queue("leader", "light=red&supervised=false").await? {
-            if self.chance(0.3) {
+            let at_department = matches!(c["state"].as_str(), Some("dispatched" | "handling"));
+            if !at_department && self.chance(0.3) {
                 let id = c["id"].as_i64().unwrap_or_default();
                 self.act(
                     "leader",

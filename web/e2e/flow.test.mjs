@@ -14,7 +14,7 @@
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { PASSWORD, artifacts, startDemo } from './harness.mjs'
+import { PASSWORD, artifacts, field, settledShot, signInAs, startDemo } from './harness.mjs'
 import { makePng } from './png.mjs'
 
 const TIMEOUT = 20_000
@@ -32,35 +32,11 @@ after(async () => {
   await demo?.close()
 })
 
-/** A signed-in page for `username`, in its own context (own cookies). */
 async function signIn(username) {
-  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
-  ctx.setDefaultTimeout(TIMEOUT)
-  const page = await ctx.newPage()
-  const errors = []
-  page.on('pageerror', (e) => errors.push(String(e)))
-  page.errors = errors
-  await page.goto(`${baseUrl}/login`)
-  await field(page, 'login-username').fill(username)
-  await field(page, 'login-password').fill(PASSWORD)
-  await page.getByTestId('login-submit').click()
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'))
-  await page.getByTestId('current-user').waitFor()
-  return page
+  return signInAs(browser, baseUrl, username, { height: 900, timeout: TIMEOUT })
 }
 
-/** The text field with `testid` (Element Plus puts the attribute on the <input>/<textarea> itself). */
-function field(scope, testid) {
-  const id = `[data-testid="${testid}"]`
-  return scope.locator(`input${id}, textarea${id}, ${id} input, ${id} textarea`).first()
-}
-
-async function shot(page, name) {
-  // Let charts, images and transitions settle.
-  await page.waitForLoadState('networkidle').catch(() => undefined)
-  await page.waitForTimeout(400)
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
-}
+const shot = settledShot
 
 async function openCase(page, id) {
   await page.goto(`${baseUrl}/cases/${id}`)

@@ -92,3 +92,36 @@ export async function startDemo(scratchPrefix) {
   }
   return { baseUrl, browser, close }
 }
+
+/** The text field with `testid` (Element Plus puts the attribute on the <input>/<textarea> itself). */
+export function field(scope, testid) {
+  const id = `[data-testid="${testid}"]`
+  return scope.locator(`input${id}, textarea${id}, ${id} input, ${id} textarea`).first()
+}
+
+/**
+ * A page signed in as `username` in its own browser context (own cookies), in Chinese on
+ * Shanghai time; page errors are collected in `page.errors`.
+ */
+export async function signInAs(browser, baseUrl, username, { height = 900, timeout = 20_000 } = {}) {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
+  ctx.setDefaultTimeout(timeout)
+  const page = await ctx.newPage()
+  const errors = []
+  page.on('pageerror', (e) => errors.push(String(e)))
+  page.errors = errors
+  await page.goto(`${baseUrl}/login`)
+  await field(page, 'login-username').fill(username)
+  await field(page, 'login-password').fill(PASSWORD)
+  await page.getByTestId('login-submit').click()
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'))
+  await page.getByTestId('current-user').waitFor()
+  return page
+}
+
+/** A full-page screenshot into test-artifacts once charts, images and transitions settle. */
+export async function settledShot(page, name) {
+  await page.waitForLoadState('networkidle').catch(() => undefined)
+  await page.waitForTimeout(400)
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
+}

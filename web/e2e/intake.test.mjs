@@ -12,7 +12,7 @@
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { PASSWORD, artifacts, startDemo } from './harness.mjs'
+import { PASSWORD, artifacts, field, settledShot, signInAs, startDemo } from './harness.mjs'
 
 const TIMEOUT = 20_000
 const ADDRESS = '建设路与陇海路交叉口'
@@ -51,31 +51,10 @@ async function apiAs(username) {
 }
 
 async function signIn(username) {
-  const ctx = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
-  ctx.setDefaultTimeout(TIMEOUT)
-  const page = await ctx.newPage()
-  const errors = []
-  page.on('pageerror', (e) => errors.push(String(e)))
-  page.errors = errors
-  await page.goto(`${baseUrl}/login`)
-  await field(page, 'login-username').fill(username)
-  await field(page, 'login-password').fill(PASSWORD)
-  await page.getByTestId('login-submit').click()
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'))
-  await page.getByTestId('current-user').waitFor()
-  return page
+  return signInAs(browser, baseUrl, username, { height: 1000, timeout: TIMEOUT })
 }
 
-function field(scope, testid) {
-  const id = `[data-testid="${testid}"]`
-  return scope.locator(`input${id}, textarea${id}, ${id} input, ${id} textarea`).first()
-}
-
-async function shot(page, name) {
-  await page.waitForLoadState('networkidle').catch(() => undefined)
-  await page.waitForTimeout(400)
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
-}
+const shot = settledShot
 
 async function pickOption(page, testid, label, search) {
   const select = page.getByTestId(testid)

@@ -3592,33 +3592,29 @@ async fn error_responses_fit_the_document() {
         let got = e2e.call(token, "POST", "/api/volunteers", Some(body)).await;
         expect(code_of(got), 403, "forbidden");
     }
-    let got = e2e
-        .call(
+    for (token, body, status, code) in [
+        (
             &citizen,
-            "POST",
-            "/api/volunteers",
-            Some(json!({ "project": "community", "road_id": "no-such-road" })),
-        )
-        .await;
-    expect(code_of(got), 422, "unknown_road");
-    let got = e2e
-        .call(
+            json!({ "project": "community", "road_id": "no-such-road" }),
+            422,
+            "unknown_road",
+        ),
+        (
             &citizen,
-            "POST",
-            "/api/volunteers",
-            Some(json!({ "project": "community", "area_code": "110102" })),
-        )
-        .await;
-    expect(code_of(got), 422, "unknown_area");
-    let got = e2e
-        .call(
+            json!({ "project": "community", "area_code": "110102" }),
+            422,
+            "unknown_area",
+        ),
+        (
             &admin,
-            "POST",
-            "/api/volunteers",
-            Some(json!({ "project": "community", "user_id": 999_999 })),
-        )
-        .await;
-    expect(code_of(got), 404, "not_found");
+            json!({ "project": "community", "user_id": 999_999 }),
+            404,
+            "not_found",
+        ),
+    ] {
+        let got = e2e.call(token, "POST", "/api/volunteers", Some(body)).await;
+        expect(code_of(got), status, code);
+    }
     let got = e2e.call(&citizen, "GET", "/api/volunteers", None).await;
     expect(code_of(got), 403, "forbidden");
     let got = e2e

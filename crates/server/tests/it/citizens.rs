@@ -37,20 +37,8 @@ async fn answer_and_rating(a: &App) {
     assert_eq!(staff["case"]["reporter_id"], Value::Null);
 
     // Through the loop to the department.
-    a.verify_on_site(id).await;
-    a.ok(
-        "supervisor",
-        id,
-        json!({"action": "file", "class_code": "06010"}),
-    )
-    .await;
-    let v = a
-        .ok(
-            "dispatcher",
-            id,
-            json!({"action": "dispatch", "department_id": a.depts["hw"]}),
-        )
-        .await;
+    a.verify_file_dispatch(id).await;
+    let v = a.case(id).await;
     let transferred = v["case"]["first_dispatched_at"].clone();
     assert!(transferred.is_string(), "转办 time kept: {v}");
 

@@ -341,12 +341,20 @@ impl Notifier {
             self.started = true;
         }
         let webhooks = store.webhooks(true).await?;
-        // Without webhooks only the actions that reach citizens matter: read just those.
-        let filter: Option<&[&str]> = if webhooks.is_empty() {
-            Some(&SMS_ACTIONS)
-        } else {
+        // Read only the actions someone wants: those that reach citizens and those the webhooks
+        // follow (everything when a webhook follows every action).
+        let wanted: Option<Vec<&str>> = if webhooks.iter().any(|w| w.actions.is_empty()) {
             None
+        } else {
+            let mut list: Vec<&str> = SMS_ACTIONS.to_vec();
+            for a in webhooks.iter().flat_map(|w| w.actions.iter()) {
+                if !list.contains(&a.as_str()) {
+                    list.push(a.as_str());
+                }
+            }
+            Some(list)
         };
+        let filter = wanted.as_deref();
         // New events, in batches, up to a bound per pass so delivery is not starved.
         for _ in 0..20 {
             let events = store.events_after(self.cursor, 500, filter).await?;

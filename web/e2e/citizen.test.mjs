@@ -272,6 +272,17 @@ test('citizen portal and inspector phone view', async (t) => {
     const distances = (await inspectorPage.getByTestId('task-item').evaluateAll((els) => els.map((e) => e.dataset.distance))).filter(Boolean).map(Number)
     assert.deepEqual(distances, [...distances].sort((a, b) => a - b), 'sorted by distance')
     assert.ok(Number(await inspectorPage.getByTestId('task-map').getAttribute('data-pins')) >= 1)
+    // The inspector's own grids among the district's.
+    const map = inspectorPage.getByTestId('task-map')
+    const own = Number(await map.getAttribute('data-own-grids'))
+    const all = Number(await map.getAttribute('data-grids'))
+    assert.ok(own > 0 && all > own, `own grids ${own} of ${all}`)
+    const layer = await inspectorPage.evaluate(async (s) => {
+      const r = await fetch(`/api/map/areas?parent=${s.slice(0, 6)}&level=grid&zoom=14`, { credentials: 'include' })
+      const fc = await r.json()
+      return { all: fc.features.length, own: fc.features.filter((f) => f.properties.code.startsWith(s)).length }
+    }, street)
+    assert.deepEqual({ all, own }, layer)
     await shot(inspectorPage, 'mobile-01-tasks')
   })
 

@@ -105,6 +105,32 @@ async function wallClickUntil(page, wantLevel) {
   throw new Error(`no click on the wall map reached ${wantLevel}`)
 }
 
+/**
+ * Waits for the wall's breakdown panel to show `area` ('' = all the user sees) and checks it
+ * against `GET /api/stats/breakdown` asked by the same session: the total, the channel counts
+ * (summing to the total) and the top classes.
+ */
+async function wallBreakdownIs(page, area) {
+  const panel = page.locator(`[data-testid="wall-breakdown"][data-scope="${area}"]`)
+  await panel.waitFor({ state: 'attached' })
+  const server = await page.evaluate(async (a) => {
+    const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date())
+    const r = await fetch(`/api/stats/breakdown?from=${day}&top=6${a ? `&area=${a}` : ''}`, { credentials: 'include' })
+    return r.json()
+  }, area)
+  const total = Number(await panel.getAttribute('data-total'))
+  assert.ok(Math.abs(total - server.total) <= 3, `wall total ${total}, server ${server.total} (simulated reports keep coming)`)
+  const sources = (await panel.getAttribute('data-sources')).split(',').filter(Boolean).map((x) => Number(x.split(':')[1]))
+  assert.equal(sources.reduce((a, b) => a + b, 0), total, 'the source mix adds up to the day\'s reports')
+  const classes = (await panel.getAttribute('data-classes')).split(',').filter(Boolean)
+  assert.ok(classes.length <= 6)
+  if (area.length <= 6) assert.ok(total > 0, 'the demo reports cases today')
+  if (server.by_class.length) assert.ok(classes.length > 0, 'top problems shown')
+  const due = Number(await panel.getAttribute('data-due'))
+  const closed = Number(await panel.getAttribute('data-closed'))
+  assert.ok(closed <= due, `closed ${closed} ≤ due ${due}`)
+}
+
 test('wall screen: dark full-screen command centre, live layer, drill-down to a grid, English', async () => {
   const page = await signIn('leader')
   await page.setViewportSize({ width: 1920, height: 1080 })
@@ -120,6 +146,10 @@ test('wall screen: dark full-screen command centre, live layer, drill-down to a 
   assert.ok(Number(await layer.getAttribute('data-cases')) > 0, 'open cases on the map')
   assert.match(await page.getByTestId('wall-fig-reported').locator('.tile-v').innerText(), /^\d[\d,.]*(万|亿)?$/)
   await page.getByTestId('wall-trend').waitFor()
+  // Source mix, top problems and the closure rate come from the server's breakdown of the day.
+  await wallBreakdownIs(page, await page.getByTestId('wall').getAttribute('data-scope'))
+  const closure = await page.getByTestId('wall-fig-closure').locator('.tile-v').innerText()
+  assert.ok(closure === '—' || Number(closure.replace('%', '')) <= 100, `closure rate ${closure}`)
   await page.waitForTimeout(2500)
   await page.screenshot({ path: join(artifacts, 'screens-wall.png') })
 
@@ -129,6 +159,7 @@ test('wall screen: dark full-screen command centre, live layer, drill-down to a 
   if (top === 'district') await wallClickUntil(page, 'street')
   const street = await wallClickUntil(page, 'community')
   assert.equal(await page.getByTestId('wall').getAttribute('data-scope'), street)
+  await wallBreakdownIs(page, street)
   await wallClickUntil(page, 'grid')
   await wallClickUntil(page, 'picked')
   assert.equal((await page.getByTestId('wall').getAttribute('data-scope')).length, 15, 'the figures follow the picked grid')
@@ -210,6 +241,14 @@ test('cycle tasks: list and a new task checked before it is sent', async () => {
   const page = await signIn('leader')
   await page.goto(`${baseUrl}/assessment/cycle-tasks`)
   await page.locator('[data-testid="cycle-table"]').waitFor()
+  // The demo's main-road tasks started a week back: their occurrences of the last seven days
+  // are 周期案件 already, each linked to its case.
+  const runCase = page.getByTestId('cycle-runs').getByTestId('cycle-run-case').first()
+  await runCase.waitFor({ timeout: 20_000 })
+  // Sent to the inspector at once: never left waiting for the operator (待受理).
+  assert.match(await runCase.innerText(), /#\d+ · \S+/)
+  assert.doesNotMatch(await page.getByTestId('cycle-runs').innerText(), /待受理/)
+  await shot(page, 'cycle-runs')
   await page.getByTestId('cycle-new').click()
   await page.getByTestId('cycle-save').click()
   await page.getByTestId('cycle-dialog').getByText('请填写任务名称').waitFor()

@@ -1,11 +1,16 @@
 // The wall screen's logic: how figures read, how live events become redraws, which scope the
 // panels follow as the map drills down, the mixes, and vehicles gliding between fixes.
 import { describe, expect, it } from 'vitest'
-import type { Case, Summary } from '../src/api/types'
+import type { Breakdown, Case, Summary } from '../src/api/types'
 import {
   affineFrom,
   clockText,
+  categorySlices,
+  closureRateOf,
   dayFigures,
+  foldTail,
+  onTimeRateOf,
+  sourceSlices,
   drillStep,
   formatCount,
   formatRate,
@@ -17,7 +22,6 @@ import {
   rateValue,
   scopeOf,
   throttle,
-  topCategories,
   type WallDrill,
 } from '../src/lib/wall'
 
@@ -50,24 +54,73 @@ describe('figures', () => {
     expect(rateValue('x')).toBeNull()
   })
 
-  it('takes the day from the indicators and the live overdue count from the summary', () => {
+  const closure = (closed: number, overdue_open: number) => ({ closed, overdue_open, due: closed + overdue_open, rate: null })
+  const bd = (total: number, closed: number, overdue: number): Breakdown => ({
+    from: '2026-11-25T00:00:00+08:00',
+    to: null,
+    total,
+    by_source: [],
+    by_class: [],
+    other_classes: 0,
+    unclassified: total,
+    closure: closure(closed, overdue),
+  })
+
+  it('结案率 = 结案数 / 应结案数 with every closing due, never above 100 %', () => {
+    // 08:30: five cases handled yesterday closed this morning, one handled today, two overdue.
+    // The assessment's day indicator 5 / (1 + 2) = 167 %; here 5 / (5 + 2).
+    expect(closureRateOf(closure(5, 2))).toBeCloseTo(5 / 7, 12)
+    expect(formatRate(closureRateOf(closure(5, 2)))).toBe('71.4%')
+    expect(closureRateOf(closure(0, 3))).toBe(0)
+    expect(closureRateOf(closure(4, 0))).toBe(1)
+    // Nothing due yet (early morning, nothing overdue): no rate, shown as —.
+    expect(closureRateOf(closure(0, 0))).toBeNull()
+    expect(formatRate(closureRateOf(closure(0, 0)))).toBe('—')
+    expect(closureRateOf(null)).toBeNull()
+    // A malformed answer is still bounded.
+    expect(closureRateOf({ closed: 9, overdue_open: 0, due: 3, rate: 3 })).toBe(1)
+    for (let c = 0; c < 15; c++) for (let o = 0; o < 15; o++) {
+      const r = closureRateOf(closure(c, o))
+      if (r != null) expect(r >= 0 && r <= 1).toBe(true)
+    }
+  })
+
+  it('按期结案率 = on-time closings (capped at the closings) / 应结案数, at most the closure rate', () => {
+    expect(onTimeRateOf({ num: 4, den: 3 }, closure(5, 2))).toBeCloseTo(4 / 7, 12)
+    // The counter ran ahead of the closings counted: capped, so on-time ≤ closure rate.
+    expect(onTimeRateOf({ num: 9, den: 3 }, closure(5, 2))).toBeCloseTo(5 / 7, 12)
+    expect(onTimeRateOf(null, closure(5, 2))).toBeNull()
+    expect(onTimeRateOf({ num: 1, den: 1 }, closure(0, 0))).toBeNull()
+    expect(onTimeRateOf({ num: 1, den: 1 }, null)).toBeNull()
+  })
+
+  it('takes reports, closings and rates from the breakdown, filings from the indicators, overdue from the summary', () => {
+    // The early-morning indicators that showed 167 %: 5 closed / (1 handled + 2 overdue).
     const ind = {
       reported: 18,
       filed: 27,
-      closed: 30,
-      closure_rate: { num: 30, den: 40, rate: 0.75 },
-      on_time_closure_rate: { num: 29, den: 40, rate: 0.725 },
+      closed: 5,
+      closure_rate: { num: 5, den: 3, rate: 5 / 3 },
+      on_time_closure_rate: { num: 4, den: 3, rate: 4 / 3 },
       overdue_open: 2,
     }
-    const summary: Summary = { total: 18, open: 4, closed: 13, overdue: 5, by_state: [] }
-    expect(dayFigures(ind, summary)).toEqual({ reported: 18, filed: 27, closed: 30, closureRate: 0.75, onTimeRate: 0.725, overdue: 5 })
+    const summary: Summary = { total: 18, open: 4, closed: 13, overdue: 2, by_state: [] }
+    const f = dayFigures(ind, summary, bd(20, 5, 2))
+    expect(f).toEqual({ reported: 20, filed: 27, closed: 5, closureRate: 5 / 7, onTimeRate: 4 / 7, overdue: 2 })
+    expect(formatRate(f.closureRate)).toBe('71.4%')
     expect(dayFigures(ind, null).overdue).toBe(2)
   })
 
-  it('falls back to the summary when there are no indicators', () => {
+  it('shows no rate rather than an unbounded one when the breakdown is missing', () => {
     const summary: Summary = { total: 20, open: 15, closed: 5, overdue: 1, by_state: [] }
-    expect(dayFigures(null, summary)).toEqual({ reported: 20, filed: null, closed: 5, closureRate: 0.25, onTimeRate: null, overdue: 1 })
-    expect(dayFigures(null, { ...summary, total: 0, closed: 0 }).closureRate).toBeNull()
+    expect(dayFigures({ closure_rate: { num: 5, den: 3, rate: 5 / 3 } }, summary)).toEqual({
+      reported: 20,
+      filed: null,
+      closed: null,
+      closureRate: null,
+      onTimeRate: null,
+      overdue: 1,
+    })
     expect(dayFigures(null, null).reported).toBeNull()
   })
 })
@@ -199,12 +252,54 @@ describe('mixes', () => {
     expect(mixOf(cases, (x) => ({ key: x.source, name: x.source }), 4, '其他').map((s) => s.key)).toEqual(['a', 'b', 'c', 'd'])
   })
 
-  it('top categories skip cases without a class and keep the top n', () => {
-    const cases = [c('a', '01'), c('a', '02'), c('a', '02'), c('a', null), c('a', '03'), c('a', '03'), c('a', '03')]
-    expect(topCategories(cases, 2)).toEqual([
-      { key: '03', name: '类03', value: 3 },
-      { key: '02', name: '类02', value: 2 },
+  const b: Breakdown = {
+    from: '2026-11-25T00:00:00+08:00',
+    to: null,
+    total: 10,
+    by_source: [
+      { source: 'inspector', label: '监督员上报', count: 2 },
+      { source: 'citizen_app', label: '市民随手拍', count: 5 },
+      { source: 'camera', label: 'AI摄像头', count: 2 },
+      { source: 'weibo', label: '微博', count: 1 },
+      { source: 'sensor', label: '物联网传感器', count: 0 },
+    ],
+    by_class: [
+      { code: '06010', name: '暴露垃圾', count: 4 },
+      { code: '01001', name: '', count: 2 },
+    ],
+    other_classes: 1,
+    unclassified: 3,
+    closure: { closed: 1, overdue_open: 1, due: 2, rate: 0.5 },
+  }
+
+  it('source mix from the server breakdown: most first, named, tail folded, total kept', () => {
+    const mix = sourceSlices(b, (code, label) => (code === 'camera' ? 'Camera' : label), 3, '其他')
+    expect(mix).toEqual([
+      { key: 'citizen_app', name: '市民随手拍', value: 5 },
+      { key: 'camera', name: 'Camera', value: 2 },
+      { key: 'other', name: '其他', value: 3 },
     ])
+    expect(mix.reduce((n, s) => n + s.value, 0)).toBe(b.total)
+    expect(sourceSlices(b, () => '', 6, '其他').map((s) => s.name)).toEqual(['市民随手拍', 'AI摄像头', '监督员上报', '微博'])
+    expect(sourceSlices(null, () => '', 6, '其他')).toEqual([])
+  })
+
+  it('top categories from the server breakdown, the code when a class has no name', () => {
+    expect(categorySlices(b, 6)).toEqual([
+      { key: '06010', name: '暴露垃圾', value: 4 },
+      { key: '01001', name: '01001', value: 2 },
+    ])
+    expect(categorySlices(b, 1)).toHaveLength(1)
+    expect(categorySlices(undefined, 6)).toEqual([])
+  })
+
+  it('folds a tail only past n', () => {
+    const s = [
+      { key: 'a', name: 'a', value: 3 },
+      { key: 'b', name: 'b', value: 1 },
+    ]
+    expect(foldTail(s, 2, '其他')).toEqual(s)
+    expect(foldTail(s, 1, '其他')).toEqual([{ key: 'other', name: '其他', value: 4 }])
   })
 })
 

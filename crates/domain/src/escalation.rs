@@ -54,6 +54,16 @@ impl Trigger {
     fn needs_threshold(self) -> bool {
         matches!(self, Trigger::Rework | Trigger::OverdueHours)
     }
+
+    /// The highest threshold that can ever fire: a case is reworked at most a handful of times
+    /// (20 allows for any practice), and a year overdue is the longest wait worth a rule.
+    pub fn max_threshold(self) -> u32 {
+        match self {
+            Trigger::Rework => 20,
+            Trigger::OverdueHours => 24 * 366,
+            Trigger::RedLight | Trigger::CitizenReopen => 0,
+        }
+    }
 }
 
 /// One rule: when `trigger` holds (at `threshold`, where it takes one), raise to `level`.
@@ -94,6 +104,13 @@ pub enum RulesError {
     Level { index: usize, level: i32 },
     #[error("rule {index}: {} needs a threshold of at least 1", trigger.as_str())]
     Threshold { index: usize, trigger: Trigger },
+    #[error("rule {index}: {} threshold {threshold} is above its maximum {max}", trigger.as_str())]
+    ThresholdTooHigh {
+        index: usize,
+        trigger: Trigger,
+        threshold: u32,
+        max: u32,
+    },
     #[error("rule {index}: {} takes no threshold", trigger.as_str())]
     NoThreshold { index: usize, trigger: Trigger },
     #[error("rule {index}: the same trigger and threshold as rule {first}")]
@@ -128,6 +145,14 @@ pub fn validate(rules: &[EscalationRule]) -> Result<(), RulesError> {
                 return Err(RulesError::NoThreshold {
                     index,
                     trigger: r.trigger,
+                });
+            }
+            (true, Some(t)) if t > r.trigger.max_threshold() => {
+                return Err(RulesError::ThresholdTooHigh {
+                    index,
+                    trigger: r.trigger,
+                    threshold: t,
+                    max: r.trigger.max_threshold(),
                 });
             }
             _ => {}
@@ -322,5 +347,29 @@ mod tests {
             validate(&vec![default_rules()[0]; 21]),
             Err(RulesError::TooMany)
         );
+        // Thresholds that could never fire are refused; the largest useful one is kept.
+        let mut bad = default_rules();
+        bad[3].threshold = Some(24 * 366 + 1);
+        assert_eq!(
+            validate(&bad),
+            Err(RulesError::ThresholdTooHigh {
+                index: 3,
+                trigger: Trigger::OverdueHours,
+                threshold: 24 * 366 + 1,
+                max: 24 * 366
+            })
+        );
+        bad[3].threshold = Some(24 * 366);
+        bad[1].threshold = Some(21);
+        assert!(matches!(
+            validate(&bad),
+            Err(RulesError::ThresholdTooHigh {
+                index: 1,
+                max: 20,
+                ..
+            })
+        ));
+        bad[1].threshold = Some(20);
+        assert_eq!(validate(&bad), Ok(()));
     }
 }

@@ -206,10 +206,13 @@ pub enum Source {
     ThirdPartyInspection,
     /// 上级交办 / 领导批示.
     Superior,
+    /// 周期案件 — made on schedule by a cycle task (a recurring inspection), sent to its
+    /// inspector to verify on site.
+    Cycle,
 }
 
 impl Source {
-    pub const ALL: [Source; 13] = [
+    pub const ALL: [Source; 14] = [
         Source::Inspector,
         Source::CitizenApp,
         Source::Open311,
@@ -223,6 +226,7 @@ impl Source {
         Source::Vehicle,
         Source::ThirdPartyInspection,
         Source::Superior,
+        Source::Cycle,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -240,6 +244,7 @@ impl Source {
             Source::Vehicle => "vehicle",
             Source::ThirdPartyInspection => "third_party_inspection",
             Source::Superior => "superior",
+            Source::Cycle => "cycle",
         }
     }
 
@@ -262,6 +267,7 @@ impl Source {
             Source::Vehicle => "车辆监管",
             Source::ThirdPartyInspection => "第三方暗访",
             Source::Superior => "上级交办",
+            Source::Cycle => "周期案件",
         }
     }
 
@@ -291,6 +297,7 @@ impl Source {
             Source::Camera | Source::Sensor | Source::Vehicle => &[Role::Operator, Role::Admin],
             Source::ThirdPartyInspection => &[Role::Operator, Role::Leader],
             Source::Superior => &[Role::Leader, Role::Operator],
+            Source::Cycle => &[Role::Operator, Role::Admin],
         }
     }
 }

@@ -3,10 +3,19 @@
 //! written beside the batch.
 //!
 //! ```text
-//!  Record::Fix (muck trucks) ──► MuckSupervisor ─┐
-//!  Record::Reading (2011/2051) ─► EnvSupervisor ──┼─► Signal ─► AlarmWrite (grid located) ─► store.write_alarms
-//!  tick (every 30 s) ─► silence rules ────────────┘                                   └─► on_alarms(open keys)
+//!  Record::Fix (muck trucks) ──────► MuckSupervisor ──┐
+//!  Record::Fix (garbage trucks) ───► GarbageTracker ──┤
+//!  Record::Fix (sweepers) ─────────► SweepSpeedRule ──┼─► Signal ─► AlarmWrite (grid located) ─► store.write_alarms
+//!  Record::Reading (2011/2051) ────► EnvSupervisor ───┤                                   └─► on_alarms(open keys)
+//!  tick (every 30 s) ─► silence rules, missed points ─┘
 //! ```
+//!
+//! Garbage trucks (kind `garbage_truck`) feed the collection rules of
+//! [`supervision::garbage`]: visits to the collection points, 前分后混 (class 06041, a case) and
+//! the points missed by their due time (judged at the tick, once per point and day, on the
+//! point: source kind `collection_point`). A truck's category is read from its registry entry
+//! ([`WasteCategory::from_marker`] on the company text, as the daily report does). Sweepers
+//! (kind `sweeper`) feed the working-speed rule ([`SweepSpeedRule`]).
 //!
 //! # Decisions
 //!
@@ -20,6 +29,11 @@
 //! - **Alarm writes retry.** When the alarm write fails after the positions were stored, the
 //!   writes are kept and go out with the next batch or tick ([`Supervisors::retry_later`]);
 //!   raises are upserts by open key, so a retry never duplicates an alarm.
+//! - **The garbage day survives a restart.** A node starting mid-day replays the day's stored
+//!   garbage-truck track into the tracker ([`Supervisors::replay_garbage_day`], signals
+//!   dropped: they were raised before), so the morning's visits count and kitchen points are not
+//!   taken for missed at 10:00. Without the replay the tracker judges only the days it watched
+//!   from their start.
 //! - **Which HJ 212 data feed the rules.** Real-time (2011) and minute (2051) uploads; hour and
 //!   day aggregates (2061, 2031) are stored only, or they would count the same air twice.
 
@@ -33,7 +47,9 @@ use supervision::alarm::Signal;
 use supervision::environment::{
     EnvConfig, EnvSupervisor, MonitorSample, ParticulateUnit, RestaurantSize, Site, SiteKind,
 };
+use supervision::garbage::{self, CollectionPoint, GarbageConfig, GarbageTracker, WasteCategory};
 use supervision::muck::{MuckConfig, MuckSupervisor, Permit, Truck};
+use supervision::sweeping::{LocalDay, SweepSpeedConfig, SweepSpeedRule};
 use supervision::vehicle::Fix;
 
 use crate::record::{Hj212Reading, Record, VehicleFix};
@@ -53,13 +69,28 @@ pub struct Loaded {
     pub rejected: Vec<String>,
     /// Monitors with a site the environment rules know.
     pub monitors: usize,
+    /// Garbage trucks with a terminal.
+    pub garbage_trucks: usize,
+    /// Collection points with a known category.
+    pub collection_points: usize,
+    /// Sweepers with a terminal.
+    pub sweepers: usize,
 }
+
+/// Most positions replayed per garbage truck (one fix a second all day long).
+const MAX_REPLAY_FIXES: usize = 100_000;
 
 struct Engines {
     muck: MuckSupervisor,
     env: EnvSupervisor,
     /// Terminal phones of the muck-truck fleet.
     muck_phones: HashSet<String>,
+    garbage: GarbageTracker,
+    /// Terminal phones of the garbage trucks.
+    garbage_phones: HashSet<String>,
+    sweep_speed: SweepSpeedRule,
+    /// Terminal phones of the sweepers.
+    sweeper_phones: HashSet<String>,
     /// Alarm writes whose store write failed, sent again with the next batch or tick.
     pending: Vec<AlarmWrite>,
 }
@@ -79,10 +110,24 @@ impl Supervisors {
                 muck: MuckSupervisor::new(muck),
                 env: EnvSupervisor::new(env),
                 muck_phones: HashSet::new(),
+                garbage: GarbageTracker::new(Vec::new(), Vec::new(), GarbageConfig::default()),
+                garbage_phones: HashSet::new(),
+                sweep_speed: SweepSpeedRule::new(SweepSpeedConfig::default()),
+                sweeper_phones: HashSet::new(),
                 pending: Vec::new(),
             })),
             locate,
         }
+    }
+
+    /// The same with these garbage-collection and sweeping-speed settings (the day's visits
+    /// are lost: call before the first batch).
+    pub fn with_sanitation(self, garbage: GarbageConfig, sweep_speed: SweepSpeedConfig) -> Self {
+        self.with(|e| {
+            e.garbage = GarbageTracker::new(Vec::new(), Vec::new(), garbage);
+            e.sweep_speed = SweepSpeedRule::new(sweep_speed);
+        });
+        self
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Engines) -> T) -> T {
@@ -101,6 +146,7 @@ impl Supervisors {
         let vehicles = store.list_vehicles().await?;
         let permits = store.list_permits(None).await?;
         let monitors = store.list_monitors().await?;
+        let stored_points = store.list_collection_points().await?;
         let mut loaded = Loaded::default();
 
         let trucks: Vec<Truck> = vehicles
@@ -132,8 +178,33 @@ impl Supervisors {
             .filter_map(|m| site_of(m).map(|s| (m.mn.clone(), s)))
             .collect();
         loaded.monitors = sites.len();
+        let garbage_trucks = garbage_trucks(&vehicles);
+        loaded.garbage_trucks = garbage_trucks.len();
+        let points: Vec<CollectionPoint> = stored_points
+            .into_iter()
+            .filter_map(|p| {
+                Some(CollectionPoint {
+                    category: WasteCategory::parse(&p.category)?,
+                    id: p.point_id,
+                    name: p.name,
+                    position: Point::new(p.lon, p.lat),
+                })
+            })
+            .collect();
+        loaded.collection_points = points.len();
+        let sweepers: Vec<(String, Option<String>)> = vehicles
+            .iter()
+            .filter(|v| v.kind == "sweeper")
+            .filter_map(|v| v.phone.clone().map(|p| (p, Some(v.plate.clone()))))
+            .collect();
+        loaded.sweepers = sweepers.len();
 
         let signals = self.with(|e| {
+            e.garbage_phones = garbage_trucks.iter().map(|t| t.id.clone()).collect();
+            e.garbage.set_trucks(garbage_trucks);
+            e.garbage.set_points(points);
+            e.sweeper_phones = sweepers.iter().map(|(p, _)| p.clone()).collect();
+            e.sweep_speed.set_plates(sweepers);
             e.muck_phones = trucks.iter().map(|t| t.phone.clone()).collect();
             let mut signals = e.muck.set_trucks(trucks);
             let update = e.muck.set_permits(rules_permits);
@@ -159,6 +230,53 @@ impl Supervisors {
         Ok((loaded, self.writes(signals)))
     }
 
+    /// Replays the stored track of `now`'s local day, up to `now`, of every garbage truck into
+    /// the collection rules (their signals are dropped: the node that saw the fixes live raised
+    /// them), so the day's visits are known and its missed points can be judged. Call once at
+    /// start, after [`Supervisors::load`] and before the gateway delivers live fixes (a truck's
+    /// replayed fixes older than one already seen live are ignored). Returns the fixes replayed.
+    ///
+    /// # Errors
+    /// The database cannot be read; the tracker then judges only the days it watches whole.
+    pub async fn replay_garbage_day(
+        &self,
+        store: &Store,
+        now: Timestamp,
+    ) -> Result<usize, StoreError> {
+        let day = LocalDay::of(now);
+        let mut fixes = Vec::new();
+        for v in store
+            .list_vehicles()
+            .await?
+            .iter()
+            .filter(|v| v.kind == "garbage_truck")
+        {
+            let Some(phone) = &v.phone else { continue };
+            let track = store
+                .track(v.id, day.start(), now, MAX_REPLAY_FIXES)
+                .await?;
+            fixes.extend(track.iter().filter(|p| !p.backfill).map(|p| Fix {
+                phone: phone.clone(),
+                at: p.fix_at,
+                point: Point::new(p.lon, p.lat),
+                speed_kmh: p.speed_kmh,
+                heading: u16::try_from(p.heading.rem_euclid(360)).unwrap_or(0),
+                status: u32::try_from(p.status & 0xFFFF_FFFF).unwrap_or(0),
+                alarm: u32::try_from(p.alarm & 0xFFFF_FFFF).unwrap_or(0),
+                extra: Vec::new(),
+            }));
+        }
+        fixes.sort_by_key(|f| f.at);
+        let n = fixes.len();
+        self.with(|e| {
+            for f in &fixes {
+                e.garbage.observe(f);
+            }
+            e.garbage.watch_from(day.start());
+        });
+        Ok(n)
+    }
+
     /// Runs a batch through the rules; returns the alarm writes to make with it (including the
     /// ones kept from a failed write).
     pub fn observe(&self, batch: &[Record]) -> Vec<AlarmWrite> {
@@ -174,6 +292,16 @@ impl Supervisors {
                     Record::Media(m) if e.muck_phones.contains(&m.phone) => {
                         if let Some(fix) = rule_fix(&m.fix) {
                             signals.extend(e.muck.observe(&fix));
+                        }
+                    }
+                    Record::Fix(f) if e.garbage_phones.contains(&f.phone) => {
+                        if let Some(fix) = rule_fix(f) {
+                            signals.extend(e.garbage.observe(&fix));
+                        }
+                    }
+                    Record::Fix(f) if e.sweeper_phones.contains(&f.phone) => {
+                        if let Some(fix) = rule_fix(f) {
+                            signals.extend(e.sweep_speed.observe(&fix));
                         }
                     }
                     Record::Reading(r) if matches!(r.cn, 2011 | 2051) => {
@@ -194,6 +322,7 @@ impl Supervisors {
         let signals = self.with(|e| {
             let mut s = e.muck.tick(now);
             s.extend(e.env.tick(now));
+            s.extend(e.garbage.tick(now));
             s
         });
         let mut writes = self.take_pending();
@@ -275,6 +404,22 @@ pub fn alarm_write(signal: Signal, locate: &Locate) -> AlarmWrite {
         Signal::Clear(_) => None,
     };
     AlarmWrite::from_signal(signal, grid_code)
+}
+
+/// The garbage trucks of the registry with a terminal, their category read from the company
+/// text (e.g. `中原区环卫中心（厨余）`).
+fn garbage_trucks(vehicles: &[store::Vehicle]) -> Vec<garbage::Truck> {
+    vehicles
+        .iter()
+        .filter(|v| v.kind == "garbage_truck")
+        .filter_map(|v| {
+            v.phone.as_ref().map(|p| garbage::Truck {
+                id: p.clone(),
+                plate: Some(v.plate.clone()),
+                category: v.company.as_deref().and_then(WasteCategory::from_marker),
+            })
+        })
+        .collect()
 }
 
 /// A live fix for the rules; `None` for history (backfill) and fixes without a valid time.

@@ -284,7 +284,7 @@ pub struct ReportRequest {
 }
 
 /// `POST /api/cases/{id}/actions` — one step of the loop.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionRequest {
     /// e.g. `dispatch`, `feedback`, `approve_extension` (see `GET /api/meta`).
@@ -306,6 +306,17 @@ pub struct ActionRequest {
     pub urgency: Option<String>,
     /// `rate`: satisfied, basically_satisfied or unsatisfied.
     pub rating: Option<String>,
+}
+
+impl ActionRequest {
+    /// The step `action` with a note and nothing else (what workers issue).
+    pub fn with_note(action: &str, note: impl Into<String>) -> ActionRequest {
+        ActionRequest {
+            action: action.to_owned(),
+            note: Some(note.into()),
+            ..ActionRequest::default()
+        }
+    }
 }
 
 /// A page of cases.

@@ -42,22 +42,7 @@ pub async fn rules(state: &AppState) -> ApiResult<Vec<EscalationRule>> {
 }
 
 fn supervise_request(reason: String) -> ActionRequest {
-    ActionRequest {
-        action: "supervise".to_owned(),
-        expected_version: None,
-        note: Some(reason),
-        attachments: Vec::new(),
-        department_id: None,
-        inspector_id: None,
-        confirmed: None,
-        passed: None,
-        minutes: None,
-        master_case_id: None,
-        class_code: None,
-        standard_ref: None,
-        urgency: None,
-        rating: None,
-    }
+    ActionRequest::with_note("supervise", reason)
 }
 
 /// One pass: raises every case due; returns the number of 督办 steps taken.

@@ -16,6 +16,7 @@ pub mod bootstrap;
 pub mod bus;
 pub mod city;
 pub mod clock;
+pub mod cycle;
 pub mod dto;
 pub mod error;
 pub mod escalation;
@@ -28,6 +29,7 @@ pub mod routes;
 pub mod rules;
 pub mod sse;
 pub mod supervise;
+pub mod track_image;
 pub mod web;
 
 use std::path::PathBuf;
@@ -86,6 +88,18 @@ pub struct AppState {
     pub city: city::CityCache,
     /// Where SMS go (one-time codes, answers to citizens); [`notify::LogSms`] by default.
     pub sms: Arc<dyn notify::SmsSender>,
+}
+
+/// Starts every background worker a node runs beside its HTTP server, until `shutdown`: alarm →
+/// case, transfer-station checks, the assessment worker (cycle occurrences), cycle cases, the
+/// notifier and the escalation rules. Each is safe to run on every node of a cluster.
+pub fn spawn_workers(state: &AppState, shutdown: &tokio_util::sync::CancellationToken) {
+    supervise::spawn_alarm_cases(state.clone(), shutdown.clone());
+    routes::sanitation::spawn_station_checks(state.clone(), shutdown.clone());
+    routes::assessment::spawn_worker(state.clone(), shutdown.clone());
+    cycle::spawn_cycle_cases(state.clone(), shutdown.clone());
+    notify::spawn_notifier(state.clone(), shutdown.clone());
+    escalation::spawn_escalation(state.clone(), shutdown.clone());
 }
 
 impl AppState {

@@ -1608,7 +1608,48 @@ fn case_ops() -> Vec<Op> {
     .errors(AUTH)
     .errors(&["bad_request"]);
 
-    vec![list, report, detail, events, act, queues, summary]
+    let breakdown = Op::get(
+        "/api/stats/breakdown",
+        "getBreakdown",
+        "Reports by channel and class, closure rate (来源构成, 高发问题, 结案率)",
+    )
+    .doc(
+        "Over the cases the caller may see (the same visibility as `GET /api/cases`) inside \
+         `area`: the cases reported in the period counted per channel and per class (the `top` \
+         classes named), and the period's 结案率 (see `Breakdown.closure`). For the command \
+         centre's wall, refreshed on live events.",
+    )
+    .query(
+        "from",
+        false,
+        string("RFC 3339 or `YYYY-MM-DD`."),
+        "Start of the period (Asia/Shanghai); default today 00:00.",
+    )
+    .query(
+        "to",
+        false,
+        string("RFC 3339 or `YYYY-MM-DD`."),
+        "End of the period, exclusive; default open-ended. Not after `from`: 400.",
+    )
+    .query(
+        "area",
+        false,
+        r("AreaCode"),
+        "Any area code (district, street, community or grid); cases inside it.",
+    )
+    .query(
+        "top",
+        false,
+        json!({ "type": "integer", "minimum": 1, "maximum": crate::routes::BREAKDOWN_MAX_TOP, "default": crate::routes::BREAKDOWN_DEFAULT_TOP }),
+        "How many classes to name.",
+    )
+    .ok(200, "The counts.", r("Breakdown"))
+    .errors(AUTH)
+    .errors(&["bad_request"]);
+
+    vec![
+        list, report, detail, events, act, queues, summary, breakdown,
+    ]
 }
 
 fn sources_table() -> String {
@@ -3225,7 +3266,7 @@ fn alarm_ops() -> Vec<Op> {
             )
             .query("state", false, string("`open` (default), `all`, `raised`, `acknowledged`, `linked`, `cleared`."), "Which states; `open` = all but cleared.")
             .query("source_kind", false, string_enum(SourceKind::ALL.map(SourceKind::as_str), ""), "Only this kind of source.")
-            .query("source_id", false, string(""), "Only this source (terminal phone, MN, sensor, camera, station id).")
+            .query("source_id", false, string(""), "Only this source (terminal phone, MN, sensor, camera, station or collection point id).")
             .query("rule", false, string("e.g. `muck.off_route` or `muck.`"), "A rule id, or a family ending in `.`.")
             .query("area_code", false, string("1–15 digits"), "Only alarms inside this area.")
             .query("limit", false, int64("1–1000, default 100."), "Page size.")
@@ -4097,6 +4138,103 @@ fn schemas() -> Value {
                 ),
             ],
             &["total", "open", "closed", "overdue", "by_state"],
+        ),
+    );
+    put(
+        "Breakdown",
+        object(
+            vec![
+                ("from", date_time("Start of the period.")),
+                (
+                    "to",
+                    nullable(date_time(
+                        "End of the period (exclusive); null: open-ended.",
+                    )),
+                ),
+                (
+                    "total",
+                    with_description(count(), "Cases reported (created) in the period."),
+                ),
+                (
+                    "by_source",
+                    with_description(
+                        arr(object(
+                            vec![
+                                ("source", r("Source")),
+                                ("label", string("渠道 name.")),
+                                ("count", count()),
+                            ],
+                            &["source", "label", "count"],
+                        )),
+                        "Cases reported in the period per channel, most first; channels with none are left out.",
+                    ),
+                ),
+                (
+                    "by_class",
+                    with_description(
+                        arr(object(
+                            vec![
+                                ("code", string("Class code.")),
+                                ("name", string("Class name.")),
+                                ("count", count()),
+                            ],
+                            &["code", "name", "count"],
+                        )),
+                        "The `top` classes of the period's cases, most first (ties by code).",
+                    ),
+                ),
+                (
+                    "other_classes",
+                    with_description(count(), "Classified cases outside `by_class`."),
+                ),
+                (
+                    "unclassified",
+                    with_description(count(), "Cases without a class (not yet classified)."),
+                ),
+                (
+                    "closure",
+                    with_description(
+                        object(
+                            vec![
+                                (
+                                    "closed",
+                                    with_description(count(), "结案数: closed in the period."),
+                                ),
+                                (
+                                    "overdue_open",
+                                    with_description(
+                                        count(),
+                                        "超期未结案: filed (待派遣 … 待结案, not 挂账), created before the period's end, still open and past the node deadline now (red light).",
+                                    ),
+                                ),
+                                (
+                                    "due",
+                                    with_description(count(), "应结案数 = closed + overdue_open."),
+                                ),
+                                (
+                                    "rate",
+                                    nullable(json!({
+                                        "type": "number", "minimum": 0, "maximum": 1,
+                                        "description": "结案率 = closed / due, 0…1; null when nothing was due.",
+                                    })),
+                                ),
+                            ],
+                            &["closed", "overdue_open", "due", "rate"],
+                        ),
+                        "The period's 结案率. Each case closed in the period counts as due, so the rate never exceeds 100 % (the assessment's 结案数 / (处置数 + 超期未处置数) of one day can, when cases handled the day before are closed this morning).",
+                    ),
+                ),
+            ],
+            &[
+                "from",
+                "to",
+                "total",
+                "by_source",
+                "by_class",
+                "other_classes",
+                "unclassified",
+                "closure",
+            ],
         ),
     );
 
@@ -5958,13 +6096,16 @@ fn assessment_ops() -> Vec<Op> {
             .errors(AUTH),
         Op::post("/api/cycle-tasks", "createCycleTask", "Create a cycle task")
             .roles(CYCLE_EDITORS)
-            .doc("A recurring inspection (e.g. every Monday 08:00 check the night market on a road) that makes a \
-                  task for the inspector at each occurrence, working-calendar aware; a worker makes them every minute.")
+            .doc("A recurring inspection (e.g. every Monday 08:00 check the night market on a road). At each \
+                  occurrence (working-calendar aware) a 周期案件 is made — a case with source `cycle`, the task's class \
+                  and place — and sent to the inspector to verify on site. A confirmed problem goes on through the \
+                  loop; \"nothing found\" ends as 不予立案. The class, the place (point inside the city, area, road) \
+                  and the inspector are checked here.")
             .json_body(task_input, "The rule and the inspector.")
             .ok(201, "The task.", task)
             .errors(AUTH)
             .errors(JSON_BODY)
-            .errors(&["invalid", "missing_field", "unknown_inspector", "unknown_reference"]),
+            .errors(&["invalid", "missing_field", "unknown_inspector", "unknown_reference", "unknown_class", "unknown_area", "unknown_road", "outside_city"]),
         Op::get("/api/cycle-tasks/runs", "listCycleRuns", "Inspection tasks made by cycle tasks")
             .roles(STAFF)
             .doc("Tasks due in the period (default: this week); scoped staff see their own.")
@@ -5979,8 +6120,10 @@ fn assessment_ops() -> Vec<Op> {
                             ("title", nullable(string("Its title (null if stopped)."))),
                             ("due_at", date_time("When.")),
                             ("inspector_id", int64("Who.")),
+                            ("case_id", nullable(int64("The 周期案件 made for it (null until the worker has made it)."))),
+                            ("case_state", nullable(string("That case's state."))),
                         ],
-                        &["task_id", "title", "due_at", "inspector_id"],
+                        &["task_id", "title", "due_at", "inspector_id", "case_id", "case_state"],
                     ))),
                 ],
                 &["period", "runs"],

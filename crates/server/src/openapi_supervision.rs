@@ -191,7 +191,9 @@ pub(super) fn supervision_ops() -> Vec<Op> {
              filed with it automatically; 0.3–0.85: a notice an operator confirms (`POST \
              /api/alarms/{id}/case`); below 0.3: dropped. Every event is stored with its \
              decision; the optional snapshot (base64 JPEG, PNG or WebP, at most the upload limit \
-             decoded, 413 beyond) becomes an attachment. Merging state is per node: post one \
+             decoded, 413 beyond) becomes an attachment, and the snapshots of an incident (the \
+             first and the latest, at most 5) are the photos of the case its alarm files, \
+             automatically or when an operator confirms it. Merging state is per node: post one \
              camera's events to one node.\n\n| event_type | class |\n|---|---|\n"
                 .to_owned()
                 + &crate::routes::cameras::camera_config()
@@ -277,7 +279,7 @@ pub(super) fn supervision_ops() -> Vec<Op> {
         .path_param("id", json!({ "type": "string" }), "Station id.")
         .path_param("day", json!({ "type": "string", "format": "date" }), "Local day, `YYYY-MM-DD` (not in the future).")
         .roles(TONNAGE_WRITERS)
-        .doc("Sets the tonnes received and transferred out on one day (replacing what was there) and answers with the 日产日清 check. Department handlers may enter tonnage only for a sanitation department 环卫.")
+        .doc("Sets the tonnes received and transferred out on one day (replacing what was there) and answers with the 日产日清 check. Department handlers may enter tonnage only for a sanitation department 环卫. A closed day (before today) is judged at once, as every node does each minute for the last 7 closed days: a day that failed raises one alarm `station.not_cleared:<day>` per station and day (a warning in class 06042 垃圾站（箱）满溢, so a case is filed and dispatched to sanitation), never raised again for that day; a cleared day clears the station's open ones of that day and before.")
         .json_body(r("TonnageInput"), "The day's tonnage.")
         .ok(200, "The station with the day's tonnage.", r("Station"))
         .errors(AUTH)
@@ -1080,7 +1082,7 @@ pub(super) fn supervision_schemas() -> Vec<(&'static str, Value)> {
                                 ("in_t", number("Tonnes received.")),
                                 ("out_t", number("Tonnes transferred out.")),
                                 ("residual_t", number("in − out.")),
-                                ("cleared", boolean("日产日清: nothing of the day left.")),
+                                ("cleared", boolean("日产日清: residual ≤ 0.1 t.")),
                                 ("over_capacity", boolean("More received than the capacity.")),
                                 ("updated_at", date_time("")),
                             ],

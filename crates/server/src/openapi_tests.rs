@@ -2371,6 +2371,15 @@ async fn responses_fit_the_documented_schemas() {
     e2e.call_ok(&operator, "GET", &uri, empty.clone()).await;
     e2e.call_ok(&operator, "GET", "/api/stats/summary", empty.clone())
         .await;
+    let (_, breakdown) = e2e
+        .call_ok(
+            &operator,
+            "GET",
+            "/api/stats/breakdown?from=2020-01-01&area=110101&top=3",
+            empty.clone(),
+        )
+        .await;
+    assert!(breakdown["total"].as_i64().is_some(), "{breakdown}");
     // The dispatcher's stream saw the loop.
     let mut seen = 0;
     while seen < 3 {
@@ -3431,6 +3440,11 @@ async fn error_responses_fit_the_document() {
     );
     expect(
         code_of(get("/api/stats/summary?from=yesterday").await),
+        400,
+        "bad_request",
+    );
+    expect(
+        code_of(get("/api/stats/breakdown?from=yesterday").await),
         400,
         "bad_request",
     );

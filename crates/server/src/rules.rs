@@ -27,6 +27,9 @@ pub struct Rules {
     pub limits: NodeLimits,
     /// Every taxonomy class (for suggesting a class from a description).
     pub taxonomy: domain::taxonomy::Taxonomy,
+    /// The duplicate finder's rules (read on every public report; `PUT /api/duplicate-rules`
+    /// drops the cache).
+    pub duplicates: domain::duplicates::DuplicateRules,
 }
 
 /// Rules and the instant they were loaded.
@@ -62,10 +65,12 @@ impl RulesCache {
         let calendar = WorkCalendar::new(schedule, &days)
             .map_err(|e| StoreError::Corrupt(format!("calendar settings: {e}")))?;
         let taxonomy = domain::taxonomy::Taxonomy::new(self.store.list_classes().await?);
+        let duplicates = self.store.duplicate_rules().await?;
         let rules = Arc::new(Rules {
             calendar,
             limits,
             taxonomy,
+            duplicates,
         });
         *self.cached.write().await = Some((now, rules.clone()));
         Ok(rules)

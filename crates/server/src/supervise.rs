@@ -262,7 +262,13 @@ pub async fn raise_case(
         external_ref: Some(format!("alarm:{}", alarm.id)),
         reporter_phone: None,
         self_handled: false,
-        attachments: Vec::new(),
+        // A camera's snapshots are the report's photos (re-recorded as the actor's own).
+        attachments: {
+            let mut photos = crate::routes::cameras::case_snapshots(state, actor, alarm).await?;
+            // A vehicle alarm's track snippet, drawn (`crate::track_image`).
+            photos.extend(crate::track_image::case_track(state, actor, alarm).await?);
+            photos
+        },
         note: Some(format!(
             "告警 #{} · {} · {}",
             alarm.id, alarm.rule, alarm.source_id

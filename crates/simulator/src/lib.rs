@@ -8,6 +8,8 @@
 //! - [`jt808_terminal`], [`hj212_monitor`]: device agents speaking real JT/T 808 and HJ 212
 //!   over TCP (register / authenticate / report / answer platform commands), reusable by the
 //!   demo simulator.
+//! - [`garbage_route`]: routes of simulated garbage trucks over the collection points (mostly
+//!   correct, one mixing categories 前分后混, one skipping a point).
 //! - [`device_load`]: thousands of those agents against a running gateway, reporting the
 //!   acknowledged rate and ack latency.
 //! - [`mqtt_sensor`]: a simulated MQTT sensor fleet (manholes, bins, flood points, noise)
@@ -18,6 +20,7 @@
 //!   full page (1,000 requests) with the spec's filters.
 
 pub mod device_load;
+pub mod garbage_route;
 pub mod hj212_monitor;
 pub mod jt808_terminal;
 pub mod lifecycle;

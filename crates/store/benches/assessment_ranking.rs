@@ -163,7 +163,13 @@ fn fill_sqlite(path: &str, first: i64, days: i64) -> rusqlite::Result<u64> {
 
 async fn bench_sqlite(rt_days: i64) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("bench.db").display().to_string();
+    // YIWANG_BENCH_DB keeps the filled file (and reuses it when it exists): the fill takes
+    // minutes, the queries seconds.
+    let kept = std::env::var("YIWANG_BENCH_DB").ok();
+    let path = kept
+        .clone()
+        .unwrap_or_else(|| dir.path().join("bench.db").display().to_string());
+    let reuse = kept.is_some() && std::path::Path::new(&path).exists();
     Store::open(&ConnectOptions::new(path.clone()))
         .await
         .expect("open")
@@ -175,20 +181,26 @@ async fn bench_sqlite(rt_days: i64) {
     );
     // The year ending with the benchmarked month.
     let first = i64::from(month.last.0) - rt_days + 1;
-    let started = Instant::now();
-    let rows = tokio::task::spawn_blocking({
-        let path = path.clone();
-        move || fill_sqlite(&path, first, rt_days)
-    })
-    .await
-    .expect("join")
-    .expect("fill");
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    println!(
-        "SQLite: {rows} counter rows over {rt_days} days filled in {:.1} s, file {:.0} MiB",
-        started.elapsed().as_secs_f64(),
-        size as f64 / 1048576.0
-    );
+    if reuse {
+        println!("SQLite: reusing {path}");
+    } else {
+        let started = Instant::now();
+        let rows = tokio::task::spawn_blocking({
+            let path = path.clone();
+            move || fill_sqlite(&path, first, rt_days)
+        })
+        .await
+        .expect("join")
+        .expect("fill");
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        println!(
+            "SQLite: {rows} counter rows over {rt_days} days filled in {:.1} s, file {:.0} MiB",
+            started.elapsed().as_secs_f64(),
+            size as f64 / 1048576.0
+        );
+    }
+    // YIWANG_BENCH_ONLY=grid (a family name) runs only that family's month ranking.
+    let only = std::env::var("YIWANG_BENCH_ONLY").ok();
     let store = Store::open(&ConnectOptions::new(path.clone()))
         .await
         .expect("open");
@@ -202,8 +214,11 @@ async fn bench_sqlite(rt_days: i64) {
         ("inspector", ScopeKind::Person(Role::Inspector), 30),
         ("dispatcher", ScopeKind::Person(Role::Dispatcher), 30),
         ("community", ScopeKind::Area(AreaLevel::Community), 10),
-        ("grid", ScopeKind::Area(AreaLevel::Grid), 5),
+        ("grid", ScopeKind::Area(AreaLevel::Grid), 20),
     ] {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let mut times = Vec::new();
         let mut n = 0;
         for _ in 0..reps {
@@ -217,6 +232,10 @@ async fn bench_sqlite(rt_days: i64) {
             "SQLite month ranking {name:>11} ({n:>5} scopes): {}",
             stats(times)
         );
+    }
+    if only.is_some() {
+        store.close().await;
+        return;
     }
     for (name, kind) in [
         ("street", ScopeKind::Area(AreaLevel::Street)),

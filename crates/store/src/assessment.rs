@@ -452,7 +452,21 @@ pub struct CycleRun {
     pub due_at: Timestamp,
     pub inspector_id: i64,
     pub created_at: Timestamp,
+    /// The 周期案件 made for this occurrence, once made.
+    pub case_id: Option<i64>,
+    /// That case's state (in lists).
+    pub case_state: Option<CaseState>,
 }
+
+/// An occurrence of a cycle task whose case is still to be made, with its rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CycleRunDue {
+    pub run: CycleRun,
+    pub rule: CycleRule,
+}
+
+/// How long a node's claim on a run lasts before another node may take it over.
+pub const CYCLE_CLAIM_MS: i64 = 120_000;
 
 /// A new practical-matters item 实事项目.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -553,6 +567,99 @@ const TRAIL_SQL: &str = "SELECT e.case_id, e.action, e.actor_id, e.actor_role, e
   LEFT JOIN assessment_event_facts f ON f.event_id = e.id
  ORDER BY e.case_id, e.id";
 
+/// SQLite: a month-aligned period read on a pooled `rusqlite` connection on a blocking thread.
+///
+/// A grid ranking reads ~80,000 counter rows (5,000 grids × 16 counters); through sqlx every row
+/// crosses a thread and is decoded into an owned row, which took most of the ~500 ms the query
+/// needed (BENCHMARKS.md). Here the rows are stepped in place. The overdue stock before the
+/// period comes back as one net `handling_due − handling_left_late` per scope (all the
+/// indicators read of it), grouped along the `assessment_counters_monthly_net` index without a
+/// sort.
+async fn month_period_rusqlite(
+    inline: Arc<crate::inline::InlineReaders>,
+    kind: ScopeKind,
+    k: &'static str,
+    m1: i64,
+    m2: i64,
+    period: Period,
+) -> Result<Aggregates, StoreError> {
+    let before = period.first.plus(-1);
+    tokio::task::spawn_blocking(move || {
+        inline.with(|c| {
+            let mut agg = Aggregates::new();
+            // Rows come grouped by scope: parse each scope id once.
+            let mut last: Option<(String, Scope)> = None;
+            let mut scope_of = |id: &str| -> Result<Scope, StoreError> {
+                if let Some((prev, scope)) = &last
+                    && prev == id
+                {
+                    return Ok(scope.clone());
+                }
+                let scope = scope_from_parts(kind, id).ok_or_else(|| corrupt("scope", id))?;
+                last = Some((id.to_owned(), scope.clone()));
+                Ok(scope)
+            };
+            // One month: a primary-key range read as stored (each scope and counter has one row),
+            // no grouping. Several: summed per scope and counter.
+            let mut q = if m1 == m2 {
+                c.prepare_cached(
+                    "SELECT scope_id, counter, value FROM assessment_counters_monthly
+                      WHERE scope_kind = ?1 AND month = ?2 AND ?3 = ?2",
+                )?
+            } else {
+                c.prepare_cached(
+                    "SELECT scope_id, counter, SUM(value) FROM assessment_counters_monthly
+                      WHERE scope_kind = ?1 AND month >= ?2 AND month <= ?3 GROUP BY scope_id, counter",
+                )?
+            };
+            let mut rows = q.query(rusqlite::params![k, m1, m2])?;
+            while let Some(r) = rows.next()? {
+                let id = r.get_ref(0)?.as_str().map_err(|e| corrupt("scope", &e.to_string()))?;
+                let scope = scope_of(id)?;
+                let name = r.get_ref(1)?.as_str().map_err(|e| corrupt("counter", &e.to_string()))?;
+                let counter = Counter::parse(name).ok_or_else(|| corrupt("counter", name))?;
+                let delta: i64 = r.get(2)?;
+                if delta != 0 {
+                    agg.add(&Increment { day: period.first, scope, counter, delta });
+                }
+            }
+            let mut q = c.prepare_cached(
+                "SELECT scope_id, SUM(CASE counter WHEN 'handling_due' THEN value ELSE -value END)
+                   FROM assessment_counters_monthly INDEXED BY assessment_counters_monthly_net
+                  WHERE scope_kind = ?1 AND counter IN ('handling_due', 'handling_left_late') AND month < ?2
+                  GROUP BY scope_id",
+            )?;
+            let mut rows = q.query(rusqlite::params![k, m1])?;
+            while let Some(r) = rows.next()? {
+                let id = r.get_ref(0)?.as_str().map_err(|e| corrupt("scope", &e.to_string()))?;
+                let delta: i64 = r.get(1)?;
+                if delta != 0 {
+                    let scope = scope_of(id)?;
+                    agg.add(&Increment { day: before, scope, counter: Counter::HandlingDue, delta });
+                }
+            }
+            Ok(agg.normalized())
+        })
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(format!("assessment read task: {e}")))?
+}
+
+fn cycle_run_of(r: &impl RowExt) -> Result<CycleRun, StoreError> {
+    Ok(CycleRun {
+        task_id: r.i64("task_id")?,
+        due_at: Timestamp(r.i64("due_at")?),
+        inspector_id: r.i64("inspector_id")?,
+        created_at: Timestamp(r.i64("created_at")?),
+        case_id: r.opt_i64("case_id")?,
+        case_state: match r.opt_text("case_state") {
+            Ok(Some(s)) => Some(CaseState::parse(&s).ok_or_else(|| corrupt("state", &s))?),
+            // Queries without the join.
+            Ok(None) | Err(_) => None,
+        },
+    })
+}
+
 fn add_row(
     agg: &mut Aggregates,
     kind: ScopeKind,
@@ -602,6 +709,9 @@ impl Store {
                 i64::from(month_index(period.first)),
                 i64::from(month_index(period.last)),
             );
+            if let Some(inline) = self.inline.clone() {
+                return month_period_rusqlite(inline, kind, k, m1, m2, period).await;
+            }
             on_read!(self, p => {
                 let rows = sqlx::query(
                     "SELECT scope_id, counter, CAST(SUM(value) AS BIGINT) AS v FROM assessment_counters_monthly
@@ -989,7 +1099,7 @@ impl Store {
                     .bind(t.rule.id).bind(at.0).bind(t.inspector_id).bind(now.0)
                     .execute(&mut *tx).await?.rows_affected();
                     if n > 0 {
-                        made.push(CycleRun { task_id: t.rule.id, due_at: *at, inspector_id: t.inspector_id, created_at: now });
+                        made.push(CycleRun { task_id: t.rule.id, due_at: *at, inspector_id: t.inspector_id, created_at: now, case_id: None, case_state: None });
                     }
                 }
                 sqlx::query("UPDATE cycle_tasks SET checked_to = $1 WHERE id = $2 AND checked_to < $1")
@@ -1012,20 +1122,104 @@ impl Store {
     ) -> Result<Vec<CycleRun>, StoreError> {
         on_read!(self, p => {
             let rows = sqlx::query(
-                "SELECT * FROM cycle_task_runs WHERE due_at >= $1 AND due_at < $2 AND ($3 = 0 OR inspector_id = $4) ORDER BY due_at, task_id",
+                "SELECT r.task_id, r.due_at, r.inspector_id, r.created_at, r.case_id, c.state AS case_state
+                   FROM cycle_task_runs r LEFT JOIN cases c ON c.id = r.case_id
+                  WHERE r.due_at >= $1 AND r.due_at < $2 AND ($3 = 0 OR r.inspector_id = $4) ORDER BY r.due_at, r.task_id",
             )
             .bind(from.0).bind(to.0).bind(i64::from(inspector_id.is_some())).bind(inspector_id.unwrap_or(0))
             .fetch_all(p).await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
-                out.push(CycleRun {
-                    task_id: r.i64("task_id")?,
-                    due_at: Timestamp(r.i64("due_at")?),
-                    inspector_id: r.i64("inspector_id")?,
-                    created_at: Timestamp(r.i64("created_at")?),
-                });
+                out.push(cycle_run_of(r)?);
             }
             Ok(out)
+        })
+    }
+
+    /// Occurrences due by `now` whose case is not made yet and that no node holds a fresh claim
+    /// on (oldest first, at most `limit`), with their rules.
+    ///
+    /// # Errors
+    /// Database failure; a stored rule this build cannot read.
+    pub async fn cycle_runs_awaiting_case(
+        &self,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<CycleRunDue>, StoreError> {
+        on_read!(self, p => {
+            let rows = sqlx::query(
+                "SELECT r.task_id, r.due_at, r.inspector_id, r.created_at, r.case_id, t.rule
+                   FROM cycle_task_runs r JOIN cycle_tasks t ON t.id = r.task_id
+                  WHERE r.case_id IS NULL AND r.due_at <= $1 AND (r.claimed_at IS NULL OR r.claimed_at < $2)
+                  ORDER BY r.due_at, r.task_id LIMIT $3",
+            )
+            .bind(now.0).bind(now.0 - CYCLE_CLAIM_MS).bind(limit)
+            .fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let mut rule: CycleRule = serde_json::from_str(&r.text("rule")?)?;
+                rule.id = r.i64("task_id")?;
+                out.push(CycleRunDue { run: cycle_run_of(r)?, rule });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Claims an occurrence for making its case; `false` when another node holds a fresh claim
+    /// or the case is made.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn claim_cycle_run(
+        &self,
+        task_id: i64,
+        due_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let n = on_write!(self, p => {
+            sqlx::query(
+                "UPDATE cycle_task_runs SET claimed_at = $1
+                  WHERE task_id = $2 AND due_at = $3 AND case_id IS NULL AND (claimed_at IS NULL OR claimed_at < $4)",
+            )
+            .bind(now.0).bind(task_id).bind(due_at.0).bind(now.0 - CYCLE_CLAIM_MS)
+            .execute(p).await?.rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Records the case made for an occurrence.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown occurrence; database failure.
+    pub async fn set_cycle_run_case(
+        &self,
+        task_id: i64,
+        due_at: Timestamp,
+        case_id: i64,
+    ) -> Result<(), StoreError> {
+        let n = on_write!(self, p => {
+            sqlx::query("UPDATE cycle_task_runs SET case_id = $1 WHERE task_id = $2 AND due_at = $3")
+                .bind(case_id).bind(task_id).bind(due_at.0)
+                .execute(p).await?.rows_affected()
+        });
+        if n == 0 {
+            return Err(StoreError::NotFound("cycle task run"));
+        }
+        Ok(())
+    }
+
+    /// Ids of the 周期案件 waiting for the filing decision (their inspector has been on site).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn cycle_cases_pending_filing(&self) -> Result<Vec<i64>, StoreError> {
+        on_read!(self, p => {
+            let rows = sqlx::query(
+                "SELECT c.id FROM cycle_task_runs r JOIN cases c ON c.id = r.case_id
+                  WHERE r.case_id IS NOT NULL AND c.state = 'pending_filing' ORDER BY c.id",
+            )
+            .fetch_all(p).await?;
+            rows.iter().map(|r| r.i64("id")).collect()
         })
     }
 

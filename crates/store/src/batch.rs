@@ -140,8 +140,13 @@ impl BatchWriter {
         )?;
         conn.busy_timeout(busy_timeout)?;
         // Same durability as the sqlx connections: FULL fsyncs the WAL at every commit.
+        // `temp_store = MEMORY`: the statement journal of each job's savepoint (the pages a job
+        // changes, kept to undo it alone) stays in memory instead of a temporary file; it is
+        // never needed after the commit, so durability is unchanged (measured: its file writes
+        // were an eighth of this thread's time on Open311 posts).
         conn.execute_batch(
-            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; \
+             PRAGMA temp_store = MEMORY;",
         )?;
         conn.set_prepared_statement_cache_capacity(128);
         let (tx, rx) = mpsc::channel(MAX_BATCH * 16);

@@ -1,5 +1,6 @@
 //! Cases and their audit trail: insert, versioned transition, get, filtered keyset lists.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use domain::area::{AreaCode, AreaLevel, AreaPath};
@@ -61,6 +62,14 @@ pub struct StoredEvent {
     pub at: Timestamp,
 }
 
+/// The last event of one action on a case, how many there were, and who made the last.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LastEvent {
+    pub count: i64,
+    pub actor_name: String,
+    pub event: StoredEvent,
+}
+
 /// Filters for case lists; all present filters must hold.
 #[derive(Clone, Debug, Default)]
 pub struct CaseFilter {
@@ -75,12 +84,41 @@ pub struct CaseFilter {
     pub light: Option<Light>,
     pub created_from: Option<Timestamp>,
     pub created_to: Option<Timestamp>,
+    /// Closed (结案) at or after.
+    pub closed_from: Option<Timestamp>,
+    /// Closed before (exclusive).
+    pub closed_to: Option<Timestamp>,
     /// Matches the description, the address or the exact case number.
     pub text: Option<String>,
     pub supervised: Option<bool>,
     /// 督办 level at least this (1 部门督办, 2 领导督办).
     pub supervision_at_least: Option<i32>,
     pub pending_kind: Option<String>,
+}
+
+/// The cases matching a filter counted by report channel and by class.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CaseBreakdown {
+    /// All matching cases.
+    pub total: i64,
+    /// Per channel, most first (ties by channel name).
+    pub by_source: Vec<(Source, i64)>,
+    /// The `top` classes, most first (ties by code).
+    pub by_class: Vec<ClassCount>,
+    /// Classified cases outside the top classes.
+    pub other_classes: i64,
+    /// Cases without a class yet (not yet filed or classified).
+    pub unclassified: i64,
+}
+
+/// One class of a [`CaseBreakdown`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassCount {
+    pub code: String,
+    /// The class name from the cases' snapshots (`MAX` over the group: the names of one code
+    /// differ only after a taxonomy rename).
+    pub name: String,
+    pub count: i64,
 }
 
 /// One page of a case list, newest first.
@@ -451,6 +489,14 @@ fn where_clause(f: &CaseFilter, vis: &Visibility, now: Timestamp, args: &mut Vec
         let p = push(args, t.0.into());
         conds.push(format!("created_at < {p}"));
     }
+    if let Some(t) = f.closed_from {
+        let p = push(args, t.0.into());
+        conds.push(format!("closed_at >= {p}"));
+    }
+    if let Some(t) = f.closed_to {
+        let p = push(args, t.0.into());
+        conds.push(format!("closed_at < {p}"));
+    }
     if let Some(s) = f.supervised {
         conds.push(if s {
             "supervision_level > 0".into()
@@ -803,6 +849,50 @@ impl Store {
         })
     }
 
+    /// For each of `case_ids` that has events of `action`: how many, and the last one with its
+    /// actor's display name — one query for a whole page (the 督办 list).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn last_events_of(
+        &self,
+        case_ids: &[i64],
+        action: &str,
+    ) -> Result<HashMap<i64, LastEvent>, StoreError> {
+        let mut out = HashMap::new();
+        if case_ids.is_empty() {
+            return Ok(out);
+        }
+        let mut args: Vec<Arg> = vec![action.into()];
+        let marks: Vec<String> = case_ids
+            .iter()
+            .map(|id| {
+                args.push((*id).into());
+                format!("${}", args.len())
+            })
+            .collect();
+        let sql = format!(
+            "SELECT e.*, n.steps, u.display_name AS actor_name
+               FROM (SELECT case_id, MAX(id) AS last_id, COUNT(*) AS steps FROM case_events
+                      WHERE action = $1 AND case_id IN ({}) GROUP BY case_id) n
+               JOIN case_events e ON e.id = n.last_id
+               LEFT JOIN users u ON u.id = e.actor_id",
+            marks.join(", ")
+        );
+        on_read!(self, p => {
+            let rows = bind_args!(sqlx::query(AssertSqlSafe(sql.clone())), &args).fetch_all(p).await?;
+            for r in &rows {
+                let event = event_from_row(r)?;
+                out.insert(event.case_id, LastEvent {
+                    count: r.i64("steps")?,
+                    actor_name: r.opt_text("actor_name")?.unwrap_or_default(),
+                    event,
+                });
+            }
+        });
+        Ok(out)
+    }
+
     /// A page of cases matching `filter` and visible under `vis`, newest first.
     /// `limit` is clamped to 1..=500.
     ///
@@ -893,6 +983,43 @@ impl Store {
         })
     }
 
+    /// The visible cases matching `filter` counted by channel and by class, the `top` classes
+    /// named (two `GROUP BY` queries over the filter's index; a day of a street reads that
+    /// day's index range only).
+    ///
+    /// # Errors
+    /// Database failure; a stored channel the code does not know.
+    pub async fn case_breakdown(
+        &self,
+        filter: &CaseFilter,
+        vis: &Visibility,
+        now: Timestamp,
+        top: usize,
+    ) -> Result<CaseBreakdown, StoreError> {
+        let mut args = Vec::new();
+        let clause = where_clause(filter, vis, now, &mut args);
+        let by_source_sql =
+            format!("SELECT source, COUNT(*) AS n FROM cases {clause} GROUP BY source");
+        let by_class_sql = format!(
+            "SELECT class_code AS code, MAX(class_name) AS name, COUNT(*) AS n FROM cases {clause} GROUP BY class_code"
+        );
+        let (sources, classes) = on_read!(self, p => {
+            let rows = bind_args!(sqlx::query(AssertSqlSafe(by_source_sql.clone())), &args).fetch_all(p).await?;
+            let mut sources = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let s = r.text("source")?;
+                sources.push((Source::parse(&s).ok_or_else(|| corrupt("source", &s))?, r.i64("n")?));
+            }
+            let rows = bind_args!(sqlx::query(AssertSqlSafe(by_class_sql.clone())), &args).fetch_all(p).await?;
+            let mut classes = Vec::with_capacity(rows.len());
+            for r in &rows {
+                classes.push((r.opt_text("code")?, r.opt_text("name")?, r.i64("n")?));
+            }
+            (sources, classes)
+        });
+        Ok(breakdown_of(sources, classes, top))
+    }
+
     /// Case counts per area at `level` (district/street/community/grid code column) among the
     /// visible cases matching `filter`; cases without a code at that level are left out.
     ///
@@ -959,6 +1086,38 @@ impl Store {
             let rows = sqlx::query("SELECT * FROM cases WHERE master_case_id = $1 ORDER BY id").bind(master_id).fetch_all(p).await?;
             rows.iter().map(case_from_row).collect()
         })
+    }
+}
+
+/// Orders and cuts the grouped counts of [`Store::case_breakdown`].
+fn breakdown_of(
+    mut sources: Vec<(Source, i64)>,
+    classes: Vec<(Option<String>, Option<String>, i64)>,
+    top: usize,
+) -> CaseBreakdown {
+    sources.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.as_str().cmp(b.0.as_str())));
+    let total = sources.iter().map(|(_, n)| n).sum();
+    let mut unclassified = 0;
+    let mut named: Vec<ClassCount> = Vec::with_capacity(classes.len());
+    for (code, name, count) in classes {
+        match code {
+            Some(code) => named.push(ClassCount {
+                name: name.unwrap_or_else(|| code.clone()),
+                code,
+                count,
+            }),
+            None => unclassified += count,
+        }
+    }
+    named.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
+    let other_classes = named.iter().skip(top).map(|c| c.count).sum();
+    named.truncate(top);
+    CaseBreakdown {
+        total,
+        by_source: sources,
+        by_class: named,
+        other_classes,
+        unclassified,
     }
 }
 

@@ -41,8 +41,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use crate::assessment::{CycleRun, CycleTask, NewMatter, RebuildReport};
-pub use cases::{CaseFilter, CasePage, StoredEvent};
+pub use crate::assessment::{
+    CYCLE_CLAIM_MS, CycleRun, CycleRunDue, CycleTask, NewMatter, RebuildReport,
+};
+pub use cases::{CaseBreakdown, CaseFilter, CasePage, ClassCount, LastEvent, StoredEvent};
 pub use citizens::{NewNotification, Notification, NotificationFilter, OtpCode};
 pub use city::{CityCounts, ComponentFilter};
 pub use devices::{Monitor, NewVehicle, Position, Reading, VEHICLE_KINDS, Vehicle};

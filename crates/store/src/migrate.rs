@@ -58,6 +58,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0009_open311_speed.sql"),
         include_str!("../migrations/postgres/0009_open311_speed.sql"),
     ),
+    (
+        12,
+        "cases_closed",
+        include_str!("../migrations/sqlite/0012_cases_closed.sql"),
+        include_str!("../migrations/postgres/0012_cases_closed.sql"),
+    ),
+    (
+        13,
+        "cycle_cases_net_stock",
+        include_str!("../migrations/sqlite/0013_cycle_cases_net_stock.sql"),
+        include_str!("../migrations/postgres/0013_cycle_cases_net_stock.sql"),
+    ),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -44,8 +44,28 @@ pub struct PublicRequest {
     /// The latest note that answers the citizen: a rejection reason, the department's feedback
     /// on the work done, the closing note, the void or duplicate decision.
     pub public_note: Option<String>,
-    /// The data of the case's first audit event (the report), as stored.
-    pub report_data: serde_json::Value,
+    /// What the reporting client sent beside the case (kept in the data of the case's first
+    /// audit event under `open311`).
+    pub sent: Sent,
+}
+
+/// The parts of an Open311 post kept in the report's audit event that the public view shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct Sent {
+    /// The `media_url` the client gave.
+    #[serde(default)]
+    pub media_url: Option<String>,
+    /// The id of the photo uploaded with the request (an attachment of the case).
+    #[serde(default)]
+    pub photo: Option<i64>,
+}
+
+/// The report event's data, read only as far as [`Sent`] needs (other keys are skipped, not
+/// built).
+#[derive(serde::Deserialize)]
+struct ReportData {
+    #[serde(default)]
+    open311: Option<Sent>,
 }
 
 const SELECT: &str = "SELECT c.*, d.name AS department_name,
@@ -129,15 +149,20 @@ impl RowExt for Positioned<'_, '_> {
 }
 
 fn public_from_row(r: &impl RowExt) -> Result<PublicRequest, StoreError> {
-    let report_data = match r.opt_text("report_data")? {
-        Some(t) => serde_json::from_str(&t)?,
-        None => serde_json::Value::Null,
+    let sent = match r.opt_text("report_data")? {
+        // Events of other channels hold other shapes (or `null`): those sent nothing.
+        Some(t) => serde_json::from_str::<Option<ReportData>>(&t)
+            .ok()
+            .flatten()
+            .and_then(|d| d.open311)
+            .unwrap_or_default(),
+        None => Sent::default(),
     };
     Ok(PublicRequest {
         case: case_from_row(r)?,
         department_name: r.opt_text("department_name")?,
         public_note: r.opt_text("public_note")?,
-        report_data,
+        sent,
     })
 }
 

@@ -1000,6 +1000,27 @@ impl Store {
         })
     }
 
+    /// The snapshot attachments of the events of `camera_id` linked to alarm `alarm_id`, oldest
+    /// event first (at most 1000).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn camera_alarm_snapshots(
+        &self,
+        camera_id: &str,
+        alarm_id: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        on_read!(self, p => {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT attachment_id FROM camera_events WHERE camera_id = $1 AND alarm_id = $2 \
+                 AND attachment_id IS NOT NULL ORDER BY at, id LIMIT 1000",
+            )
+            .bind(camera_id).bind(alarm_id)
+            .fetch_all(p).await?;
+            Ok(ids)
+        })
+    }
+
     /// Adds or replaces collection points.
     ///
     /// # Errors

@@ -28,16 +28,19 @@ pub enum SourceKind {
     Camera,
     /// A garbage transfer station 垃圾中转站; the id is the station id.
     Station,
+    /// A garbage collection point 收集点; the id is the point id.
+    CollectionPoint,
 }
 
 impl SourceKind {
     /// Every kind, in declaration order.
-    pub const ALL: [SourceKind; 5] = [
+    pub const ALL: [SourceKind; 6] = [
         SourceKind::Vehicle,
         SourceKind::Monitor,
         SourceKind::Sensor,
         SourceKind::Camera,
         SourceKind::Station,
+        SourceKind::CollectionPoint,
     ];
 
     /// The stable lower-case name used in the store and the API.
@@ -48,6 +51,7 @@ impl SourceKind {
             SourceKind::Sensor => "sensor",
             SourceKind::Camera => "camera",
             SourceKind::Station => "station",
+            SourceKind::CollectionPoint => "collection_point",
         }
     }
 

@@ -45,11 +45,21 @@
 //! collected on call 预约收运 and never due). [`GarbageTracker::missed`] raises [`RULE_MISSED`]
 //! (level notice, no class: a point not yet collected is not a matter on the street; an
 //! overflowing bin is reported as one by the cameras or the inspectors) for every due point
-//! without a visit arriving before its due time. The alarm is keyed on the point as a fixed
-//! sanitation facility ([`SourceKind::Station`], the point id) and cleared by the point's next
-//! visit.
+//! without a visit arriving before its due time. The alarm is keyed on the point
+//! ([`SourceKind::CollectionPoint`], the point id), raised at most once per point and day, and
+//! cleared by the point's next visit (a point missed on several days in a row keeps one open
+//! alarm whose repeats count the days).
+//!
+//! # Live use
+//!
+//! The ingest pipeline keeps one tracker per node, fed with the live fixes of the garbage
+//! trucks; [`GarbageTracker::set_points`] and [`GarbageTracker::set_trucks`] swap the
+//! directories without losing the day's visits, and [`GarbageTracker::tick`] judges the missed
+//! points of yesterday and today. A day is judged only when the tracker has seen every fix since
+//! its start ([`GarbageTracker::watch_from`]): a node that started at 11:00 without replaying the
+//! morning's track would take every kitchen point for missed.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use domain::time::Timestamp;
 use grid::Point;
@@ -261,10 +271,15 @@ struct Run {
     passed: bool,
 }
 
+/// Fixes kept per truck for the track snippet of a 前分后混 alarm.
+const TRACK_POINTS: usize = 20;
+
 #[derive(Clone, Debug, Default)]
 struct TruckState {
     last_at: Option<Timestamp>,
     runs: Vec<Run>,
+    /// The last fixes `(at, position, speed km/h)`, oldest first.
+    track: VecDeque<(Timestamp, Point, f64)>,
 }
 
 /// Replays garbage trucks' fixes into visits, the daily report and alarm signals.
@@ -282,6 +297,8 @@ pub struct GarbageTracker {
     mixed_raised: HashSet<(LocalDay, String)>,
     missed_raised: HashSet<(LocalDay, usize)>,
     missed_open: BTreeSet<usize>,
+    /// Every fix since this instant has been observed (see [`GarbageTracker::watch_from`]).
+    watched_from: Option<Timestamp>,
 }
 
 impl GarbageTracker {
@@ -316,7 +333,96 @@ impl GarbageTracker {
             mixed_raised: HashSet::new(),
             missed_raised: HashSet::new(),
             missed_open: BTreeSet::new(),
+            watched_from: None,
         }
+    }
+
+    /// Replaces the collection points, keeping the visits, stops and alarms of the points that
+    /// stay (matched by id); those of removed points are dropped.
+    pub fn set_points(&mut self, points: Vec<CollectionPoint>) {
+        let mut seen = HashSet::new();
+        let points: Vec<CollectionPoint> = points
+            .into_iter()
+            .filter(|p| seen.insert(p.id.clone()))
+            .collect();
+        let new_index: HashMap<&str, usize> = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.as_str(), i))
+            .collect();
+        let remap: Vec<Option<usize>> = self
+            .points
+            .iter()
+            .map(|p| new_index.get(p.id.as_str()).copied())
+            .collect();
+        let map = |i: usize| remap.get(i).copied().flatten();
+        let mut renumber = HashMap::new();
+        let mut kept = Vec::with_capacity(self.visits.len());
+        for (i, mut v) in self.visits.drain(..).enumerate() {
+            if let Some(p) = map(v.point) {
+                v.point = p;
+                renumber.insert(i, kept.len());
+                kept.push(v);
+            }
+        }
+        self.visits = kept;
+        for st in self.state.values_mut() {
+            st.runs.retain_mut(|r| match map(r.point) {
+                Some(p) => {
+                    r.point = p;
+                    r.visit = r.visit.and_then(|v| renumber.get(&v).copied());
+                    true
+                }
+                None => false,
+            });
+        }
+        self.missed_raised = self
+            .missed_raised
+            .iter()
+            .filter_map(|(d, p)| map(*p).map(|p| (*d, p)))
+            .collect();
+        self.missed_open = self.missed_open.iter().filter_map(|p| map(*p)).collect();
+        let mut by_lat: Vec<(f64, usize)> = points
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| finite(p.position))
+            .map(|(i, p)| (p.position.lat, i))
+            .collect();
+        by_lat.sort_by(|a, b| a.0.total_cmp(&b.0));
+        self.points = points;
+        self.by_lat = by_lat;
+    }
+
+    /// Replaces the registered trucks (their categories and plates); the day's visits stay.
+    pub fn set_trucks(&mut self, trucks: Vec<Truck>) {
+        self.trucks = trucks.into_iter().map(|t| (t.id.clone(), t)).collect();
+    }
+
+    /// Declares that every fix since `since` has been (or will be) observed, e.g. after the day's
+    /// stored track was replayed. Days starting before it are never judged by
+    /// [`GarbageTracker::tick`]; an earlier instant than the one already set is kept.
+    pub fn watch_from(&mut self, since: Timestamp) {
+        self.watched_from = Some(match self.watched_from {
+            Some(w) => w.min(since),
+            None => since,
+        });
+    }
+
+    /// The missed-point raises due at `now` for yesterday and today (the days the tracker has
+    /// watched from their start; without [`GarbageTracker::watch_from`] the tracker watches
+    /// from its first tick), then forgets the days before yesterday.
+    pub fn tick(&mut self, now: Timestamp) -> Vec<Signal> {
+        let since = *self.watched_from.get_or_insert(now);
+        let today = LocalDay::of(now);
+        let yesterday = LocalDay(today.0 - 1);
+        let mut out = Vec::new();
+        for day in [yesterday, today] {
+            if since <= day.start() {
+                out.extend(self.missed(day, now));
+            }
+        }
+        self.forget_before(yesterday);
+        out
     }
 
     /// The collection points, deduplicated by id.
@@ -366,6 +472,10 @@ impl GarbageTracker {
             .last_at
             .is_some_and(|l| fix.at.0.saturating_sub(l.0) <= self.config.max_gap_ms);
         st.last_at = Some(fix.at);
+        st.track.push_back((fix.at, fix.point, fix.speed_kmh));
+        while st.track.len() > TRACK_POINTS {
+            st.track.pop_front();
+        }
         let stopped = fix.speed_kmh.is_finite() && fix.speed_kmh <= self.config.stop_speed_kmh;
         let near = if stopped {
             self.near(fix.point)
@@ -427,7 +537,13 @@ impl GarbageTracker {
                 && own != category
                 && self.mixed_raised.insert((day, fix.phone.clone()))
             {
-                signals.push(Signal::Raise(self.mixed_raise(&fix.phone, own, &run, day)));
+                let mut raise = self.mixed_raise(&fix.phone, own, &run, day);
+                raise.detail["track"] = st
+                    .track
+                    .iter()
+                    .map(|(t, p, v)| json!({"t": t.0, "lon": p.lon, "lat": p.lat, "speed_kmh": v}))
+                    .collect();
+                signals.push(Signal::Raise(raise));
             }
             if self.missed_open.remove(&run.point) {
                 signals.push(Signal::Clear(Clear {
@@ -480,7 +596,11 @@ impl GarbageTracker {
     }
 
     fn missed_key(&self, point: usize) -> AlarmKey {
-        AlarmKey::new(SourceKind::Station, &self.points[point].id, RULE_MISSED)
+        AlarmKey::new(
+            SourceKind::CollectionPoint,
+            &self.points[point].id,
+            RULE_MISSED,
+        )
     }
 
     /// Each point's earliest arrival on `day`.

@@ -14,6 +14,7 @@
 //! - [`environment`]: fume 油烟 and dust/noise 扬尘/噪声 monitor rules.
 //! - [`sensor`]: MQTT sensor rules (manhole covers, bins, waterlogging, generic numeric).
 //! - [`camera`]: AI-camera event merging and the confidence gate.
+//! - [`station`]: garbage transfer stations and the daily 日产日清 check.
 //! - [`vehicle`]: the vehicle fix every vehicle rule takes.
 
 pub mod alarm;
@@ -23,5 +24,6 @@ pub mod garbage;
 pub mod muck;
 pub mod patrol;
 pub mod sensor;
+pub mod station;
 pub mod sweeping;
 pub mod vehicle;

@@ -282,6 +282,14 @@ fn a_kitchen_truck_at_an_other_point_is_mixing() {
         raise.detail["categories"],
         serde_json::json!(["kitchen", "other"])
     );
+    // The track snippet: the last fixes up to the one that made the visit, at O1.
+    let track = raise.detail["track"].as_array().expect("track");
+    assert!(track.len() >= 3 && track.len() <= 20, "{track:?}");
+    let last = track.last().expect("last");
+    assert_eq!(
+        (last["lon"].as_f64(), last["speed_kmh"].as_f64()),
+        (Some(O1.lon), Some(0.0))
+    );
 
     // A second mixed visit the same day does not raise again.
     let again = stop(&mut t, "kit", at(1200), R1, &[30, 60, 90]);
@@ -426,7 +434,7 @@ fn points_not_visited_by_their_due_time_are_missed_and_a_visit_clears_them() {
     let signals = t.missed(day1(), at(7200));
     let r = raises(&signals);
     assert_eq!(r.len(), 1, "{signals:?}");
-    assert_eq!(r[0].key.source_kind, SourceKind::Station);
+    assert_eq!(r[0].key.source_kind, SourceKind::CollectionPoint);
     assert_eq!(r[0].key.source_id, "K2");
     assert_eq!(r[0].key.rule, RULE_MISSED);
     assert_eq!(r[0].level, AlarmLevel::Notice);
@@ -465,6 +473,92 @@ fn points_not_visited_by_their_due_time_are_missed_and_a_visit_clears_them() {
     ids.sort_unstable();
     assert_eq!(ids, ["O1", "O2"]);
     assert!(raises(&end)[0].message.contains("24:00"));
+}
+
+#[test]
+fn the_tick_judges_yesterday_and_today_once_and_only_days_watched_from_their_start() {
+    // A tracker started at 08:00 without a replay watches from its first tick: day 1 (begun at
+    // 00:00, unseen) is never judged, even past its due times.
+    let mut late = tracker();
+    assert!(late.tick(at(0)).is_empty());
+    assert!(
+        late.tick(at(3 * 3600)).is_empty(),
+        "10:00 passed, day unseen"
+    );
+    assert!(late.tick(Timestamp(MIDNIGHT + 1000)).is_empty());
+
+    // One that replayed the day from its start judges it: at 10:00 the two kitchen points.
+    let mut t = tracker();
+    t.watch_from(day1().start());
+    stop(&mut t, "kit", at(0), K1, &[30, 60, 90]);
+    let r = t.tick(at(7200));
+    let ids: Vec<&str> = raises(&r)
+        .iter()
+        .map(|r| r.key.source_id.as_str())
+        .collect();
+    assert_eq!(ids, ["K2"], "{r:?}");
+    assert!(t.tick(at(7230)).is_empty(), "once per point and day");
+    // Just after midnight the tick still judges yesterday (other waste due at 24:00) and
+    // nothing of the new day yet (kitchen is due at 10:00).
+    let r = t.tick(Timestamp(MIDNIGHT + 30_000));
+    let mut ids: Vec<&str> = raises(&r)
+        .iter()
+        .map(|r| r.key.source_id.as_str())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["O1", "O2"], "{r:?}");
+    assert!(t.tick(Timestamp(MIDNIGHT + 60_000)).is_empty());
+    // Day 2 at 10:00: every kitchen point again (K2's alarm is still open: the store counts a
+    // repeat), once.
+    let r = t.tick(Timestamp(MIDNIGHT + 10 * 3_600_000));
+    let mut ids: Vec<&str> = raises(&r)
+        .iter()
+        .map(|r| r.key.source_id.as_str())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["K1", "K2"], "{r:?}");
+    assert!(t.tick(Timestamp(MIDNIGHT + 10 * 3_600_000 + 1)).is_empty());
+}
+
+#[test]
+fn new_directories_keep_the_days_visits_and_open_alarms() {
+    let mut t = tracker();
+    t.watch_from(day1().start());
+    stop(&mut t, "kit", at(0), K1, &[30, 60, 90]);
+    assert_eq!(raises(&t.tick(at(7200))).len(), 1, "K2 missed");
+    // A new point list: another order, H1 dropped, a new kitchen point K3.
+    let k3 = Point::new(113.650, 34.750);
+    let mut pts = points();
+    pts.retain(|p| p.id != "H1");
+    pts.reverse();
+    pts.push(point("K3", WasteCategory::Kitchen, k3));
+    t.set_points(pts);
+    assert_eq!(t.points().len(), 6);
+    // K1's visit is kept (not missed), K2's alarm stays raised once and is cleared by a visit;
+    // K3 is new today and judged at the next tick.
+    let r = t.tick(at(7300));
+    let ids: Vec<&str> = raises(&r)
+        .iter()
+        .map(|r| r.key.source_id.as_str())
+        .collect();
+    assert_eq!(ids, ["K3"], "{r:?}");
+    let report = t.daily(day1(), at(7300));
+    assert!(point_row(&report, "K1").visited);
+    assert!(report.points.iter().all(|p| p.id != "H1"));
+    let cleared = stop(&mut t, "kit", at(8000), K2, &[30, 60, 90]);
+    assert!(
+        matches!(cleared.as_slice(), [Signal::Clear(c)] if c.key.source_id == "K2"),
+        "{cleared:?}"
+    );
+    // A truck re-registered with another category mixes at its next stop of a kitchen point.
+    t.set_trucks(vec![truck("kit", Some(WasteCategory::Other))]);
+    let mixed = stop(&mut t, "kit", at(9000), k3, &[30, 60, 90]);
+    let r = raises(&mixed);
+    assert!(
+        r.iter()
+            .any(|r| r.key.rule == RULE_MIXED && r.key.source_id == "kit"),
+        "{mixed:?}"
+    );
 }
 
 #[test]

@@ -29,10 +29,17 @@ pub struct MqttSection {
     /// Broker, `mqtt://host:port` (`tcp://` accepted; port 1883 when omitted; no TLS).
     pub url: String,
     /// Client id; keep it stable and unique per node: the broker keeps the persistent session
-    /// (the QoS 1 messages published while the node is down) under it.
+    /// (the QoS 1 messages published while the node is down) under it. Empty (the default):
+    /// `yiwang-<hostname>-<node_id>`, or `yiwang-<hostname>-<listen port>` without a node id.
     pub client_id: String,
+    /// This node's name among the nodes of one host, for the default client id.
+    pub node_id: String,
     /// Subscribed as `{topic_prefix}/#`; no `+`, `#`, leading or trailing `/`.
     pub topic_prefix: String,
+    /// Shared-subscription group: the nodes subscribe to `$share/<group>/{topic_prefix}/#` and
+    /// the broker splits the messages among them (Mosquitto ≥ 1.6). Empty: the plain filter,
+    /// for a single node only (several would each store every message).
+    pub share_group: String,
     /// Subscription QoS: 1 (acknowledged after the store) or 0 (may lose messages).
     pub qos: u8,
 }
@@ -42,10 +49,31 @@ impl Default for MqttSection {
         MqttSection {
             enabled: false,
             url: "mqtt://127.0.0.1:1883".into(),
-            client_id: "yiwang-node".into(),
+            client_id: String::new(),
+            node_id: String::new(),
             topic_prefix: "yiwang/sensors".into(),
+            share_group: ingest::mqtt::DEFAULT_SHARE_GROUP.into(),
             qos: 1,
         }
+    }
+}
+
+impl MqttSection {
+    /// The section with its client id filled in for a node serving on `listen` (see
+    /// [`MqttSection::client_id`]).
+    pub fn resolved(&self, listen: &str) -> MqttSection {
+        let mut out = self.clone();
+        if out.client_id.trim().is_empty() {
+            let port = listen.rsplit_once(':').map_or(listen, |(_, p)| p);
+            let node = if self.node_id.trim().is_empty() {
+                port
+            } else {
+                self.node_id.trim()
+            };
+            out.client_id =
+                ingest::mqtt::node_client_id(&format!("{}-{node}", ingest::mqtt::host_name()));
+        }
+        out
     }
 }
 
@@ -223,10 +251,34 @@ mod tests {
             assert_eq!(cfg.mqtt.client_id, "yiwang-node-2");
             assert_eq!(cfg.mqtt.topic_prefix, "yiwang/sensors");
             assert_eq!(cfg.mqtt.qos, 0);
+            assert_eq!(cfg.mqtt.resolved("0.0.0.0:8080").client_id, "yiwang-node-2");
+            assert_eq!(cfg.mqtt.share_group, "yiwang");
             jail.set_env("YIWANG_MQTT__QOS", "2");
             assert!(Config::load(None).is_err(), "QoS 2 is not supported");
             Ok(())
         });
+    }
+
+    #[test]
+    fn the_default_mqtt_client_id_is_the_host_and_the_node() {
+        let host = ingest::mqtt::host_name();
+        let m = MqttSection::default();
+        assert_eq!(
+            m.resolved("127.0.0.1:8080").client_id,
+            ingest::mqtt::node_client_id(&format!("{host}-8080"))
+        );
+        let named = MqttSection {
+            node_id: "b".into(),
+            ..MqttSection::default()
+        };
+        assert_eq!(
+            named.resolved("127.0.0.1:8080").client_id,
+            ingest::mqtt::node_client_id(&format!("{host}-b"))
+        );
+        assert_ne!(
+            m.resolved("127.0.0.1:8080").client_id,
+            m.resolved("127.0.0.1:8081").client_id
+        );
     }
 
     #[test]

@@ -13,10 +13,12 @@ use ingest::{Batcher, BatcherConfig};
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng};
 use server::AppState;
+use simulator::garbage_route::{self, Behaviour, RoutePoint};
 use simulator::hj212_monitor::{Monitor as MonitorAgent, MonitorIdentity, Reading as AgentReading};
 use simulator::jt808_terminal::{Fix, Identity, Terminal};
 use store::{Monitor, NewVehicle, Store};
 use supervision::environment::EnvConfig;
+use supervision::garbage::WasteCategory;
 use supervision::muck::MuckConfig;
 use tokio_util::sync::CancellationToken;
 
@@ -207,6 +209,14 @@ async fn start_supervision(
         }
     };
     reload().await;
+    // The day's garbage visits so far (a restart mid-day keeps them); before the gateways open.
+    match supervisors
+        .replay_garbage_day(&state.store, state.clock.now())
+        .await
+    {
+        Ok(n) => tracing::debug!(fixes = n, "garbage trucks' day replayed"),
+        Err(e) => tracing::warn!(error = %e, "replaying the garbage trucks' day failed"),
+    }
     tokio::spawn({
         let store = state.store.clone();
         let clock = state.clock.clone();
@@ -242,8 +252,10 @@ pub struct DemoVehicle {
     pub plate: String,
     pub kind: &'static str,
     pub phone: String,
-    /// Speeding now and then (a muck truck in a hurry).
+    /// Speeding now and then (a muck truck in a hurry; a sweeper sweeping too fast).
     pub speeder: bool,
+    /// A garbage truck's collection points, in order (empty: it drives the roads at random).
+    pub garbage_route: Vec<RoutePoint>,
 }
 
 /// One simulated monitor.
@@ -260,7 +272,7 @@ const FLEET: &[(&str, usize)] = &[
     ("sweeper", 6),
     ("sanitation", 4),
     ("enforcement", 3),
-    ("garbage_truck", 3),
+    ("garbage_truck", 5),
 ];
 
 const RESTAURANTS: &[&str] = &[
@@ -292,7 +304,8 @@ pub async fn ensure_demo_devices(
                 plate: format!("豫A·{}{:04}", &kind[..1].to_uppercase(), 1000 + n),
                 kind,
                 phone: format!("1380371{n:05}"),
-                speeder: *kind == "muck_truck" && i % 3 == 0,
+                speeder: (*kind == "muck_truck" && i % 3 == 0) || (*kind == "sweeper" && i == 0),
+                garbage_route: Vec::new(),
             });
         }
     }
@@ -374,7 +387,57 @@ pub async fn ensure_demo_devices(
                 .await?;
         }
     }
+    plan_garbage_routes(store, grids, &mut vehicles).await?;
     Ok((vehicles, monitors.into_iter().map(|(m, _)| m).collect()))
+}
+
+/// Gives each registered garbage truck its route over the collection points (seeded first if
+/// need be): its category from the registry, the demo's behaviours (mostly correct, the second
+/// truck mixing categories 前分后混, the fourth skipping a point; see
+/// [`simulator::garbage_route`]).
+async fn plan_garbage_routes(
+    store: &Store,
+    grids: &[DemoGrid],
+    vehicles: &mut [DemoVehicle],
+) -> anyhow::Result<()> {
+    ensure_collection_points(store, grids).await?;
+    let points: Vec<RoutePoint> = store
+        .list_collection_points()
+        .await?
+        .into_iter()
+        .map(|p| RoutePoint {
+            id: p.point_id,
+            category: p.category,
+            lat: p.lat,
+            lon: p.lon,
+        })
+        .collect();
+    let registered = store.list_vehicles().await?;
+    let trucks: Vec<(usize, Option<String>)> = vehicles
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.kind == "garbage_truck")
+        .map(|(i, v)| {
+            let category = registered
+                .iter()
+                .find(|r| r.phone.as_deref() == Some(v.phone.as_str()))
+                .and_then(|r| r.company.as_deref())
+                .and_then(WasteCategory::from_marker)
+                .map(|c| c.as_str().to_owned());
+            (i, category)
+        })
+        .collect();
+    let plan: Vec<(Option<String>, Behaviour)> = trucks
+        .iter()
+        .enumerate()
+        .map(|(k, (_, c))| (c.clone(), garbage_route::demo_behaviour(k)))
+        .collect();
+    for ((i, _), route) in trucks.iter().zip(garbage_route::plan_fleet(&points, &plan)) {
+        if let Some(v) = vehicles.get_mut(*i) {
+            v.garbage_route = route;
+        }
+    }
+    Ok(())
 }
 
 /// Seeds 20 collection points 收集点: five sites with a bin of each waste category (first
@@ -400,8 +463,9 @@ pub async fn ensure_collection_points(store: &Store, grids: &[DemoGrid]) -> anyh
             point_id: format!("CP-{:03}", i + 1),
             name: format!("{}{}收集点", g.name, label),
             category: category.into(),
-            // Bins ≈ 13 m apart at one site.
-            lat: g.lat + 0.000_12 * (i % 4) as f64,
+            // Bins ≈ 44 m apart at one site: a truck standing at one is out of the rules' 30 m
+            // reach of the others, so collecting at a bin of another category shows.
+            lat: g.lat + 0.000_4 * (i % 4) as f64,
             lon: g.lon,
             grid_code: Some(g.code.clone()),
         });
@@ -488,6 +552,10 @@ async fn drive(
     }
     t.authenticate(auth.as_deref().unwrap_or_default()).await?;
     let mut mileage_m = 0.0;
+    let mut fast_from = tokio::time::Instant::now();
+    if !v.garbage_route.is_empty() {
+        return collect(&mut t, v, clock, every, &mut mileage_m, cancel).await;
+    }
     loop {
         let road = &roads[rng.random_range(0..roads.len())];
         let pts = &road.line.0;
@@ -495,6 +563,12 @@ async fn drive(
             continue;
         }
         let forward = rng.random_bool(0.5);
+        // The speeding sweeper sweeps above the 20 km/h working band for 100 s of wall-clock
+        // time (longer than the rule's minute) at the start and then every few minutes, moving
+        // at its true speed meanwhile.
+        if v.kind == "sweeper" && v.speeder && fast_from.elapsed() > Duration::from_secs(400) {
+            fast_from = tokio::time::Instant::now();
+        }
         let order: Vec<_> = if forward {
             pts.clone()
         } else {
@@ -505,14 +579,20 @@ async fn drive(
             let dx = (b.lon - a.lon) * 91_000.0;
             let dy = (b.lat - a.lat) * 111_000.0;
             let len = (dx * dx + dy * dy).sqrt();
-            let speed = if v.speeder && rng.random_bool(0.2) {
+            let speed = if v.kind != "sweeper" && v.speeder && rng.random_bool(0.2) {
                 rng.random_range(70.0..85.0)
+            } else if v.kind == "sweeper"
+                && v.speeder
+                && fast_from.elapsed() < Duration::from_secs(100)
+            {
+                rng.random_range(26.0..32.0)
             } else if v.kind == "sweeper" {
                 rng.random_range(5.0..12.0)
             } else {
                 rng.random_range(20.0..45.0)
             };
-            let step_m = speed / 3.6 * every.as_secs_f64() * 6.0;
+            let fast_sweep = v.kind == "sweeper" && speed > 20.0;
+            let step_m = speed / 3.6 * every.as_secs_f64() * if fast_sweep { 1.0 } else { 6.0 };
             let steps = (len / step_m).ceil().max(1.0) as usize;
             let heading = ((dx.atan2(dy).to_degrees() + 360.0) % 360.0) as u16;
             for s in 0..steps {
@@ -532,6 +612,47 @@ async fn drive(
                     _ = cancel.cancelled() => return Ok(()),
                     _ = tokio::time::sleep(every) => {}
                 }
+            }
+        }
+    }
+}
+
+/// Drives a garbage truck round its collection route for ever: at 30 km/h between points
+/// (positions advance six times faster than the speed, like the other demo vehicles) and
+/// standing at each point about 75 s of wall-clock time, long enough for the rules' one-minute
+/// visit.
+async fn collect(
+    t: &mut Terminal,
+    v: &DemoVehicle,
+    clock: &Arc<dyn server::clock::Clock>,
+    every: Duration,
+    mileage_m: &mut f64,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    const SPEED_KMH: f64 = 30.0;
+    let step_m = SPEED_KMH / 3.6 * every.as_secs_f64() * 6.0;
+    let dwell = (75.0 / every.as_secs_f64()).ceil() as usize + 1;
+    let legs = garbage_route::round(&v.garbage_route, SPEED_KMH, step_m, dwell);
+    let mut last: Option<(f64, f64)> = None;
+    loop {
+        for leg in &legs {
+            if cancel.is_cancelled() {
+                return Ok(());
+            }
+            if let Some(prev) = last {
+                *mileage_m += garbage_route::distance_m(prev, (leg.lat, leg.lon));
+            }
+            last = Some((leg.lat, leg.lon));
+            let mut fix = Fix::at(leg.lat, leg.lon);
+            fix.speed_kmh = leg.speed_kmh;
+            fix.heading = leg.heading;
+            fix.altitude_m = 100;
+            fix.time = local_fields(clock.now());
+            fix.mileage_tenths_km = Some((*mileage_m / 100.0) as u32);
+            t.report(&fix).await?;
+            tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(every) => {}
             }
         }
     }

@@ -296,14 +296,12 @@ async fn main() -> anyhow::Result<()> {
             shutdown_on_signal(cancel.clone());
             let gateways = devices::start(&state, &cfg.devices, cancel.clone()).await?;
             print_gateways(&gateways);
-            server::supervise::spawn_alarm_cases(state.clone(), cancel.clone());
-            server::routes::assessment::spawn_worker(state.clone(), cancel.clone());
-            server::notify::spawn_notifier(state.clone(), cancel.clone());
-            server::escalation::spawn_escalation(state.clone(), cancel.clone());
+            server::spawn_workers(&state, &cancel);
             if cfg.mqtt.enabled {
                 let publish = mqtt::publish_alarms(&state);
+                let listen = args.listen.as_deref().unwrap_or(&cfg.server.listen);
                 mqtt::start_mqtt(
-                    &cfg.mqtt,
+                    &cfg.mqtt.resolved(listen),
                     store.clone(),
                     mqtt::locate_for(&state),
                     state_clock(),
@@ -544,16 +542,14 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         }
     }
     let gateways = devices::start(&state, &device_cfg, cancel.clone()).await?;
-    server::supervise::spawn_alarm_cases(state.clone(), cancel.clone());
-    server::routes::assessment::spawn_worker(state.clone(), cancel.clone());
-    server::notify::spawn_notifier(state.clone(), cancel.clone());
-    server::escalation::spawn_escalation(state.clone(), cancel.clone());
+    server::spawn_workers(&state, &cancel);
     let mqtt_state = state.clone();
     let listen = args
         .serve
         .listen
         .clone()
         .unwrap_or_else(|| cfg.server.listen.clone());
+    let mqtt_section = cfg.mqtt.resolved(&listen);
     let (tx, rx) = tokio::sync::oneshot::channel();
     let server = tokio::spawn({
         let cancel = cancel.clone();
@@ -654,7 +650,7 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
         // Sensors report a third as often as vehicles: each reading is a simulated minute of
         // the sensors' scenario, and faster would flood the queues with sensor cases.
         if let Some(h) = mqtt::start_demo(
-            &cfg.mqtt,
+            &mqtt_section,
             &mqtt_state,
             &district.grids,
             every * 3,

@@ -234,16 +234,31 @@ pub async fn ensure(store: &Store, now: Timestamp, grids: &[DemoGrid]) -> anyhow
             }
         }
     }
-    // Cycle tasks: the inspectors check a night market every working Monday and Thursday and a
-    // school gate on the 1st of each month.
+    // Cycle tasks: the inspectors check a night market every working Monday and Thursday, a
+    // school gate on the 1st of each month, and the main road every working day at 09:00 and
+    // 15:00. The main-road tasks start a week back, so their past occurrences become 周期案件 at
+    // the first start and a newcomer sees them in the inspectors' queues at once.
+    // Each task goes to an inspector whose area holds the place (an inspector is sent only
+    // within their own area).
+    let Some(g) = grids.first() else {
+        return Ok(());
+    };
     let inspectors: Vec<i64> = store
         .list_users()
         .await?
         .into_iter()
-        .filter(|u| u.grants.iter().any(|g| g.role == Role::Inspector))
+        .filter(|u| {
+            u.grants.iter().any(|gr| {
+                gr.role == Role::Inspector
+                    && gr
+                        .area
+                        .as_ref()
+                        .is_none_or(|a| g.code.starts_with(a.as_str()))
+            })
+        })
         .map(|u| u.user.id)
         .collect();
-    if let (Some(&first), Some(g)) = (inspectors.first(), grids.first()) {
+    if let Some(&first) = inspectors.first() {
         let rules = [
             CycleRule {
                 id: 0,
@@ -275,6 +290,33 @@ pub async fn ensure(store: &Store, now: Timestamp, grids: &[DemoGrid]) -> anyhow
             let inspector = inspectors.get(i).copied().unwrap_or(first);
             store
                 .create_cycle_task(rule, inspector, admin.id, now)
+                .await?;
+        }
+        let week_ago = Timestamp(now.0 - 7 * 24 * 60 * Timestamp::MINUTE_MS);
+        for (i, hour) in [9, 15].into_iter().enumerate() {
+            let rule = CycleRule {
+                id: 0,
+                title: format!("主干道市容巡查（{hour}:00）"),
+                class_code: "06010".into(),
+                place: Place::Grid {
+                    code: g.code.clone(),
+                },
+                schedule: Schedule::Weekly {
+                    days: vec![
+                        Weekday::Mon,
+                        Weekday::Tue,
+                        Weekday::Wed,
+                        Weekday::Thu,
+                        Weekday::Fri,
+                    ],
+                },
+                time: NaiveTime::from_hms_opt(hour, 0, 0).context("time")?,
+                // Every weekday, holidays too: the main road is watched all year.
+                non_working: NonWorkingDay::Keep,
+            };
+            let inspector = inspectors.get(i + 2).copied().unwrap_or(first);
+            store
+                .create_cycle_task(&rule, inspector, admin.id, week_ago)
                 .await?;
         }
     }

@@ -102,6 +102,9 @@ pub fn intake_config(section: &MqttSection) -> anyhow::Result<MqttConfig> {
         url: section.url.clone(),
         client_id: section.client_id.clone(),
         topic_prefix: section.topic_prefix.clone(),
+        share_group: Some(section.share_group.trim())
+            .filter(|g| !g.is_empty())
+            .map(str::to_owned),
         qos,
         ..MqttConfig::default()
     })
@@ -155,6 +158,7 @@ pub async fn start_mqtt(
     on_alarms: Option<OnAlarms>,
 ) -> anyhow::Result<MqttHandle> {
     let intake_cfg = intake_config(config)?;
+    let intake_cfg_subscription = intake_cfg.subscription();
     let clock: Arc<dyn ingest::Clock> = Arc::new(NodeClock(clock));
     let mut sink = StoreSensorSink::new(store, locate, clock.clone(), SensorConfig::default());
     if let Some(on) = on_alarms {
@@ -179,7 +183,7 @@ pub async fn start_mqtt(
     tracing::info!(
         url = %config.url,
         client_id = %config.client_id,
-        topic = %format!("{}/#", config.topic_prefix),
+        subscription = %intake_cfg_subscription,
         sensors = sink.stats().snapshot().sensors,
         "MQTT sensor intake started"
     );

@@ -4,12 +4,12 @@ import { ApiError, http } from './http'
 export type AlarmState = 'raised' | 'acknowledged' | 'linked' | 'cleared'
 /** `open` = every state but cleared. */
 export type AlarmStateFilter = AlarmState | 'open'
-export type AlarmSourceKind = 'vehicle' | 'monitor' | 'sensor' | 'camera' | 'station'
+export type AlarmSourceKind = 'vehicle' | 'monitor' | 'sensor' | 'camera' | 'station' | 'collection_point'
 export type AlarmLevel = 'notice' | 'warning' | 'severe'
 
 export const ALARM_STATES: readonly AlarmState[] = ['raised', 'acknowledged', 'linked', 'cleared']
 export const ALARM_LEVELS: readonly AlarmLevel[] = ['notice', 'warning', 'severe']
-export const ALARM_SOURCE_KINDS: readonly AlarmSourceKind[] = ['vehicle', 'monitor', 'sensor', 'camera', 'station']
+export const ALARM_SOURCE_KINDS: readonly AlarmSourceKind[] = ['vehicle', 'monitor', 'sensor', 'camera', 'station', 'collection_point']
 
 export interface Alarm {
   id: number

@@ -124,6 +124,28 @@ export function normCycleTask(raw: unknown): CycleTask {
   }
 }
 
+/** One occurrence of a cycle task and the 周期案件 made for it (null until made). */
+export interface CycleRun {
+  task_id: number
+  title: string | null
+  due_at: string
+  inspector_id: number
+  case_id: number | null
+  case_state: string | null
+}
+
+export function normCycleRun(raw: unknown): CycleRun {
+  const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>
+  return {
+    task_id: Number(o.task_id ?? 0),
+    title: o.title == null ? null : String(o.title),
+    due_at: String(o.due_at ?? ''),
+    inspector_id: Number(o.inspector_id ?? 0),
+    case_id: o.case_id == null ? null : Number(o.case_id),
+    case_state: o.case_state == null ? null : String(o.case_state),
+  }
+}
+
 /** A new cycle task: the rule and the inspector it makes tasks for. */
 export type CycleTaskInput = Omit<CycleTask, 'id' | 'next_at' | 'last_at'> & { id?: number; inspector_id: number | null }
 
@@ -229,6 +251,8 @@ export const assessmentApi = {
   cycleTasks: async () => asList(await http.get<unknown>('/api/cycle-tasks'), 'tasks', 'items', 'rules').map(normCycleTask),
   createCycleTask: async (t: CycleTaskInput) => normCycleTask(await http.post<unknown>('/api/cycle-tasks', t)),
   deleteCycleTask: (id: number) => http.delete<void>(`/api/cycle-tasks/${id}`),
+  cycleRuns: async (from: string, to: string) =>
+    asList(await http.get<unknown>(`/api/cycle-tasks/runs?from=${from}&to=${to}`), 'runs').map(normCycleRun),
 
   matterCategories: async (): Promise<MatterCategory[]> =>
     asList(await http.get<unknown>('/api/matters/categories'), 'items', 'categories').map((c) => {

@@ -20,6 +20,7 @@ import type {
   Queues,
   ReportRequest,
   Summary,
+  Breakdown,
   TaxonomyClass,
   UserWithRoles,
 } from './types'
@@ -52,6 +53,9 @@ export const api = {
     http.post<{ case: Case; event: CaseEvent; available_actions: string[] }>(`/api/cases/${id}/actions`, req),
   report: (req: ReportRequest) => http.post<{ case: Case }>('/api/cases', req),
   summary: (q: { from?: string; to?: string; area?: string } = {}) => http.get<Summary>('/api/stats/summary', q),
+  /** Reports by channel and class and the 结案率 of a period (default today), within the caller's scope. */
+  breakdown: (q: { from?: string; to?: string; area?: string; top?: number } = {}, signal?: AbortSignal) =>
+    http.get<Breakdown>('/api/stats/breakdown', q, { signal }),
   areas: (parent?: string) => http.get<Area[]>('/api/areas', { parent }),
   area: (code: string) => http.get<Area>(`/api/areas/${code}`),
   departments: () => http.get<Department[]>('/api/departments'),

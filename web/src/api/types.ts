@@ -130,6 +130,21 @@ export interface Summary {
   by_state: { state: string; label: string; count: number }[]
 }
 
+/** `GET /api/stats/breakdown`: a period's reports by channel and class, and its 结案率. */
+export interface Breakdown {
+  from: string
+  to: string | null
+  /** Cases reported (created) in the period. */
+  total: number
+  by_source: { source: string; label: string; count: number }[]
+  /** The top classes, most first. */
+  by_class: { code: string; name: string; count: number }[]
+  other_classes: number
+  unclassified: number
+  /** 结案率 = closed / due, due = closed + overdue_open (so ≤ 1); rate null when nothing was due. */
+  closure: { closed: number; overdue_open: number; due: number; rate: number | null }
+}
+
 export interface Area {
   code: string
   name: string

@@ -377,6 +377,7 @@ const zh: Dict = {
   'alarm.source.sensor': '传感器',
   'alarm.source.camera': '摄像头',
   'alarm.source.station': '站点',
+  'alarm.source.collection_point': '收集点',
   'alarm.rule': '规则',
   'alarm.message': '内容',
   'alarm.time': '时间',
@@ -780,6 +781,7 @@ const en: Dict = {
   'alarm.source.sensor': 'Sensor',
   'alarm.source.camera': 'Camera',
   'alarm.source.station': 'Station',
+  'alarm.source.collection_point': 'Collection point',
   'alarm.rule': 'Rule',
   'alarm.message': 'Message',
   'alarm.time': 'Time',
@@ -886,6 +888,7 @@ export const enVocab: Record<string, Record<string, string>> = {
     vehicle: 'Vehicle',
     third_party_inspection: 'Third-party inspection',
     superior: 'From superiors',
+    cycle: 'Cycle case',
   },
   role: {
     citizen: 'Citizen',

@@ -1,8 +1,8 @@
 // The wall screen's logic apart from drawing: how figures are written, how live events are
 // throttled into redraws, which scope the figures are of as the map drills down, the mixes and
-// top lists built from a page of cases, and how vehicles glide from one fix to the next.
+// top lists of the server's breakdown, and how vehicles glide from one fix to the next.
 // Pure functions, tested on their own (tests/wall.test.ts).
-import type { Case, Summary } from '../api/types'
+import type { Breakdown, Summary } from '../api/types'
 import { levelOfCode, type Crumb, type MapView } from './citymap'
 
 // ── Figures ──────────────────────────────────────────────────────────────────────────────────
@@ -60,20 +60,57 @@ export interface DayFigures {
   overdue: number | null
 }
 
+/** The closure part of `GET /api/stats/breakdown`. */
+export type Closure = Breakdown['closure']
+
 /**
- * The day's figures from the scope's assessment indicators (counters kept on every transition),
- * falling back to the case summary (`/api/stats/summary` of the day) for what they lack.
+ * 结案率 of the day = 结案数 / 应结案数, where 应结案数 = the cases closed today plus the filed
+ * cases still open past their deadline (the server counts both, `GET /api/stats/breakdown`).
+ * Every closed case is also due, so the rate is at most 1 — unlike the assessment's day
+ * indicator 结案数 / (处置数 + 超期未处置数), which exceeds 100 % in the morning when cases
+ * handled the day before are closed before anything is handled today. `null` when nothing was due.
  */
-export function dayFigures(ind: Record<string, unknown> | null | undefined, summary: Summary | null | undefined): DayFigures {
+export function closureRateOf(c: Closure | null | undefined): number | null {
+  if (!c || !(c.due > 0)) return null
+  const closed = Math.max(0, Math.min(c.closed, c.due))
+  return closed / c.due
+}
+
+/**
+ * 按期结案率 of the day = 按期结案数 / 应结案数: the assessment counter of closings whose handling
+ * was on time (`on_time_closure_rate.num`), capped at the day's closings, over the same
+ * 应结案数 as [`closureRateOf`]; so 0 ≤ on-time rate ≤ closure rate ≤ 1. `null` without either.
+ */
+export function onTimeRateOf(onTime: unknown, c: Closure | null | undefined): number | null {
+  if (!c || !(c.due > 0)) return null
+  let num: number | null = null
+  if (onTime && typeof onTime === 'object') {
+    const n = (onTime as { num?: unknown }).num
+    if (typeof n === 'number' && Number.isFinite(n)) num = n
+  }
+  if (num == null) return null
+  return Math.max(0, Math.min(num, c.closed, c.due)) / c.due
+}
+
+/**
+ * The day's figures: reports, closings and the rates from the server's breakdown of the day
+ * (`GET /api/stats/breakdown`), filings and on-time closings from the scope's assessment
+ * indicators (counters kept on every transition), the live overdue count from the case summary.
+ */
+export function dayFigures(
+  ind: Record<string, unknown> | null | undefined,
+  summary: Summary | null | undefined,
+  breakdown: Breakdown | null | undefined = null,
+): DayFigures {
   const i = ind ?? {}
   const s = summary
-  const closureFromSummary = s && s.total > 0 ? s.closed / s.total : null
+  const c = breakdown?.closure ?? null
   return {
-    reported: countValue(i.reported) ?? s?.total ?? null,
+    reported: breakdown?.total ?? countValue(i.reported) ?? s?.total ?? null,
     filed: countValue(i.filed),
-    closed: countValue(i.closed) ?? s?.closed ?? null,
-    closureRate: rateValue(i.closure_rate) ?? closureFromSummary,
-    onTimeRate: rateValue(i.on_time_closure_rate),
+    closed: c?.closed ?? countValue(i.closed),
+    closureRate: closureRateOf(c),
+    onTimeRate: onTimeRateOf(i.on_time_closure_rate, c),
     // The summary's overdue is the live red-light count; the indicator is the day-end stock.
     overdue: s?.overdue ?? countValue(i.overdue_open),
   }
@@ -213,9 +250,31 @@ export function mixOf<T>(items: readonly T[], keyOf: (x: T) => { key: string; na
   return [...head, { key: 'other', name: otherName, value: rest }]
 }
 
-/** The top categories (matter/part classes) of a page of cases. */
-export function topCategories(cases: readonly Pick<Case, 'class'>[], n: number): Slice[] {
-  return mixOf(cases, (c) => (c.class ? { key: c.class.code, name: c.class.name } : null), Number.MAX_SAFE_INTEGER, '').slice(0, n)
+/** `slices` (most first) cut to `n`, the rest folded into one `other` slice so the total stays. */
+export function foldTail(slices: readonly Slice[], n: number, otherName: string): Slice[] {
+  if (slices.length <= n) return [...slices]
+  const head = slices.slice(0, Math.max(0, n - 1))
+  const rest = slices.slice(head.length).reduce((m, s) => m + s.value, 0)
+  return [...head, { key: 'other', name: otherName, value: rest }]
+}
+
+/** The source mix of a breakdown: channels most first (ties by name), the tail past `n - 1` folded. */
+export function sourceSlices(b: Breakdown | null | undefined, nameOf: (source: string, label: string) => string, n: number, otherName: string): Slice[] {
+  if (!b) return []
+  const all = b.by_source
+    .filter((x) => x.count > 0)
+    .map((x) => ({ key: x.source, name: nameOf(x.source, x.label) || x.label || x.source, value: x.count }))
+    .sort((a, c) => c.value - a.value || a.name.localeCompare(c.name))
+  return foldTail(all, n, otherName)
+}
+
+/** The top `n` classes of a breakdown (the server sorts them, most first). */
+export function categorySlices(b: Breakdown | null | undefined, n: number): Slice[] {
+  if (!b) return []
+  return b.by_class
+    .filter((x) => x.count > 0)
+    .slice(0, n)
+    .map((x) => ({ key: x.code, name: x.name || x.code, value: x.count }))
 }
 
 // ── Markers ──────────────────────────────────────────────────────────────────────────────────

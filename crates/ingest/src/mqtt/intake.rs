@@ -195,7 +195,13 @@ async fn network_loop(
     generation: Arc<AtomicU64>,
     stats: Arc<MqttStats>,
 ) {
-    let filter = format!("{}/#", config.topic_prefix);
+    let filter = config.subscription();
+    // A session an older version made may hold the plain filter: with it and the shared one,
+    // this node would get every message twice (its own and its share).
+    let plain = config
+        .share_group
+        .is_some()
+        .then(|| format!("{}/#", config.topic_prefix));
     let qos = config.qos.to_rumqttc();
     let mut backoff = config.reconnect_min;
     let mut connections = 0u64;
@@ -217,6 +223,12 @@ async fn network_loop(
                 );
                 // Subscribe at every connection: a broker that lost the session (clean start,
                 // expiry, restart without persistence) has lost the subscription too.
+                if let Some(p) = &plain
+                    && ack.session_present
+                    && let Err(e) = client.unsubscribe(p.clone()).await
+                {
+                    tracing::warn!(error = %e, "mqtt unsubscribe request failed");
+                }
                 if let Err(e) = client.subscribe(filter.clone(), qos).await {
                     tracing::warn!(error = %e, "mqtt subscribe request failed");
                 }

@@ -28,7 +28,23 @@
 //!   published while the intake is down are queued by the broker (Mosquitto:
 //!   `max_queued_messages`, 1000 by default) and delivered at reconnect.
 //! - **Reconnect and resubscribe by itself.** Backoff from `reconnect_min` doubling to
-//!   `reconnect_max`; the subscription `{topic_prefix}/#` is made again at every ConnAck.
+//!   `reconnect_max`; the subscription is made again at every ConnAck.
+//!
+//! # Several nodes
+//!
+//! Every node runs an intake with **its own client id** (default `yiwang-<hostname>`, see
+//! [`node_client_id`]; the binary adds the node's id or listen port) and subscribes with the
+//! MQTT 3.1.1-compatible **shared subscription** `$share/{share_group}/{topic_prefix}/#`
+//! (Mosquitto ≥ 1.6, EMQX, HiveMQ): the broker hands each message to one member of the group, so
+//! the nodes split the stream instead of each storing every message, and two nodes never take
+//! each other's connection. Sessions stay persistent and acks still follow the store, per node.
+//! With Mosquitto 2.0 a message of the group goes to one connected member; while no member is
+//! connected it is queued in a member's session (delivered when that member comes back). A
+//! sensor's messages may then be stored by different nodes, so per-sensor order across nodes
+//! holds only as far as the broker's round robin and each node's store order (the readings are
+//! keyed by their measurement time). `share_group = None` subscribes to the plain filter (one
+//! node only: two would each store everything). At each connection a shared intake also
+//! unsubscribes the plain filter, which a session made by an older version may still hold.
 //! - **Malformed messages** (bad topic, JSON, field, range, timestamp, id mismatch) are counted
 //!   ([`MqttStats::malformed`], metric `yiwang_ingest_bad_frames_total{protocol="mqtt",kind}`),
 //!   logged with the reason, and **acknowledged without storing anything of them**: the same
@@ -92,10 +108,15 @@ pub struct MqttConfig {
     /// built in.
     pub url: String,
     /// Client id; keep it stable: the broker keeps the session (queued QoS 1 messages) under it.
-    /// Two intakes with one id take the connection from each other.
+    /// Unique per node: two intakes with one id take the connection from each other. Default
+    /// [`node_client_id`] of this host.
     pub client_id: String,
     /// Topic prefix without a trailing `/`; the intake subscribes to `{topic_prefix}/#`.
     pub topic_prefix: String,
+    /// Shared-subscription group: `Some(g)` subscribes to `$share/g/{topic_prefix}/#` so the
+    /// nodes of one group split the messages (default `yiwang`); `None` subscribes to the plain
+    /// filter (a single node). No `/`, `+` or `#`.
+    pub share_group: Option<String>,
     /// Subscription QoS.
     pub qos: MqttQos,
     /// Most messages per store.
@@ -121,8 +142,9 @@ impl Default for MqttConfig {
     fn default() -> Self {
         MqttConfig {
             url: "mqtt://127.0.0.1:1883".into(),
-            client_id: "yiwang-ingest".into(),
+            client_id: node_client_id(&host_name()),
             topic_prefix: "yiwang/sensors".into(),
+            share_group: Some(DEFAULT_SHARE_GROUP.into()),
             qos: MqttQos::AtLeastOnce,
             max_batch: 1024,
             batch_linger: Duration::ZERO,
@@ -134,6 +156,37 @@ impl Default for MqttConfig {
             max_packet_bytes: 64 * 1024,
         }
     }
+}
+
+/// The default shared-subscription group.
+pub const DEFAULT_SHARE_GROUP: &str = "yiwang";
+
+/// This machine's host name (`/proc/sys/kernel/hostname`, else `$HOSTNAME`, else `localhost`).
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+/// The client id of node `node` (a host name, with the node's id when a host runs several):
+/// `yiwang-<node>`, with every character but ASCII letters, digits, `-` and `_` replaced by `-`
+/// and cut to 64 characters. Stable across restarts, so the broker's session survives them.
+pub fn node_client_id(node: &str) -> String {
+    let clean: String = node
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(57)
+        .collect();
+    format!("yiwang-{clean}")
 }
 
 /// A configuration the intake cannot run with.
@@ -153,6 +206,9 @@ pub enum MqttConfigError {
     /// Empty prefix, or one with `+`, `#` or a leading/trailing `/`.
     #[error("bad mqtt topic_prefix `{0}` (non-empty, no + or #, no leading or trailing /)")]
     TopicPrefix(String),
+    /// An empty share group, or one with `/`, `+` or `#`.
+    #[error("bad mqtt share_group `{0}` (non-empty, no /, + or #)")]
+    ShareGroup(String),
 }
 
 /// Splits `mqtt://host[:port]` (or `tcp://`) into host and port.
@@ -192,7 +248,21 @@ pub fn parse_url(url: &str) -> Result<(String, u16), MqttConfigError> {
 }
 
 impl MqttConfig {
+    /// The filter the intake subscribes to: `$share/{group}/{prefix}/#`, or `{prefix}/#`
+    /// without a share group.
+    pub fn subscription(&self) -> String {
+        match &self.share_group {
+            Some(g) => format!("$share/{g}/{}/#", self.topic_prefix),
+            None => format!("{}/#", self.topic_prefix),
+        }
+    }
+
     fn mqtt_options(&self) -> Result<rumqttc::MqttOptions, MqttConfigError> {
+        if let Some(g) = &self.share_group
+            && (g.is_empty() || g.contains(['/', '+', '#']))
+        {
+            return Err(MqttConfigError::ShareGroup(g.clone()));
+        }
         let (host, port) = parse_url(&self.url)?;
         if self.client_id.is_empty() {
             return Err(MqttConfigError::ClientId);
@@ -213,6 +283,24 @@ impl MqttConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_ids_and_subscriptions() {
+        assert_eq!(node_client_id("web-01"), "yiwang-web-01");
+        assert_eq!(
+            node_client_id("h.example.cn:8080"),
+            "yiwang-h-example-cn-8080"
+        );
+        assert!(node_client_id(&"x".repeat(200)).len() <= 64);
+        assert!(MqttConfig::default().client_id.starts_with("yiwang-"));
+        let c = MqttConfig::default();
+        assert_eq!(c.subscription(), "$share/yiwang/yiwang/sensors/#");
+        let plain = MqttConfig {
+            share_group: None,
+            ..MqttConfig::default()
+        };
+        assert_eq!(plain.subscription(), "yiwang/sensors/#");
+    }
 
     #[test]
     fn urls() {
@@ -264,6 +352,16 @@ mod tests {
             ..MqttConfig::default()
         };
         assert_eq!(c.mqtt_options().err(), Some(MqttConfigError::ClientId));
+        for group in ["", "a/b", "a+", "#"] {
+            let c = MqttConfig {
+                share_group: Some(group.into()),
+                ..MqttConfig::default()
+            };
+            assert_eq!(
+                c.mqtt_options().err(),
+                Some(MqttConfigError::ShareGroup(group.into()))
+            );
+        }
         let o = ok.mqtt_options().unwrap_or_else(|e| panic!("{e}"));
         assert!(!o.clean_session());
         assert!(o.manual_acks());

@@ -5,5 +5,6 @@ mod jt808;
 mod mqtt;
 mod store;
 mod supervise;
+mod supervise_sanitation;
 mod support;
 mod units;

@@ -903,3 +903,95 @@ async fn store_sink_offline_tick_raises_and_the_next_message_clears() {
         b.finish().await;
     }
 }
+
+/// Two nodes (two intakes, each with its own client id, in one share group) over one store:
+/// both connected at once, the broker splits the stream between them, and every message is
+/// stored exactly once.
+#[tokio::test]
+async fn two_nodes_in_one_share_group_split_the_stream_and_store_each_message_once() {
+    if !broker_up().await {
+        return;
+    }
+    const N: i64 = 60;
+    for b in backends("shared").await {
+        let store = b.store.clone();
+        register_sensors(&store).await;
+        let prefix = unique("yiwang-test/shared");
+        let ids = [unique("node-a"), unique("node-b")];
+        let mut runs = Vec::new();
+        let mut sinks = Vec::new();
+        for id in &ids {
+            let sink = store_sink(store.clone(), ManualClock::new(NOW_MS)).await;
+            let cfg = config(&prefix, id);
+            assert_eq!(cfg.subscription(), format!("$share/yiwang/{prefix}/#"));
+            runs.push(start(cfg, sink.clone()).await);
+            sinks.push(sink);
+        }
+        // Both connected at once: distinct client ids do not take each other's connection.
+        for r in &runs {
+            let s = r.stats.snapshot();
+            assert!(s.connected && s.reconnects == 0, "{}: {s:?}", b.name);
+        }
+        let mut publisher = Publisher::connect().await;
+        let topic = format!("{prefix}/numeric/N-1/data");
+        for i in 0..N {
+            publisher
+                .publish(
+                    &topic,
+                    &format!(
+                        r#"{{"ts":{},"value":{},"unit":"dB"}}"#,
+                        NOW_MS + i * 1000,
+                        50 + i % 10
+                    ),
+                )
+                .await;
+        }
+        let stats: Vec<Arc<MqttStats>> = runs.iter().map(|r| Arc::clone(&r.stats)).collect();
+        wait_until("every message acknowledged", || {
+            stats.iter().map(|s| s.snapshot().acked).sum::<u64>() >= N as u64
+        })
+        .await;
+        let snaps: Vec<_> = stats.iter().map(|s| s.snapshot()).collect();
+        for s in &snaps {
+            assert!(
+                s.received > 0,
+                "{}: both nodes get a share: {snaps:?}",
+                b.name
+            );
+            assert_eq!(
+                (s.malformed, s.stale_acks, s.reconnects),
+                (0, 0, 0),
+                "{snaps:?}"
+            );
+        }
+        assert_eq!(
+            snaps.iter().map(|s| s.received).sum::<u64>(),
+            N as u64,
+            "{}: each message delivered to one node: {snaps:?}",
+            b.name
+        );
+        let readings = readings_of(&store, "N-1").await;
+        let mut at: Vec<i64> = readings.iter().map(|r| r.at.0).collect();
+        at.sort_unstable();
+        at.dedup();
+        assert_eq!(
+            (readings.len(), at.len()),
+            (N as usize, N as usize),
+            "{}: each message stored exactly once",
+            b.name
+        );
+        let per_node: Vec<u64> = sinks
+            .iter()
+            .map(|s| s.stats().snapshot().readings)
+            .collect();
+        assert_eq!(per_node.iter().sum::<u64>(), N as u64, "{per_node:?}");
+        assert!(per_node.iter().all(|n| *n > 0), "{per_node:?}");
+        for r in runs {
+            r.stop().await;
+        }
+        for id in &ids {
+            forget_session(id).await;
+        }
+        b.finish().await;
+    }
+}

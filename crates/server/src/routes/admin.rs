@@ -436,6 +436,8 @@ pub async fn update_class(
         .store
         .upsert_classes(std::slice::from_ref(&c), state.now())
         .await?;
+    // Open311 reads classes from the node's cached taxonomy: see the edit at once.
+    state.rules.invalidate().await;
     Ok(Json(c))
 }
 

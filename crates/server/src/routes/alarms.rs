@@ -95,7 +95,9 @@ pub async fn list(
     {
         return Err(ApiError::unprocessable(
             "invalid_query",
-            format!("unknown source_kind {k:?}; use vehicle, monitor, sensor, camera or station"),
+            format!(
+                "unknown source_kind {k:?}; use vehicle, monitor, sensor, camera, station or collection_point"
+            ),
         ));
     }
     if let Some(a) = q.area_code.as_deref()

@@ -892,6 +892,7 @@ async fn create_cycle(
             "a weekly schedule needs at least one day",
         ));
     }
+    check_cycle_rule(&state, &input.rule).await?;
     let users = state.store.list_users().await?;
     let is_inspector = users.iter().any(|u| {
         u.user.id == input.inspector_id && u.grants.iter().any(|g| g.role == Role::Inspector)
@@ -907,6 +908,63 @@ async fn create_cycle(
         .create_cycle_task(&input.rule, input.inspector_id, auth.user.id, state.now())
         .await?;
     Ok((StatusCode::CREATED, Json(cycle_json(&task))))
+}
+
+/// A cycle task's class and place must exist: its cases are made unattended, on schedule.
+async fn check_cycle_rule(state: &AppState, rule: &CycleRule) -> ApiResult<()> {
+    use assessment::cycle::Place;
+    use domain::taxonomy::{ClassKind, GB_47678_5_2026};
+    let mut known = false;
+    for kind in [ClassKind::Matter, ClassKind::Component] {
+        known |= state
+            .store
+            .get_class(GB_47678_5_2026, kind, &rule.class_code)
+            .await?
+            .is_some();
+    }
+    if !known {
+        return Err(ApiError::unprocessable(
+            "unknown_class",
+            format!("no class {:?} in {GB_47678_5_2026}", rule.class_code),
+        ));
+    }
+    match &rule.place {
+        Place::Point { lat, lon } => {
+            let inside = state
+                .city
+                .get()
+                .geocoder
+                .grid_at(*lon, *lat)
+                .ok()
+                .flatten()
+                .is_some();
+            if !inside {
+                return Err(ApiError::unprocessable(
+                    "outside_city",
+                    format!("({lat}, {lon}) is in no unit grid of the city"),
+                ));
+            }
+        }
+        Place::Grid { code } => {
+            let area = domain::area::AreaCode::parse(code)
+                .map_err(|e| ApiError::unprocessable("unknown_area", format!("{code:?}: {e}")))?;
+            if state.store.get_area(&area).await?.is_none() {
+                return Err(ApiError::unprocessable(
+                    "unknown_area",
+                    format!("no area {code:?}"),
+                ));
+            }
+        }
+        Place::Road { road_id } => {
+            if !state.store.road_exists(road_id).await? {
+                return Err(ApiError::unprocessable(
+                    "unknown_road",
+                    format!("no road {road_id:?}"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `DELETE /api/cycle-tasks/{id}` — stops a cycle task.
@@ -960,6 +1018,8 @@ async fn cycle_runs(
                 "title": tasks.get(&r.task_id),
                 "due_at": r.due_at.to_rfc3339(),
                 "inspector_id": r.inspector_id,
+                "case_id": r.case_id,
+                "case_state": r.case_state.map(|s| s.as_str()),
             })
         })
         .collect();

@@ -418,6 +418,81 @@ pub async fn ingest(
     ))
 }
 
+/// The photos of the case `actor` files from a camera alarm: the snapshots of its incident —
+/// those of the stored events linked to the alarm (merged events too, whichever node took
+/// them), else the alarm's `detail.snapshots`; at most [`MAX_CASE_SNAPSHOTS`], the first and
+/// the latest — each recorded again as an attachment of `actor` over the same stored file
+/// (content-addressed, nothing is copied), so that the report may link them — a report links
+/// only its reporter's own unlinked photos — while the event keeps its original. Empty for other
+/// sources, and a snapshot whose record is gone is skipped. Applies to the alarm worker's cases
+/// and to a notice an operator confirms (`POST /api/alarms/{id}/case`) alike.
+///
+/// # Errors
+/// The store fails.
+pub(crate) async fn case_snapshots(
+    state: &AppState,
+    actor: &AuthUser,
+    alarm: &store::Alarm,
+) -> ApiResult<Vec<i64>> {
+    if alarm.source_kind != "camera" {
+        return Ok(Vec::new());
+    }
+    let mut refs = state
+        .store
+        .camera_alarm_snapshots(&alarm.source_id, alarm.id)
+        .await?;
+    if refs.is_empty() {
+        refs = alarm.detail["snapshots"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| match v {
+                        Value::String(s) => s.parse().ok(),
+                        other => other.as_i64(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+    }
+    refs.dedup();
+    if refs.len() > MAX_CASE_SNAPSHOTS {
+        // The first sighting and the latest ones.
+        refs.drain(1..refs.len() + 1 - MAX_CASE_SNAPSHOTS);
+    }
+    let mut out = Vec::with_capacity(refs.len());
+    let now = state.now();
+    for id in refs {
+        let Some(meta) = state.store.attachment(id).await? else {
+            tracing::warn!(
+                alarm = alarm.id,
+                attachment = id,
+                "camera snapshot record missing"
+            );
+            continue;
+        };
+        let ext = meta.path.rsplit('.').next().unwrap_or("jpg").to_owned();
+        let copy = state
+            .store
+            .insert_attachment(
+                &store::NewAttachment {
+                    uploader_id: actor.caller.user_id,
+                    content_type: meta.content_type,
+                    size_bytes: meta.size_bytes,
+                    sha256: meta.sha256,
+                    path: meta.path,
+                    original_name: Some(format!("snapshot-{}.{ext}", alarm.source_id)),
+                },
+                now,
+            )
+            .await?;
+        out.push(copy);
+    }
+    Ok(out)
+}
+
+/// Most snapshots a camera alarm's case carries (the report's limit is 9).
+const MAX_CASE_SNAPSHOTS: usize = 5;
+
 /// Routes of this module. The webhook takes a body large enough for a base64 snapshot of the
 /// upload limit; the merger is this router's (one per node).
 pub fn router(config: &ServerConfig) -> Router<AppState> {

@@ -108,7 +108,9 @@ pub async fn list(
 ) -> ApiResult<Json<Value>> {
     require_any(&auth, FINDERS)?;
     let case = visible_case(&state, &auth, id).await?;
-    let rules = state.store.duplicate_rules().await?;
+    let now = state.now();
+    let cached = state.rules.get(now).await?;
+    let rules = &cached.duplicates;
     let rule = match case.class.as_ref() {
         Some(c) => rules.for_class(&c.code),
         None => &rules.default,
@@ -125,8 +127,6 @@ pub async fn list(
     };
     let mut candidates = Vec::new();
     if let (None, Some(report)) = (reason, report) {
-        let now = state.now();
-        let cached = state.rules.get(now).await?;
         for (m, c) in ranked(&state, &report, rule).await? {
             if candidates.len() >= MAX_LISTED {
                 break;
@@ -253,9 +253,9 @@ pub async fn intake_candidates(
         })?,
     };
     let (lat, lon) = intake_point(&state, &q)?;
-    let rules = state.store.duplicate_rules().await?;
-    let rule = rules.for_class(code);
     let now = state.now();
+    let cached = state.rules.get(now).await?;
+    let rule = cached.duplicates.for_class(code);
     // Not stored yet: id 0 is no case's id, and "now" is when it would be filed.
     let report = Candidate {
         id: 0,
@@ -267,7 +267,6 @@ pub async fn intake_candidates(
         state: CaseState::Reported,
         master_case_id: None,
     };
-    let cached = state.rules.get(now).await?;
     let mut candidates = Vec::new();
     let ranked = ranked(&state, &report, rule).await?;
     // Filing links to the best candidate overall (visible to this caller or not).
@@ -335,6 +334,9 @@ pub async fn put_rules(
         }
     }
     state.store.put_duplicate_rules(&rules, state.now()).await?;
+    // The finder reads the rules from the node's cache (`RulesCache`): this node sees the edit
+    // at once, other nodes within `RULES_TTL_MS`.
+    state.rules.invalidate().await;
     Ok(Json(rules))
 }
 
@@ -360,8 +362,8 @@ pub(crate) async fn auto_link(state: &AppState, case: &Case) -> ApiResult<Option
     let (Some(class), Some(report)) = (case.class.as_ref(), Candidate::of_case(case)) else {
         return Ok(None);
     };
-    let rules = state.store.duplicate_rules().await?;
-    let rule = rules.for_class(&class.code);
+    let cached = state.rules.get(state.now()).await?;
+    let rule = cached.duplicates.for_class(&class.code);
     let Some(threshold) = rule.auto_link_score else {
         return Ok(None);
     };
@@ -404,11 +406,12 @@ mod tests {
 
     #[test]
     fn auto_link_sources_are_the_public_channels() {
-        // Device and inspector reports carry their own evidence and are never merged silently.
+        // Device and inspector reports carry their own evidence and are never merged silently,
+        // nor are the 周期案件 the system makes on schedule.
         for s in Source::ALL {
             assert_eq!(
                 AUTO_LINK_SOURCES.contains(&s),
-                !s.has_own_evidence(),
+                !s.has_own_evidence() && s != Source::Cycle,
                 "{s:?}"
             );
         }
@@ -603,6 +606,8 @@ mod tests {
                 .put_duplicate_rules(&rules, t0())
                 .await
                 .expect("rules");
+            // Written past the route: drop the node's cached rules as `PUT` does.
+            state.rules.invalidate().await;
             let third = report(&state, &citizen2, "citizen_app", 1.0, "百花路口有成堆垃圾").await;
             assert_eq!(auto_link(&state, &third).await.expect("link"), None);
             if let Some(s) = schema {

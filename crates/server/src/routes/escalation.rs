@@ -94,25 +94,17 @@ async fn list(
         )
         .await?;
     let system = state.store.user_by_username(SYSTEM_USERNAME).await?;
+    let ids: Vec<i64> = page.cases.iter().map(|c| c.id).collect();
+    let steps = state.store.last_events_of(&ids, "supervise").await?;
     let mut items = Vec::with_capacity(page.cases.len());
     for case in &page.cases {
-        let steps: Vec<_> = state
-            .store
-            .case_events(case.id)
-            .await?
-            .into_iter()
-            .filter(|e| e.action == "supervise")
-            .collect();
-        let last = match steps.last() {
-            Some(e) => {
-                let automatic = system.as_ref().is_some_and(|s| s.id == e.actor_id);
-                let actor_name = match state.store.user_with_roles(e.actor_id).await? {
-                    Some(u) => u.user.display_name,
-                    None => String::new(),
-                };
+        let step = steps.get(&case.id);
+        let last = match step {
+            Some(l) => {
+                let automatic = system.as_ref().is_some_and(|s| s.id == l.event.actor_id);
                 json!({
-                    "at": e.at.to_rfc3339(), "automatic": automatic,
-                    "actor_name": actor_name, "note": e.note,
+                    "at": l.event.at.to_rfc3339(), "automatic": automatic,
+                    "actor_name": l.actor_name, "note": l.event.note,
                 })
             }
             None => Value::Null,
@@ -120,7 +112,7 @@ async fn list(
         items.push(json!({
             "case": super::case_dto(now, &rules, case, &auth.caller),
             "level": case.supervision_level.min(LEVEL_LEADER),
-            "events": steps.len(),
+            "events": step.map_or(0, |l| l.count),
             "last": last,
         }));
     }

@@ -3,7 +3,7 @@
 mod admin;
 pub(crate) mod alarms;
 pub mod assessment;
-mod attachments;
+pub(crate) mod attachments;
 pub(crate) mod cameras;
 mod cases;
 pub(crate) mod citizens;
@@ -13,7 +13,7 @@ pub(crate) mod duplicates;
 mod escalation;
 pub mod open311;
 pub mod permits;
-pub(crate) mod sanitation;
+pub mod sanitation;
 pub(crate) mod sensors;
 mod session;
 pub(crate) mod volunteers;
@@ -29,6 +29,7 @@ use crate::{AppState, ServerConfig};
 
 pub(crate) use cases::create_report;
 pub(crate) use cases::dto as case_dto;
+pub(crate) use cases::{BREAKDOWN_DEFAULT_TOP, BREAKDOWN_MAX_TOP};
 pub use cases::{available_actions, transition};
 
 pub fn router(config: &ServerConfig) -> Router<AppState> {
@@ -44,6 +45,7 @@ pub fn router(config: &ServerConfig) -> Router<AppState> {
         .route("/api/cases/{id}/actions", post(cases::act))
         .route("/api/queues", get(cases::queues))
         .route("/api/stats/summary", get(cases::summary))
+        .route("/api/stats/breakdown", get(cases::breakdown))
         .route(
             "/api/areas",
             get(admin::list_areas).post(admin::upsert_areas),

@@ -19,6 +19,11 @@
 //! model. Late positions (盲区补报) of a past day show after the cache expires, and so do
 //! collection points added meanwhile.
 //!
+//! **日产日清 alarms.** [`check_stations`] (every node, every minute, and at once when tonnage of
+//! a closed day is entered) judges each station's closed days and raises one alarm per station
+//! and failed day (class 06042, filed as a case by the alarm worker), cleared by the station's
+//! next cleared day; see [`supervision::station`].
+//!
 //! **A garbage truck's category.** The vehicle registry has no waste-category field, so a
 //! truck's category 厨余/其他/可回收/有害 is read from its `company` text
 //! ([`WasteCategory::from_marker`]: e.g. `中原区环卫中心（厨余）`, or `kitchen` as a word). A
@@ -41,9 +46,11 @@ use serde_json::{Value, json};
 use store::{Position, TransferStation, Vehicle};
 use supervision::garbage::{CollectionPoint, GarbageConfig, GarbageTracker, Truck, WasteCategory};
 use supervision::patrol::{PatrolConfig, PatrolTracker};
+use supervision::station::{Station, StationConfig, StationDay};
 use supervision::sweeping::{LocalDay, RoadAreas, RoadIndex, SweepConfig, SweepTracker};
 use supervision::vehicle::Fix;
 use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
 
 use crate::AppState;
 use crate::auth::AuthUser;
@@ -59,8 +66,15 @@ pub const PAST_DAY_TTL_MS: i64 = 10 * 60_000;
 pub const TODAY_TTL_MS: i64 = 30_000;
 /// Most positions read per vehicle and day (one fix a second all day long).
 const MAX_FIXES_PER_DAY: usize = 100_000;
-/// Share of the day's intake that may stay at a station and still count as 日产日清.
-pub const CLEARED_TOLERANCE: f64 = 0.0;
+/// Closed days the 日产日清 check looks back on (tonnage entered late is still judged).
+pub const STATION_CHECK_DAYS: u64 = 7;
+/// How often each node runs the 日产日清 check.
+pub const STATION_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The tolerance of the 日产日清 check (0.1 t of weighbridge error, no share of the intake).
+pub fn station_config() -> StationConfig {
+    StationConfig::default()
+}
 
 /// The city model as the trackers need it, for one `city.version`.
 struct Model {
@@ -425,7 +439,7 @@ fn day_json(station: &TransferStation, t: Option<&store::Tonnage>) -> Value {
                 "in_t": t.in_t,
                 "out_t": t.out_t,
                 "residual_t": residual,
-                "cleared": residual <= t.in_t * CLEARED_TOLERANCE + 1e-9,
+                "cleared": station_config().cleared(t.in_t, t.out_t),
                 "over_capacity": station.capacity_t.is_some_and(|c| t.in_t > c),
                 "updated_at": t.updated_at.to_rfc3339(),
             })
@@ -604,7 +618,161 @@ pub async fn put_tonnage(
         updated_at: state.now(),
     };
     state.store.put_tonnage(&t).await?;
+    // A closed day entered (or corrected) late is judged at once; the periodic check would
+    // reach it within a minute anyway, so a failure here is only logged.
+    if date < today
+        && let Err(e) = check_stations(&state, Some(&station.station_id)).await
+    {
+        tracing::warn!(station = %station.station_id, error = %e, "日产日清 check failed");
+    }
     Ok(Json(station_json(&station, Some(&t))))
+}
+
+/// What one run of [`check_stations`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StationCheck {
+    /// Open keys of the alarms raised (one per station and failed day).
+    pub raised: Vec<String>,
+    /// Open keys of the alarms cleared by a cleared day.
+    pub cleared: Vec<String>,
+}
+
+/// The 日产日清 check of the closed days (the last [`STATION_CHECK_DAYS`] before today, local)
+/// of every station, or of station `only`: a day that closed with more stock left than the
+/// tolerance raises `station.not_cleared:<day>` in class 06042 (see [`supervision::station`])
+/// unless that station-day was ever raised before (whatever became of the alarm since), and a
+/// cleared day clears the open ones of that day and the days before it. The raised alarms go to
+/// the live streams; the alarm worker files their cases. Stateless and idempotent, so every
+/// node may run it: two nodes racing on one day end with one alarm (the open key), at worst
+/// counting a repeat.
+///
+/// # Errors
+/// The store fails (nothing of a station is written unless all its signals are).
+pub async fn check_stations(state: &AppState, only: Option<&str>) -> ApiResult<StationCheck> {
+    use supervision::station::{check, clears_for, day_of_rule};
+    let now = state.now();
+    let today = now.to_shanghai().date();
+    let (Some(first), Some(last)) = (
+        today.checked_sub_days(chrono::Days::new(STATION_CHECK_DAYS)),
+        today.pred_opt(),
+    ) else {
+        return Ok(StationCheck::default());
+    };
+    let config = station_config();
+    let tonnage = state
+        .store
+        .tonnage(&first.to_string(), &last.to_string())
+        .await?;
+    let mut out = StationCheck::default();
+    for s in state.store.list_stations().await? {
+        if only.is_some_and(|id| id != s.station_id) {
+            continue;
+        }
+        let days: Vec<&store::Tonnage> = tonnage
+            .iter()
+            .filter(|t| t.station_id == s.station_id)
+            .collect();
+        if days.is_empty() {
+            continue;
+        }
+        let past = state
+            .store
+            .list_alarms(&store::AlarmFilter {
+                source_kind: Some("station".into()),
+                source_id: Some(s.station_id.clone()),
+                rule: Some("station.".into()),
+                limit: 1000,
+                ..store::AlarmFilter::default()
+            })
+            .await?
+            .items;
+        let mut raised_days: Vec<String> = past
+            .iter()
+            .filter_map(|a| day_of_rule(&a.rule).map(str::to_owned))
+            .collect();
+        let mut open: Vec<String> = past
+            .iter()
+            .filter(|a| a.state != "cleared" && day_of_rule(&a.rule).is_some())
+            .map(|a| a.rule.clone())
+            .collect();
+        let station = Station {
+            id: s.station_id.clone(),
+            name: s.name.clone(),
+            position: Point {
+                lon: s.lon,
+                lat: s.lat,
+            },
+        };
+        let mut signals = Vec::new();
+        for t in days {
+            let Ok(date) = NaiveDate::parse_from_str(&t.day, "%Y-%m-%d") else {
+                continue;
+            };
+            let Some(next) = date.succ_opt() else {
+                continue;
+            };
+            let d = StationDay {
+                day: t.day.clone(),
+                in_t: t.in_t,
+                out_t: t.out_t,
+                closed_at: Timestamp::shanghai_midnight(next),
+            };
+            match check(&config, &station, &d) {
+                None => {
+                    let clears =
+                        clears_for(&s.station_id, &d.day, open.iter().map(String::as_str), now);
+                    open.retain(|r| day_of_rule(r).is_none_or(|x| x > d.day.as_str()));
+                    signals.extend(clears);
+                }
+                Some(raise) if !raised_days.contains(&d.day) => {
+                    raised_days.push(d.day.clone());
+                    open.push(raise.key().rule.clone());
+                    signals.push(raise);
+                }
+                Some(_) => {}
+            }
+        }
+        if signals.is_empty() {
+            continue;
+        }
+        let writes: Vec<store::AlarmWrite> = signals
+            .into_iter()
+            .map(|sig| store::AlarmWrite::from_signal(sig, s.grid_code.clone()))
+            .collect();
+        state.store.write_alarms(&writes).await?;
+        for w in &writes {
+            match w {
+                store::AlarmWrite::Raise(r) => out.raised.push(r.open_key.clone()),
+                store::AlarmWrite::Clear(c) => out.cleared.push(c.open_key.clone()),
+            }
+        }
+    }
+    if !out.raised.is_empty() {
+        for a in state.store.open_alarms_by_key(&out.raised).await? {
+            crate::supervise::publish_alarm(state, &a);
+        }
+        tracing::info!(raised = ?out.raised, "transfer stations failed 日产日清");
+    }
+    Ok(out)
+}
+
+/// Runs [`check_stations`] at once and then every [`STATION_CHECK_INTERVAL`] until `shutdown`
+/// (every node may run it: see there).
+pub fn spawn_station_checks(
+    state: AppState,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = check_stations(&state, None).await {
+                tracing::warn!(error = %e, "日产日清 check failed");
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(STATION_CHECK_INTERVAL) => {}
+            }
+        }
+    })
 }
 
 /// Routes of this module; the report cache is this router's (one per node).

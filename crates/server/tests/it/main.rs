@@ -23,10 +23,14 @@ use tower::ServiceExt;
 
 mod alarms;
 mod assessment;
+mod breakdown;
 mod citizens;
 mod city;
+mod cycle;
+mod device_cases;
 mod duplicates;
 mod escalation;
+mod garbage_cases;
 mod intake;
 mod notify;
 mod open311;

@@ -783,6 +783,80 @@ async fn open311_repeat_at_the_same_spot_is_linked_to_the_first() {
     .await;
 }
 
+/// The rules a post uses come from the node's cache (`RulesCache`: taxonomy and duplicate
+/// rules); an edit on this node is seen by the very next post, with no wait.
+#[tokio::test]
+async fn open311_posts_see_duplicate_rule_and_class_edits_at_once() {
+    on_both_backends("o311cache", async |a: &App| {
+        let key = a.api_key("citizen").await;
+        // Warms the cache with the default rules (automatic linking on).
+        let first = a.create311(&key, "06010", "百花路口有成堆垃圾").await;
+        a.clock.advance_minutes(1);
+        let (s, v) = a
+            .call(
+                Some("admin"),
+                Method::PUT,
+                "/api/duplicate-rules",
+                Some(json!({"default": {"radius_m": 50.0, "window_minutes": 4320, "auto_link_score": null}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        // The same problem again, but linking is off now: it stays a request of its own.
+        let second = a.create311(&key, "06010", "百花路口有成堆垃圾").await;
+        let d = a.case(second).await;
+        assert_eq!(d["case"]["state"], "reported", "{d}");
+        assert_eq!(d["case"]["master_case_id"], Value::Null);
+        // Linking back on: the next repeat joins the first.
+        let (s, v) = a
+            .call(
+                Some("admin"),
+                Method::PUT,
+                "/api/duplicate-rules",
+                Some(json!({"default": {"radius_m": 50.0, "window_minutes": 4320, "auto_link_score": 0.9}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let third = a.create311(&key, "06010", "百花路口有成堆垃圾").await;
+        let d = a.case(third).await;
+        assert_eq!(d["case"]["state"], "merged", "{d}");
+        let master = d["case"]["master_case_id"].as_i64();
+        assert!(master == Some(first) || master == Some(second), "{d}");
+
+        // A class edit: the definition and the check of `attribute[condition]` follow at once.
+        let (_, def) = both(a, "services/06010", "").await;
+        let before = def["attributes"][0]["values"]
+            .as_array()
+            .map_or(0, Vec::len);
+        let conditions: Vec<String> = (1..=before + 1).map(|i| format!("情形{i}")).collect();
+        let (s, v) = a
+            .call(
+                Some("admin"),
+                Method::PUT,
+                "/api/taxonomy/matter/06010",
+                Some(json!({ "filing_conditions": conditions })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (_, def) = both(a, "services/06010", "").await;
+        let values = def["attributes"][0]["values"].as_array().expect("values");
+        assert_eq!(values.len(), before + 1, "{def}");
+        assert_eq!(values[before]["name"], format!("情形{}", before + 1));
+        let last = (before + 1).to_string();
+        let (s, v) = a
+            .post311(&[
+                ("api_key", &key),
+                ("service_code", "06010"),
+                ("lat", LAT),
+                ("long", LONG),
+                ("description", "井盖丢失有危险"),
+                ("attribute[condition]", &last),
+            ])
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    })
+    .await;
+}
+
 fn multipart(fields: &[(&str, &str)], photo: Option<&[u8]>) -> (String, Vec<u8>) {
     let boundary = "o311boundaryXYZ";
     let mut body = Vec::new();

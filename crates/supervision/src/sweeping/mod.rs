@@ -31,9 +31,15 @@
 //! length`; 机械化清扫率 = Σ swept / Σ required over the roads of an area or the city. Areas get
 //! road pieces of at most [`AREA_PIECE_M`] metres by the unit grid holding each piece's midpoint
 //! ([`RoadAreas`]), rolled up to community, street and district.
+//!
+//! # Working speed as an alarm
+//!
+//! The report counts distance out of the band; the live rule [`SweepSpeedRule`] raises
+//! [`RULE_OVERSPEED`] on a sweeper sweeping too fast for a while (see [`speed`]).
 
 mod day;
 mod index;
+pub mod speed;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -48,6 +54,7 @@ use crate::vehicle::Fix;
 pub use day::LocalDay;
 pub(crate) use day::split_by_day;
 pub use index::{CELL_M, IndexedRoad, RoadIndex, RoadMatch};
+pub use speed::{RULE_OVERSPEED, SweepSpeedConfig, SweepSpeedRule};
 
 /// Length of the road pieces assigned to areas, metres.
 pub const AREA_PIECE_M: f64 = 50.0;

@@ -14,35 +14,9 @@ use super::*;
 const CAMERA_LAT: f64 = 34.7505;
 const CAMERA_LON: f64 = 113.6105;
 
-/// One community of one grid around the camera and station, so reports there are located.
+/// One grid (and its parents) around the points, so reports there are located.
 async fn city(a: &App) {
-    let (w, e, s, n) = (113.610, 113.612, 34.750, 34.751);
-    let rect = json!([[[w, s], [e, s], [e, n], [w, n], [w, s]]]);
-    let features: Vec<Value> = [
-        ("410102", "中原区"),
-        ("410102001", "林山寨街道"),
-        ("410102001001", "百花社区"),
-        ("410102001001001", "百花社区第1网格"),
-    ]
-    .iter()
-    .map(|(code, name)| {
-        json!({"type": "Feature", "properties": {"code": code, "name": name},
-               "geometry": {"type": "Polygon", "coordinates": rect}})
-    })
-    .collect();
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri("/api/layers/areas")
-        .header(
-            header::AUTHORIZATION,
-            format!("Bearer {}", a.tokens["admin"]),
-        )
-        .body(Body::from(
-            json!({"type": "FeatureCollection", "features": features}).to_string(),
-        ))
-        .expect("request");
-    let (s, v) = a.send(req).await;
-    assert_eq!(s, StatusCode::OK, "areas: {v}");
+    a.one_grid_city((113.610, 113.612, 34.750, 34.751)).await;
 }
 
 /// `GET path` as `who`: status, content type and the raw body.

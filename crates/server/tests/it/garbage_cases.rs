@@ -26,33 +26,7 @@ const OTHER_LON: f64 = 113.6113;
 
 /// One grid (and its parents) around the points, so reports there are located.
 async fn city(a: &App) {
-    let (w, e, s, n) = (113.610, 113.612, 34.750, 34.751);
-    let rect = json!([[[w, s], [e, s], [e, n], [w, n], [w, s]]]);
-    let features: Vec<Value> = [
-        ("410102", "中原区"),
-        ("410102001", "林山寨街道"),
-        ("410102001001", "百花社区"),
-        (GRID1, "百花社区第1网格"),
-    ]
-    .iter()
-    .map(|(code, name)| {
-        json!({"type": "Feature", "properties": {"code": code, "name": name},
-               "geometry": {"type": "Polygon", "coordinates": rect}})
-    })
-    .collect();
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri("/api/layers/areas")
-        .header(
-            header::AUTHORIZATION,
-            format!("Bearer {}", a.tokens["admin"]),
-        )
-        .body(Body::from(
-            json!({"type": "FeatureCollection", "features": features}).to_string(),
-        ))
-        .expect("request");
-    let (s, v) = a.send(req).await;
-    assert_eq!(s, StatusCode::OK, "areas: {v}");
+    a.one_grid_city((113.610, 113.612, 34.750, 34.751)).await;
 }
 
 fn fix(at: Timestamp, lon: f64, speed_kmh: f64) -> Fix {

@@ -400,6 +400,44 @@ impl App {
         .await;
     }
 
+    /// Imports a map layer (`areas`, `roads`, …) as the admin.
+    async fn import_layer(&self, layer: &str, body: Value) {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/layers/{layer}"))
+            .header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", self.tokens["admin"]),
+            )
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        let (s, v) = self.send(req).await;
+        assert_eq!(s, StatusCode::OK, "{layer}: {v}");
+    }
+
+    /// One district → street → community → grid (百花社区第1网格, `410102001001001`), all over
+    /// the rectangle (west, east, south, north), so points inside it are located.
+    async fn one_grid_city(&self, (w, e, s, n): (f64, f64, f64, f64)) {
+        let rect = json!([[[w, s], [e, s], [e, n], [w, n], [w, s]]]);
+        let features: Vec<Value> = [
+            ("410102", "中原区"),
+            ("410102001", "林山寨街道"),
+            ("410102001001", "百花社区"),
+            ("410102001001001", "百花社区第1网格"),
+        ]
+        .iter()
+        .map(|(code, name)| {
+            json!({"type": "Feature", "properties": {"code": code, "name": name},
+                   "geometry": {"type": "Polygon", "coordinates": rect}})
+        })
+        .collect();
+        self.import_layer(
+            "areas",
+            json!({"type": "FeatureCollection", "features": features}),
+        )
+        .await;
+    }
+
     async fn event_count(&self, id: i64) -> usize {
         self.store.case_events(id).await.expect("events").len()
     }

@@ -578,17 +578,7 @@ const S: f64 = 34.750;
 const N: f64 = 34.751;
 
 async fn import(a: &App, layer: &str, body: Value) {
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri(format!("/api/layers/{layer}"))
-        .header(
-            header::AUTHORIZATION,
-            format!("Bearer {}", a.tokens["admin"]),
-        )
-        .body(Body::from(body.to_string()))
-        .expect("request");
-    let (s, v) = a.send(req).await;
-    assert_eq!(s, StatusCode::OK, "{layer}: {v}");
+    a.import_layer(layer, body).await;
 }
 
 async fn add_vehicle(a: &App, plate: &str, kind: &str, phone: &str) -> i64 {
@@ -825,25 +815,7 @@ async fn sweeping_patrol_and_stations_from_stored_data_on_every_backend() {
 async fn sweeping_report_of_a_big_day() {
     let a = app().await;
     let (w, e, s, n) = (113.60, 113.70, 34.75, 34.79);
-    let rect = json!([[[w, s], [e, s], [e, n], [w, n], [w, s]]]);
-    let features: Vec<Value> = [
-        ("410102", "中原区"),
-        ("410102001", "林山寨街道"),
-        ("410102001001", "百花社区"),
-        ("410102001001001", "百花社区第1网格"),
-    ]
-    .iter()
-    .map(|(c, name)| {
-        json!({"type": "Feature", "properties": {"code": c, "name": name},
-               "geometry": {"type": "Polygon", "coordinates": rect}})
-    })
-    .collect();
-    import(
-        &a,
-        "areas",
-        json!({"type": "FeatureCollection", "features": features}),
-    )
-    .await;
+    a.one_grid_city((w, e, s, n)).await;
     let roads: Vec<Value> = (0..20)
         .map(|i| {
             let lat = s + 0.002 * f64::from(i) + 0.001;

@@ -42,13 +42,14 @@ describe('AddressSearch', () => {
   })
 
   it('says so when nothing is recognised', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => json(404, { error: { code: 'not_found', message: 'address not found' } })))
+    vi.stubGlobal('fetch', vi.fn(async () => json(422, { error: { code: 'address_not_found', message: '建设路 and 黄河路 do not meet' } })))
     const w = mount(AddressSearch)
     await w.get('input[data-testid="intake-address-input"]').setValue('火星基地')
     await w.get('[data-testid="intake-address-search"]').trigger('click')
     await flushPromises()
     expect(w.get('[data-testid="intake-address-result"]').attributes('data-kind')).toBe('not_found')
     expect(w.get('[data-testid="intake-address-result"]').text()).toContain('未能识别该地址')
+    expect(w.get('[data-testid="intake-address-result"]').text()).toContain('do not meet')
     expect(w.emitted('place')).toBeUndefined()
   })
 })

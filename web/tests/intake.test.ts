@@ -63,7 +63,11 @@ describe('address search', () => {
     expect(o.options[1]).toEqual({ label: '建设路（金水区）', lat: 34.76, lon: 113.65 })
   })
 
-  it('reads a 404 as not found and keeps other refusals as errors', () => {
+  it('reads address_not_found (with its reason) or a 404 as not found and keeps other refusals as errors', () => {
+    expect(addressOutcome(null, new ApiError(422, 'address_not_found', '建设路 and 黄河路 do not meet'))).toEqual({
+      kind: 'not_found',
+      message: '建设路 and 黄河路 do not meet',
+    })
     expect(addressOutcome(null, new ApiError(404, 'not_found', 'address not found')).kind).toBe('not_found')
     const e = new ApiError(422, 'too_long', 'x')
     expect(addressOutcome(null, e)).toEqual({ kind: 'error', error: e })

@@ -252,7 +252,7 @@ pub fn request_flag(version: Version) -> Flag {
     Flag::from_parts(version, false, true)
 }
 
-fn reply_to(to: &Packet, cn: Command, version: Version) -> PacketBuilder {
+pub(crate) fn reply_to(to: &Packet, cn: Command, version: Version) -> PacketBuilder {
     let mut b = PacketBuilder::new(cn);
     if let Some(qn) = to.qn() {
         b = b.qn(qn);
@@ -273,7 +273,84 @@ fn reply_to(to: &Packet, cn: Command, version: Version) -> PacketBuilder {
 ///
 /// Only if the echoed fields are invalid (impossible for a parsed packet).
 pub fn data_answer(to: &Packet, version: Version) -> Result<Vec<u8>, EncodeError> {
-    reply_to(to, Command::DataAnswer, version).build()
+    empty_reply(to, Command::DataAnswer, version)
+}
+
+fn push_decimal(out: &mut Vec<u8>, n: u16, min_digits: usize) {
+    let mut digits = [0u8; 5];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 && digits.len() - i >= min_digits {
+            break;
+        }
+        if i == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(i..).unwrap_or_default());
+}
+
+/// A reply with an empty CP (9013, 9014), framed straight into one buffer: the bytes
+/// `reply_to(to, cn, version).build()` gives, without its intermediate strings (this runs once
+/// per acknowledged upload).
+fn empty_reply(to: &Packet, cn: Command, version: Version) -> Result<Vec<u8>, EncodeError> {
+    let (qn, pw, mn) = (to.qn(), to.pw(), to.mn());
+    for (field, value) in [("QN", qn), ("PW", pw), ("MN", mn)] {
+        if let Some(v) = value {
+            check_header(field, v)?;
+        }
+    }
+    let fields = [qn, pw, mn].iter().flatten().map(|v| v.len() + 4).sum::<usize>();
+    let mut out = Vec::with_capacity(frame::OVERHEAD + fields + 40);
+    out.extend_from_slice(frame::HEADER);
+    out.extend_from_slice(b"0000");
+    let start = out.len();
+    let mut push = |k: &[u8], v: &[u8]| {
+        out.extend_from_slice(k);
+        out.extend_from_slice(v);
+        out.push(b';');
+    };
+    if let Some(v) = qn {
+        push(b"QN=", v.as_bytes());
+    }
+    push(b"ST=", ST_INTERACTION.as_bytes());
+    out.extend_from_slice(b"CN=");
+    push_decimal(&mut out, cn.code(), 4);
+    out.push(b';');
+    let mut push = |k: &[u8], v: &[u8]| {
+        out.extend_from_slice(k);
+        out.extend_from_slice(v);
+        out.push(b';');
+    };
+    if let Some(v) = pw {
+        push(b"PW=", v.as_bytes());
+    }
+    if let Some(v) = mn {
+        push(b"MN=", v.as_bytes());
+    }
+    out.extend_from_slice(b"Flag=");
+    push_decimal(&mut out, u16::from(reply_flag(version).0), 1);
+    out.extend_from_slice(b";CP=&&&&");
+    let len = out.len() - start;
+    if len > frame::MAX_DATA_LEN {
+        return Err(EncodeError::TooLong(len));
+    }
+    // `len <= 9999`, so four digits.
+    for (i, div) in [1000, 100, 10, 1].into_iter().enumerate() {
+        if let Some(d) = out.get_mut(frame::HEADER.len() + i) {
+            *d = b'0' + ((len / div) % 10) as u8;
+        }
+    }
+    let crc = crate::crc::crc16(out.get(start..).unwrap_or_default());
+    crate::crc::write_hex(crc, &mut out);
+    out.extend_from_slice(frame::TAIL);
+    Ok(out)
 }
 
 /// 9013 notification answer (to a 1013 time-calibration request, …).
@@ -282,7 +359,7 @@ pub fn data_answer(to: &Packet, version: Version) -> Result<Vec<u8>, EncodeError
 ///
 /// As [`data_answer`].
 pub fn notification_answer(to: &Packet, version: Version) -> Result<Vec<u8>, EncodeError> {
-    reply_to(to, Command::NotificationAnswer, version).build()
+    empty_reply(to, Command::NotificationAnswer, version)
 }
 
 /// 9011 request answer, `CP=&&QnRtn=n&&`.

@@ -473,11 +473,19 @@ struct Part {
     hash: u64,
 }
 
+/// Held 9014s of one upload as `(data-segment hash, reply)`: the first inline, further
+/// sub-packets' in `more` (empty, so not allocated, for a single packet).
 #[derive(Debug)]
 struct PendingAck {
     token: AckToken,
-    replies: Vec<Vec<u8>>,
-    hashes: Vec<u64>,
+    first: (u64, Vec<u8>),
+    more: Vec<(u64, Vec<u8>)>,
+}
+
+impl PendingAck {
+    fn holds(&self, hash: u64) -> bool {
+        self.first.0 == hash || self.more.iter().any(|(h, _)| *h == hash)
+    }
 }
 
 #[derive(Debug)]
@@ -519,8 +527,9 @@ pub struct Session<A> {
     last_activity: Instant,
     next_token: u64,
     pending_acks: VecDeque<PendingAck>,
-    /// Released 9014s by data-segment hash, to answer retransmissions at once.
-    released: VecDeque<(u64, Vec<u8>)>,
+    /// Data-segment hashes of released 9014s, to answer retransmissions at once (the answer
+    /// is encoded again: a byte-identical packet gives the same reply).
+    released: VecDeque<u64>,
     reassembler: Reassembler<Part>,
     queue: VecDeque<Queued>,
     in_flight: Option<InFlight>,
@@ -673,10 +682,10 @@ impl<A: Authenticator> Session<A> {
         let Some(pending) = self.pending_acks.remove(i) else {
             return false;
         };
-        for (hash, reply) in pending.hashes.into_iter().zip(pending.replies) {
-            self.transmit.push_back(reply.clone());
+        for (hash, reply) in std::iter::once(pending.first).chain(pending.more) {
+            self.transmit.push_back(reply);
             self.stats.transmitted += 1;
-            self.released.push_back((hash, reply));
+            self.released.push_back(hash);
         }
         while self.released.len() > self.config.dedupe_window {
             self.released.pop_front();
@@ -909,10 +918,11 @@ impl<A: Authenticator> Session<A> {
             });
             return;
         }
-        let mn = packet.mn().unwrap_or_default().to_owned();
+        // Borrowed: an MN string is allocated only for a new device or an event that names it.
+        let mn = packet.mn().unwrap_or_default();
         if self.device.is_none() {
             self.device = Some(DeviceInfo {
-                mn: mn.clone(),
+                mn: mn.to_owned(),
                 pw: packet.pw().unwrap_or_default().to_owned(),
                 st: packet.st().unwrap_or_default().to_owned(),
                 version: packet.version(),
@@ -929,12 +939,12 @@ impl<A: Authenticator> Session<A> {
             }
             d.version = packet.version();
         }
-        if !self.online.contains(&mn) {
+        if !self.online.iter().any(|m| m == mn) {
             if self.online.len() < MAX_ONLINE_MNS {
-                self.online.push(mn.clone());
+                self.online.push(mn.to_owned());
             }
             self.events.push_back(Event::Online {
-                mn: mn.clone(),
+                mn: mn.to_owned(),
                 version: packet.version(),
             });
         }
@@ -945,6 +955,7 @@ impl<A: Authenticator> Session<A> {
                 if packet.needs_ack() {
                     self.send_now(encode::notification_answer(&packet, version));
                 }
+                let mn = packet.mn().unwrap_or_default().to_owned();
                 self.events
                     .push_back(Event::TimeCalibrationRequested { mn });
             }
@@ -952,6 +963,7 @@ impl<A: Authenticator> Session<A> {
                 if packet.needs_ack() {
                     self.send_now(encode::data_answer(&packet, version));
                 }
+                let mn = packet.mn().unwrap_or_default().to_owned();
                 self.events.push_back(Event::Heartbeat { mn });
             }
             DeviceRole::Reply => self.on_reply(packet, now),
@@ -1016,15 +1028,13 @@ impl<A: Authenticator> Session<A> {
         let needs_ack = packet.needs_ack();
         let hash = text_hash(&packet);
         if needs_ack {
-            if let Some((_, reply)) = self.released.iter().find(|(h, _)| *h == hash) {
+            if self.released.contains(&hash) {
                 // Already durable and answered: the device missed our 9014. Answer again.
-                let again = reply.clone();
                 self.stats.duplicates += 1;
-                self.transmit.push_back(again);
-                self.stats.transmitted += 1;
+                self.send_now(encode::data_answer(&packet, version));
                 return;
             }
-            if self.pending_acks.iter().any(|p| p.hashes.contains(&hash)) {
+            if self.pending_acks.iter().any(|p| p.holds(hash)) {
                 self.stats.duplicates += 1;
                 self.events.push_back(Event::Ignored {
                     packet: Box::new(packet),
@@ -1050,7 +1060,12 @@ impl<A: Authenticator> Session<A> {
             Some(Ok((total, no))) => {
                 let key = SetKey::of(&part.packet);
                 match self.reassembler.insert(key, total, no, part, now) {
-                    Reassembly::Complete(parts) => self.deliver(parts),
+                    Reassembly::Complete(parts) => {
+                        let mut parts = parts.into_iter();
+                        if let Some(head) = parts.next() {
+                            self.deliver(head, parts.collect());
+                        }
+                    }
                     Reassembly::Pending { .. } => {}
                     Reassembly::Duplicate(p) => {
                         self.stats.duplicates += 1;
@@ -1063,45 +1078,48 @@ impl<A: Authenticator> Session<A> {
                 self.collect_dropped();
             }
             // Not split, pass-through, or bad numbering (delivered alone rather than lost).
-            _ => self.deliver(vec![part]),
+            _ => self.deliver(part, Vec::new()),
         }
     }
 
-    fn deliver(&mut self, parts: Vec<Part>) {
-        let mut replies = Vec::new();
-        let mut hashes = Vec::new();
-        let mut packets = Vec::with_capacity(parts.len());
-        for p in parts {
-            if let Some(r) = p.reply {
-                replies.push(r);
-                hashes.push(p.hash);
+    /// Delivers one upload: `head` and the further sub-packets `tail` (empty for a single
+    /// packet, then nothing here allocates).
+    fn deliver(&mut self, head: Part, tail: Vec<Part>) {
+        let mut held: Option<PendingAck> = None;
+        let mut hold = |hash: u64, reply: Option<Vec<u8>>| match (reply, &mut held) {
+            (None, _) => {}
+            (Some(r), None) => {
+                held = Some(PendingAck {
+                    token: AckToken(0),
+                    first: (hash, r),
+                    more: Vec::new(),
+                });
             }
-            packets.push(p.packet);
-        }
-        let mut iter = packets.into_iter();
-        let Some(head) = iter.next() else {
-            return;
+            (Some(r), Some(h)) => h.more.push((hash, r)),
         };
-        let ack = if replies.is_empty() {
-            None
-        } else {
+        hold(head.hash, head.reply);
+        let tail: Vec<Packet> = tail
+            .into_iter()
+            .map(|p| {
+                hold(p.hash, p.reply);
+                p.packet
+            })
+            .collect();
+        let ack = held.map(|mut pending| {
             let token = AckToken(self.next_token);
             self.next_token += 1;
-            self.pending_acks.push_back(PendingAck {
-                token,
-                replies,
-                hashes,
-            });
+            pending.token = token;
+            self.pending_acks.push_back(pending);
             while self.pending_acks.len() > self.config.max_pending_acks.max(1) {
                 self.pending_acks.pop_front();
                 self.stats.acks_dropped += 1;
             }
-            Some(token)
-        };
+            token
+        });
         self.stats.uploads += 1;
         self.events.push_back(Event::Data(Upload {
-            head,
-            tail: iter.collect(),
+            head: head.packet,
+            tail,
             ack,
         }));
     }

@@ -2841,8 +2841,9 @@ fn city_ops() -> Vec<Op> {
                  it was placed, the names recognised, a sentence for people (`explain`) and where \
                  the point lies (`located`, as `GET /api/geocode`). A name that fits several \
                  places answers `kind: ambiguous` with each candidate's point to pick from. \
-                 Nothing of the city recognised (or two roads named as crossing that do not meet) \
-                 is 404 `not_found`; an empty text or one longer than {} characters is 422.",
+                 Nothing of the city recognised, or two roads named as crossing that do not meet, \
+                 is 422 `address_not_found` with a message saying which; an empty text or one \
+                 longer than {} characters is 422 `missing_field` / `too_long`.",
                 grid::address::MAX_ADDRESS_CHARS
             ))
             .query(
@@ -2853,7 +2854,7 @@ fn city_ops() -> Vec<Op> {
             )
             .ok(200, "The point, or the candidates.", r("AddressLookup"))
             .errors(AUTH)
-            .errors(&["bad_request", "not_found", "missing_field", "too_long"]),
+            .errors(&["bad_request", "address_not_found", "missing_field", "too_long"]),
         Op::get("/api/city", "getCity", "The city model at a glance (城市模型)")
             .doc(
                 "How many unit grids, areas with outlines, roads and components (部件) are \

@@ -143,6 +143,82 @@ pub struct Monitor {
     /// Next QN as ms in the GMT+8 scale.
     qn_ms: i64,
     pub(crate) buf: Vec<u8>,
+    /// The last reading's frame: the next one with the same content and a QN of the same length
+    /// is this frame with the QN and the CRC rewritten (a load generator's CPU is the gateway's).
+    template: Option<Template>,
+}
+
+#[derive(Debug)]
+struct Template {
+    reading: Reading,
+    ack: bool,
+    qn_len: usize,
+    frame: Vec<u8>,
+}
+
+/// `##` + the 4-digit length, then the segment opens with `QN=`.
+const QN_AT: usize = hj212::frame::PREFIX_LEN + 3;
+
+fn builder(identity: &MonitorIdentity, cn: Command, qn: &str, ack: bool) -> PacketBuilder {
+    PacketBuilder::new(cn)
+        .qn(qn)
+        .st(&identity.st)
+        .pw(&identity.pw)
+        .mn(&identity.mn)
+        .flag(Flag::from_parts(Version::V2017, false, ack))
+}
+
+/// Appends the frame of `reading` with `qn` to `buf`: the builder's bytes, taken from the
+/// `template` (QN and CRC rewritten) when it holds the same reading.
+fn encode_reading(
+    identity: &MonitorIdentity,
+    template: &mut Option<Template>,
+    qn: &str,
+    reading: &Reading,
+    ack: bool,
+    buf: &mut Vec<u8>,
+) -> Result<(), MonitorError> {
+    if let Some(t) = template.as_ref()
+        && t.ack == ack
+        && t.qn_len == qn.len()
+        && t.reading == *reading
+        && let Some(body) = t
+            .frame
+            .get(..t.frame.len().saturating_sub(hj212::frame::TAIL.len() + 4))
+    {
+        let start = buf.len();
+        buf.extend_from_slice(body);
+        if let Some(q) = buf.get_mut(start + QN_AT..start + QN_AT + qn.len()) {
+            q.copy_from_slice(qn.as_bytes());
+        }
+        let segment = buf
+            .get(start + hj212::frame::PREFIX_LEN..)
+            .unwrap_or_default();
+        hj212::crc::write_hex(hj212::crc::crc16(segment), buf);
+        buf.extend_from_slice(hj212::frame::TAIL);
+        return Ok(());
+    }
+    let mut b = builder(identity, Command::from_code(reading.cn), qn, ack)
+        .param("DataTime", &reading.data_time);
+    for (code, fields) in &reading.factors {
+        let keys: Vec<(String, &str)> = fields
+            .iter()
+            .map(|(s, v)| (format!("{code}-{s}"), v.as_str()))
+            .collect();
+        let pairs: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        b = b.item(&pairs);
+    }
+    let bytes = b.build()?;
+    buf.extend_from_slice(&bytes);
+    if bytes.get(hj212::frame::PREFIX_LEN..QN_AT) == Some(b"QN=") {
+        *template = Some(Template {
+            reading: reading.clone(),
+            ack,
+            qn_len: qn.len(),
+            frame: bytes,
+        });
+    }
+    Ok(())
 }
 
 impl Monitor {
@@ -163,6 +239,7 @@ impl Monitor {
             framer: PacketFramer::new(FramerConfig::default()),
             qn_ms: 1_767_254_400_000,
             buf: Vec::new(),
+            template: None,
         })
     }
 
@@ -185,12 +262,7 @@ impl Monitor {
     }
 
     fn builder(&self, cn: Command, qn: &str, ack: bool) -> PacketBuilder {
-        PacketBuilder::new(cn)
-            .qn(qn)
-            .st(&self.identity.st)
-            .pw(&self.identity.pw)
-            .mn(&self.identity.mn)
-            .flag(Flag::from_parts(Version::V2017, false, ack))
+        builder(&self.identity, cn, qn, ack)
     }
 
     /// Appends the packet for `reading` to the send buffer; returns its QN.
@@ -200,19 +272,14 @@ impl Monitor {
     /// [`MonitorError::Encode`].
     pub fn queue_reading(&mut self, reading: &Reading, ack: bool) -> Result<String, MonitorError> {
         let qn = self.next_qn();
-        let mut b = self
-            .builder(Command::from_code(reading.cn), &qn, ack)
-            .param("DataTime", &reading.data_time);
-        for (code, fields) in &reading.factors {
-            let keys: Vec<(String, &str)> = fields
-                .iter()
-                .map(|(s, v)| (format!("{code}-{s}"), v.as_str()))
-                .collect();
-            let pairs: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-            b = b.item(&pairs);
-        }
-        let bytes = b.build()?;
-        self.buf.extend_from_slice(&bytes);
+        encode_reading(
+            &self.identity,
+            &mut self.template,
+            &qn,
+            reading,
+            ack,
+            &mut self.buf,
+        )?;
         Ok(qn)
     }
 
@@ -337,5 +404,41 @@ impl Monitor {
                 }
             }
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Frames taken from the template are the builder's bytes, whatever changes between
+    /// readings (QN, its length, the ack flag, the values).
+    #[test]
+    fn template_frames_equal_built_frames() {
+        let id = MonitorIdentity::fume("010000A8900016F000000001");
+        let cases = [
+            (Reading::fume(0.85), "20260101080000000", true),
+            (Reading::fume(0.85), "20260101080000001", true),
+            (Reading::fume(0.85), "2026010108000002", true),
+            (Reading::fume(0.85), "20260101080000003", false),
+            (Reading::fume(0.85), "20260101080000004", false),
+            (Reading::fume(1.5), "20260101080000005", false),
+            (Reading::fume(1.5), "20260101080000006", true),
+        ];
+        let mut template = None;
+        let mut fast = Vec::new();
+        let mut built = Vec::new();
+        for (r, qn, ack) in &cases {
+            encode_reading(&id, &mut template, qn, r, *ack, &mut fast).unwrap();
+            encode_reading(&id, &mut None, qn, r, *ack, &mut built).unwrap();
+        }
+        assert_eq!(String::from_utf8_lossy(&fast), String::from_utf8_lossy(&built));
+        let mut framer = PacketFramer::new(FramerConfig::default());
+        framer.push(&fast);
+        let got: Vec<String> = std::iter::from_fn(|| framer.next_packet())
+            .map(|p| Packet::from_raw(p.unwrap()).unwrap().qn().unwrap().to_owned())
+            .collect();
+        let want: Vec<&str> = cases.iter().map(|c| c.1).collect();
+        assert_eq!(got, want);
     }
 }

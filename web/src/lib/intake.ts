@@ -10,12 +10,14 @@ import { CALLER_SOURCES, type ReportForm } from './report'
 export type AddressOutcome =
   | { kind: 'match'; lat: number; lon: number; explain: string }
   | { kind: 'ambiguous'; name: string; options: { label: string; lat: number; lon: number }[] }
-  | { kind: 'not_found' }
+  | { kind: 'not_found'; message?: string }
   | { kind: 'error'; error: unknown }
 
 /** The answer of `GET /api/address` (or its refusal) as what the form shows. */
 export function addressOutcome(r: AddressLookup | null, error?: unknown): AddressOutcome {
   if (error !== undefined) {
+    // 422 `address_not_found` says why (nothing recognised, roads that do not meet).
+    if (error instanceof ApiError && error.code === 'address_not_found') return { kind: 'not_found', message: error.message }
     if (error instanceof ApiError && error.status === 404) return { kind: 'not_found' }
     return { kind: 'error', error }
   }

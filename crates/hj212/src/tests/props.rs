@@ -9,7 +9,9 @@ use crate::command::Flag;
 use crate::cp::CpBuf;
 use crate::crc::{crc16, crc16_bitwise};
 use crate::frame::{FrameError, FramerConfig, MAX_PACKET_LEN, PacketFramer, RawPacket};
-use crate::{Auth, Command, DateTime, Decimal, Packet, PacketBuilder, Session, SessionConfig};
+use crate::{
+    Auth, Command, DateTime, Decimal, Packet, PacketBuilder, Session, SessionConfig, Version,
+};
 
 #[derive(Debug, Clone)]
 struct Spec {
@@ -190,6 +192,21 @@ proptest! {
         prop_assert_eq!(p.to_frame().unwrap(), bytes);
     }
 
+    /// The 9013 / 9014 written straight into one buffer are the builder's bytes.
+    #[test]
+    fn fast_empty_replies_equal_the_builder(s in spec(), v in 0u8..64) {
+        let p = Packet::decode(&build(&s)).unwrap();
+        let version = Version::from_bits(v);
+        prop_assert_eq!(
+            crate::encode::data_answer(&p, version),
+            crate::encode::reply_to(&p, Command::DataAnswer, version).build()
+        );
+        prop_assert_eq!(
+            crate::encode::notification_answer(&p, version),
+            crate::encode::reply_to(&p, Command::NotificationAnswer, version).build()
+        );
+    }
+
     #[test]
     fn decimal_display_round_trips(m in any::<i64>(), scale in 0u8..=18) {
         let d = Decimal::new(m, scale).unwrap();
@@ -329,4 +346,24 @@ fn fuzz_inputs_frame_the_same_whole_and_chunked() {
             assert_eq!(whole, chunked, "chunk size {size}");
         }
     }
+}
+
+/// A header value holding `&&` (it parses: only `CP=` opens the data area) cannot be echoed;
+/// the fast reply path refuses it with the builder's error.
+#[test]
+fn fast_reply_refuses_what_the_builder_refuses() {
+    let seg = b"QN=20240601120000001;ST=31;CN=2011;PW=1&&2;MN=A&&B;Flag=5;CP=&&a01-Rtd=1&&";
+    let p = Packet::parse(seg).unwrap();
+    for version in [Version::V2005, Version::V2017, Version::V2025, Version::Other(63)] {
+        let fast = crate::encode::data_answer(&p, version);
+        assert!(fast.is_err());
+        assert_eq!(fast, crate::encode::reply_to(&p, Command::DataAnswer, version).build());
+    }
+    let bare = Packet::parse(b"CN=9015;CP=&&&&").unwrap();
+    assert_eq!(
+        crate::encode::data_answer(&bare, Version::V2017).unwrap(),
+        crate::encode::reply_to(&bare, Command::DataAnswer, Version::V2017)
+            .build()
+            .unwrap()
+    );
 }

@@ -119,8 +119,9 @@ pub struct AddressQuery {
 /// `GET /api/address?q=` — forward geocoding 地址定位 through the gazetteer: the point an address
 /// text names (area, road, 路口 intersection), how it was matched and where the point lies
 /// (`kind: match`), or every place an ambiguous name may mean (`kind: ambiguous`), for the
-/// operator to pick from. 404 when nothing of the city is recognised (or two roads named as
-/// crossing do not meet); 422 `missing_field` / `too_long` for an empty or too long text.
+/// operator to pick from. 422 `address_not_found` when nothing of the city is recognised or two
+/// roads named as crossing do not meet (the message says which, as `POST /api/cases` does);
+/// 422 `missing_field` / `too_long` for an empty or too long text.
 pub async fn address(
     State(state): State<AppState>,
     _auth: AuthUser,
@@ -174,9 +175,10 @@ pub async fn address(
         Err(e @ AddressError::TooLong { .. }) => {
             Err(ApiError::unprocessable("too_long", e.to_string()))
         }
-        // Nothing recognised, or two named roads that do not meet: no place to offer.
-        Err(AddressError::NotRecognised { .. } | AddressError::NoIntersection { .. }) => {
-            Err(ApiError::NotFound("address"))
+        // Nothing recognised, or two named roads that do not meet: no place to offer, and the
+        // gazetteer's sentence says which.
+        Err(e @ (AddressError::NotRecognised { .. } | AddressError::NoIntersection { .. })) => {
+            Err(ApiError::unprocessable("address_not_found", e.to_string()))
         }
     }
 }

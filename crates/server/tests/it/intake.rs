@@ -131,8 +131,14 @@ async fn address_lookup(a: &App) {
     let (s, v) = a
         .get("operator", &format!("/api/address?q={}", q("火星基地")))
         .await;
-    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
-    assert_eq!(v["error"]["code"], "not_found");
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["code"], "address_not_found");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("火星基地")),
+        "the message names what was not recognised: {v}"
+    );
     for (text, code) in [("", "missing_field"), ("%20%20", "missing_field")] {
         let (s, v) = a.get("operator", &format!("/api/address?q={text}")).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");

@@ -306,7 +306,11 @@ fn empty_reply(to: &Packet, cn: Command, version: Version) -> Result<Vec<u8>, En
             check_header(field, v)?;
         }
     }
-    let fields = [qn, pw, mn].iter().flatten().map(|v| v.len() + 4).sum::<usize>();
+    let fields = [qn, pw, mn]
+        .iter()
+        .flatten()
+        .map(|v| v.len() + 4)
+        .sum::<usize>();
     let mut out = Vec::with_capacity(frame::OVERHEAD + fields + 40);
     out.extend_from_slice(frame::HEADER);
     out.extend_from_slice(b"0000");

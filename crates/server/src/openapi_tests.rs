@@ -3796,7 +3796,11 @@ async fn error_responses_fit_the_document() {
         ("/api/geocode?lat=95&lon=116.4", 422, "invalid_point"),
         ("/api/geocode?lat=39.9", 400, "bad_request"),
         ("/api/address?q=", 422, "missing_field"),
-        ("/api/address?q=%E7%81%AB%E6%98%9F", 422, "address_not_found"),
+        (
+            "/api/address?q=%E7%81%AB%E6%98%9F",
+            422,
+            "address_not_found",
+        ),
         (
             "/api/duplicates/candidates?class_code=06010",
             422,

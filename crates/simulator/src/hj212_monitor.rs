@@ -432,11 +432,20 @@ mod tests {
             encode_reading(&id, &mut template, qn, r, *ack, &mut fast).unwrap();
             encode_reading(&id, &mut None, qn, r, *ack, &mut built).unwrap();
         }
-        assert_eq!(String::from_utf8_lossy(&fast), String::from_utf8_lossy(&built));
+        assert_eq!(
+            String::from_utf8_lossy(&fast),
+            String::from_utf8_lossy(&built)
+        );
         let mut framer = PacketFramer::new(FramerConfig::default());
         framer.push(&fast);
         let got: Vec<String> = std::iter::from_fn(|| framer.next_packet())
-            .map(|p| Packet::from_raw(p.unwrap()).unwrap().qn().unwrap().to_owned())
+            .map(|p| {
+                Packet::from_raw(p.unwrap())
+                    .unwrap()
+                    .qn()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect();
         let want: Vec<&str> = cases.iter().map(|c| c.1).collect();
         assert_eq!(got, want);

@@ -354,10 +354,18 @@ fn fuzz_inputs_frame_the_same_whole_and_chunked() {
 fn fast_reply_refuses_what_the_builder_refuses() {
     let seg = b"QN=20240601120000001;ST=31;CN=2011;PW=1&&2;MN=A&&B;Flag=5;CP=&&a01-Rtd=1&&";
     let p = Packet::parse(seg).unwrap();
-    for version in [Version::V2005, Version::V2017, Version::V2025, Version::Other(63)] {
+    for version in [
+        Version::V2005,
+        Version::V2017,
+        Version::V2025,
+        Version::Other(63),
+    ] {
         let fast = crate::encode::data_answer(&p, version);
         assert!(fast.is_err());
-        assert_eq!(fast, crate::encode::reply_to(&p, Command::DataAnswer, version).build());
+        assert_eq!(
+            fast,
+            crate::encode::reply_to(&p, Command::DataAnswer, version).build()
+        );
     }
     let bare = Packet::parse(b"CN=9015;CP=&&&&").unwrap();
     assert_eq!(

@@ -19,28 +19,6 @@ async fn city(a: &App) {
     a.one_grid_city((113.610, 113.612, 34.750, 34.751)).await;
 }
 
-/// `GET path` as `who`: status, content type and the raw body.
-async fn raw_get(a: &App, who: &str, path: &str) -> (StatusCode, String, Vec<u8>) {
-    let req = Request::builder()
-        .method(Method::GET)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {}", a.tokens[who]))
-        .body(Body::empty())
-        .expect("request");
-    let resp = a.router.clone().oneshot(req).await.expect("response");
-    let status = resp.status();
-    let ct = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let bytes = axum::body::to_bytes(resp.into_body(), 10 << 20)
-        .await
-        .expect("body");
-    (status, ct, bytes.to_vec())
-}
-
 /// A JPEG-signed blob (the server sniffs the magic number only) distinct from the PNG.
 fn jpeg() -> Vec<u8> {
     let mut b = vec![
@@ -87,7 +65,7 @@ async fn report_photos(a: &App, who: &str, case_id: i64) -> Vec<(String, Vec<u8>
     let mut out = Vec::new();
     for id in report["attachments"].as_array().expect("attachments") {
         let id = id.as_i64().expect("id");
-        let (s, ct, bytes) = raw_get(a, who, &format!("/api/attachments/{id}")).await;
+        let (s, ct, bytes) = a.raw_get(who, &format!("/api/attachments/{id}")).await;
         assert_eq!(s, StatusCode::OK, "attachment {id}");
         out.push((ct, bytes));
     }

@@ -10,7 +10,6 @@ use ::supervision::garbage::{
 };
 use ::supervision::sweeping::LocalDay;
 use ::supervision::vehicle::{Fix, STATUS_LOCATED};
-use axum::body::Body;
 use grid::Point;
 use server::supervise::{raise_case, system_user};
 use store::{AlarmRaise, AlarmWrite};
@@ -51,24 +50,9 @@ async fn report_photos(a: &App, who: &str, case_id: i64) -> Vec<(String, Vec<u8>
     let mut out = Vec::new();
     for id in report["attachments"].as_array().expect("attachments") {
         let id = id.as_i64().expect("id");
-        let req = Request::builder()
-            .method(Method::GET)
-            .uri(format!("/api/attachments/{id}"))
-            .header(header::AUTHORIZATION, format!("Bearer {}", a.tokens[who]))
-            .body(Body::empty())
-            .expect("request");
-        let resp = a.router.clone().oneshot(req).await.expect("response");
-        assert_eq!(resp.status(), StatusCode::OK, "attachment {id}");
-        let ct = resp
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let bytes = axum::body::to_bytes(resp.into_body(), 10 << 20)
-            .await
-            .expect("body");
-        out.push((ct, bytes.to_vec()));
+        let (status, ct, bytes) = a.raw_get(who, &format!("/api/attachments/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "attachment {id}");
+        out.push((ct, bytes));
     }
     out
 }
@@ -226,5 +210,5 @@ async fn garbage_cases_story(a: &App) {
 
 #[tokio::test]
 async fn garbage_mixing_files_a_case_with_its_track_on_every_backend() {
-    on_every_backend("garbage", "garbage alarm cases", garbage_cases_story).await;
+    on_every_backend("garbage_alarm", "garbage alarm cases", garbage_cases_story).await;
 }

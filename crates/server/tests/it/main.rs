@@ -400,6 +400,31 @@ impl App {
         .await;
     }
 
+    /// `GET path` as `who`: status, content type and the raw body.
+    async fn raw_get(&self, who: &str, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let req = Request::builder()
+            .method(Method::GET)
+            .uri(path)
+            .header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", self.tokens[who]),
+            )
+            .body(Body::empty())
+            .expect("request");
+        let resp = self.router.clone().oneshot(req).await.expect("response");
+        let status = resp.status();
+        let ct = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = axum::body::to_bytes(resp.into_body(), 10 << 20)
+            .await
+            .expect("body");
+        (status, ct, bytes.to_vec())
+    }
+
     /// Imports a map layer (`areas`, `roads`, …) as the admin.
     async fn import_layer(&self, layer: &str, body: Value) {
         let req = Request::builder()

@@ -74,6 +74,10 @@ test('supervision screens: vehicles, environment, command centre', async () => {
   const page = await signIn('leader')
   await page.goto(`${baseUrl}/vehicles`)
   await page.locator('[data-testid="fleet-map"][data-status="ready"]').waitFor()
+  // 垃圾收运路线: the demo gives each garbage truck a route; the day's report lists them.
+  await page.locator('[data-testid="collection-routes"][data-status="ready"]').waitFor()
+  await page.locator('[data-testid="route-table"] [data-testid^="route-counts-"]').first().waitFor()
+  assert.ok((await page.locator('[data-testid^="route-counts-"]').count()) >= 1)
   await shot(page, 'vehicles')
   await page.goto(`${baseUrl}/environment`)
   await page.getByTestId('monitor-table').waitFor()

@@ -49,7 +49,7 @@ describe('SweepingCoverage', { timeout: 30_000 }, () => {
     const w = mount(SweepingCoverage, { props: { vehicles } })
     await flushPromises()
     expect(asked[0]?.pathname).toBe('/api/sweeping/coverage')
-    expect(asked[0]?.searchParams.get('date')).toMatch(/^\d{4}-\d{2}-\d{2}$/)
+    expect(asked[0]?.searchParams.get('day')).toMatch(/^\d{4}-\d{2}-\d{2}$/)
     // 3750 / 7000 = 53.57… %.
     expect(w.get('[data-testid="sweep-rate"]').text()).toBe('清扫率 53.6%')
     // R2 and R4 both at 25 %: the longer requirement first; R3 (nothing required) left out.

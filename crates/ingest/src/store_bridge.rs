@@ -81,6 +81,14 @@ impl StoreRegistry {
             .and_then(|d| d.vehicles.get(phone).map(|v| v.0))
     }
 
+    /// `f` over the directory's vehicles (one lock for a whole batch).
+    fn with_vehicles<T>(&self, f: impl FnOnce(&HashMap<String, (i64, Option<String>)>) -> T) -> T {
+        match self.directory.read() {
+            Ok(d) => f(&d.vehicles),
+            Err(p) => f(&p.into_inner().vehicles),
+        }
+    }
+
     fn set_code(&self, phone: &str, id: i64, code: &str) {
         if let Ok(mut d) = self.directory.write() {
             d.vehicles
@@ -203,6 +211,7 @@ impl StoreSink {
 
 fn readings(r: &Hj212Reading, out: &mut Vec<Reading>) {
     let data_time = Timestamp(r.data_time.unwrap_or(r.received_at));
+    let cn = r.cn.to_string();
     for f in &r.factors {
         let flag = f.get("Flag").map(str::to_owned);
         for (field, value) in f.fields.iter().filter(|(s, _)| s != "Flag") {
@@ -210,7 +219,7 @@ fn readings(r: &Hj212Reading, out: &mut Vec<Reading>) {
                 mn: r.mn.clone(),
                 data_time,
                 received_at: Timestamp(r.received_at),
-                cn: r.cn.to_string(),
+                cn: cn.clone(),
                 factor: f.code.clone(),
                 field: field.clone(),
                 value: Some(value.clone()),
@@ -222,47 +231,47 @@ fn readings(r: &Hj212Reading, out: &mut Vec<Reading>) {
 
 impl Sink for StoreSink {
     async fn write(&self, batch: &[Record]) -> Result<(), SinkError> {
-        let mut positions = Vec::new();
+        let mut positions = Vec::with_capacity(batch.len());
         let mut values = Vec::new();
-        for record in batch {
-            match record {
-                Record::Fix(f) => match self.registry.vehicle_id(&f.phone) {
-                    Some(id) => positions.push(self.position(id, f)),
-                    None => {
-                        tracing::warn!(phone = %f.phone, "fix from a terminal without a vehicle: not stored");
-                        metrics::counter!("yiwang_ingest_unattributed_fixes_total").increment(1);
+        self.registry.with_vehicles(|vehicles| {
+            let id = |phone: &str| vehicles.get(phone).map(|v| v.0);
+            for record in batch {
+                match record {
+                    Record::Fix(f) => match id(&f.phone) {
+                        Some(id) => positions.push(self.position(id, f)),
+                        None => {
+                            tracing::warn!(phone = %f.phone, "fix from a terminal without a vehicle: not stored");
+                            metrics::counter!("yiwang_ingest_unattributed_fixes_total").increment(1);
+                        }
+                    },
+                    Record::Media(m) => {
+                        if let Some(id) = id(&m.phone) {
+                            positions.push(self.position(id, &m.fix));
+                        }
                     }
-                },
-                Record::Media(m) => {
-                    if let Some(id) = self.registry.vehicle_id(&m.phone) {
-                        positions.push(self.position(id, &m.fix));
+                    Record::Reading(r) => readings(r, &mut values),
+                    Record::Terminal(t) => {
+                        if let TerminalEventKind::Offline { reason } = &t.kind {
+                            tracing::debug!(phone = %t.phone, %reason, "terminal offline");
+                        }
                     }
+                    Record::Notice(_) => {}
                 }
-                Record::Reading(r) => readings(r, &mut values),
-                Record::Terminal(t) => {
-                    if let TerminalEventKind::Offline { reason } = &t.kind {
-                        tracing::debug!(phone = %t.phone, %reason, "terminal offline");
-                    }
-                }
-                Record::Notice(_) => {}
             }
-        }
+        });
         let alarms = match &self.supervision {
             Some((sup, _)) => sup.observe(batch),
             None => Vec::new(),
         };
-        let (a, b) = tokio::join!(
-            self.store.append_positions(&positions),
-            self.store.append_readings(&values)
-        );
+        let stored = self.store.append_device_batch(positions, values).await;
         if let Some((sup, on)) = &self.supervision {
-            if a.is_ok() && b.is_ok() {
+            if stored.is_ok() {
                 persist(&self.store, sup, on.as_ref(), alarms).await;
             } else {
                 // The device resends the batch and the rules see it again; keep what they said.
                 sup.retry_later(alarms);
             }
         }
-        a.and(b).map_err(|e| SinkError::Unavailable(e.to_string()))
+        stored.map_err(|e| SinkError::Unavailable(e.to_string()))
     }
 }

@@ -14,8 +14,13 @@
 //! [`supervision::garbage`]: visits to the collection points, 前分后混 (class 06041, a case) and
 //! the points missed by their due time (judged at the tick, once per point and day, on the
 //! point: source kind `collection_point`). A truck's category is read from its registry entry
-//! ([`WasteCategory::from_marker`] on the company text, as the daily report does). Sweepers
-//! (kind `sweeper`) feed the working-speed rule ([`SweepSpeedRule`]).
+//! ([`WasteCategory::from_marker`] on the company text, as the daily report does). The trucks'
+//! collection routes 收运路线 (`collection_routes`) make a route point due by its route's finish
+//! time and raise `garbage.route_missed:<route>` when the route's truck did not collect it
+//! ([`supervision::collection_route`]); working days follow the stored work calendar. Sweepers
+//! (kind `sweeper`) feed the working-speed rule ([`SweepSpeedRule`]), which judges speed only
+//! while the sweeper works: by the terminal's signal when configured, else inferred over the
+//! city's roads (rebuilt when `city.version` changes).
 //!
 //! # Decisions
 //!
@@ -40,16 +45,18 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use domain::calendar::{WorkCalendar, WorkSchedule};
 use domain::time::Timestamp;
 use grid::Point;
 use store::{AlarmWrite, Store, StoreError};
 use supervision::alarm::Signal;
+use supervision::collection_route::CollectionRoute;
 use supervision::environment::{
     EnvConfig, EnvSupervisor, MonitorSample, ParticulateUnit, RestaurantSize, Site, SiteKind,
 };
 use supervision::garbage::{self, CollectionPoint, GarbageConfig, GarbageTracker, WasteCategory};
 use supervision::muck::{MuckConfig, MuckSupervisor, Permit, Truck};
-use supervision::sweeping::{LocalDay, SweepSpeedConfig, SweepSpeedRule};
+use supervision::sweeping::{LocalDay, RoadIndex, SweepSpeedConfig, SweepSpeedRule};
 use supervision::vehicle::Fix;
 
 use crate::record::{Hj212Reading, Record, VehicleFix};
@@ -75,6 +82,8 @@ pub struct Loaded {
     pub collection_points: usize,
     /// Sweepers with a terminal.
     pub sweepers: usize,
+    /// Collection routes of garbage trucks with a terminal.
+    pub routes: usize,
 }
 
 /// Most positions replayed per garbage truck (one fix a second all day long).
@@ -91,6 +100,8 @@ struct Engines {
     sweep_speed: SweepSpeedRule,
     /// Terminal phones of the sweepers.
     sweeper_phones: HashSet<String>,
+    /// The `city.version` the sweepers' road index was built from.
+    roads_version: Option<i64>,
     /// Alarm writes whose store write failed, sent again with the next batch or tick.
     pending: Vec<AlarmWrite>,
 }
@@ -114,6 +125,7 @@ impl Supervisors {
                 garbage_phones: HashSet::new(),
                 sweep_speed: SweepSpeedRule::new(SweepSpeedConfig::default()),
                 sweeper_phones: HashSet::new(),
+                roads_version: None,
                 pending: Vec::new(),
             })),
             locate,
@@ -147,6 +159,25 @@ impl Supervisors {
         let permits = store.list_permits(None).await?;
         let monitors = store.list_monitors().await?;
         let stored_points = store.list_collection_points().await?;
+        let stored_routes = store.list_collection_routes().await?;
+        let schedule: WorkSchedule = store.setting("work_schedule").await?.unwrap_or_default();
+        let calendar = match WorkCalendar::new(schedule, &store.special_days().await?) {
+            Ok(c) => Some(Arc::new(c)),
+            Err(e) => {
+                tracing::warn!(error = %e, "work calendar unusable: routes use the built-in one");
+                None
+            }
+        };
+        let city_version: i64 = store.setting("city.version").await?.unwrap_or(0);
+        let roads = if self.with(|e| e.roads_version) == Some(city_version) {
+            None
+        } else {
+            let roads = store.list_roads().await?;
+            let index = tokio::task::spawn_blocking(move || RoadIndex::build(&roads))
+                .await
+                .map_err(|e| StoreError::Invalid(format!("building the road index: {e}")))?;
+            Some(Arc::new(index))
+        };
         let mut loaded = Loaded::default();
 
         let trucks: Vec<Truck> = vehicles
@@ -198,11 +229,24 @@ impl Supervisors {
             .filter_map(|v| v.phone.clone().map(|p| (p, Some(v.plate.clone()))))
             .collect();
         loaded.sweepers = sweepers.len();
+        let routes: Vec<CollectionRoute> = stored_routes
+            .iter()
+            .filter_map(|r| rules_route(r, &vehicles))
+            .collect();
+        loaded.routes = routes.len();
 
         let signals = self.with(|e| {
             e.garbage_phones = garbage_trucks.iter().map(|t| t.id.clone()).collect();
             e.garbage.set_trucks(garbage_trucks);
             e.garbage.set_points(points);
+            e.garbage.set_routes(routes);
+            if let Some(c) = calendar {
+                e.garbage.set_calendar(c);
+            }
+            if let Some(index) = roads {
+                e.sweep_speed.set_roads(index);
+                e.roads_version = Some(city_version);
+            }
             e.sweeper_phones = sweepers.iter().map(|(p, _)| p.clone()).collect();
             e.sweep_speed.set_plates(sweepers);
             e.muck_phones = trucks.iter().map(|t| t.phone.clone()).collect();
@@ -420,6 +464,32 @@ fn garbage_trucks(vehicles: &[store::Vehicle]) -> Vec<garbage::Truck> {
             })
         })
         .collect()
+}
+
+/// A stored route as the rules take it: its truck's terminal phone is the tracker's id. `None`
+/// for a truck without a terminal or a row the rules cannot read (logged).
+fn rules_route(r: &store::CollectionRoute, vehicles: &[store::Vehicle]) -> Option<CollectionRoute> {
+    let v = vehicles.iter().find(|v| v.id == r.vehicle_id)?;
+    let phone = v.phone.clone()?;
+    let (Some(category), Ok(days), Ok(finish_by)) = (
+        WasteCategory::parse(&r.category),
+        serde_json::from_value(r.days.clone()),
+        u32::try_from(r.finish_by),
+    ) else {
+        tracing::warn!(route = %r.route_id, "collection route unreadable: not supervised");
+        return None;
+    };
+    Some(CollectionRoute {
+        id: r.route_id.clone(),
+        name: r.name.clone(),
+        truck: phone,
+        plate: Some(v.plate.clone()),
+        category,
+        points: r.points.clone(),
+        days,
+        finish_by,
+        any_truck: r.any_truck,
+    })
 }
 
 /// A live fix for the rules; `None` for history (backfill) and fixes without a valid time.

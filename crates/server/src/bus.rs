@@ -28,6 +28,9 @@ pub enum BusEvent {
     /// A muck-truck permit was created, changed or revoked: the muck supervisor reloads the
     /// permits in force (`permits_changed`).
     PermitsChanged { permit_id: i64 },
+    /// A garbage truck's collection route was created, changed or removed: the device
+    /// supervisors reload their directories.
+    RoutesChanged { route_id: String },
 }
 
 /// Publish/subscribe across the node (and, in scale-out, across nodes).

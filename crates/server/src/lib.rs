@@ -60,6 +60,9 @@ pub struct ServerConfig {
     pub auto_dispatch_alarms: bool,
     /// Rate limits of the Open311 API, per node (the `[open311]` section).
     pub open311_limits: routes::open311::Limits,
+    /// CA certificates trusted for HTTPS webhooks besides the Mozilla roots (`[notify]
+    /// extra_ca_file`, read by [`notify::load_extra_ca`]).
+    pub webhook_roots: Vec<reqwest::Certificate>,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +74,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             auto_dispatch_alarms: true,
             open311_limits: routes::open311::Limits::default(),
+            webhook_roots: Vec::new(),
         }
     }
 }

@@ -308,7 +308,9 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ec(
         "invalid_url",
         422,
-        "Not a usable `http://` URL (HTTPS endpoints sit behind a local TLS proxy).",
+        "Not a usable webhook URL: the scheme must be `http` or `https`, with a host (no \
+         credentials), a port from 1 to 65535 if any, at most 500 characters; the message \
+         says which.",
     ),
     ec(
         "invalid_name",
@@ -426,6 +428,37 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "invalid_tonnage",
         422,
         "Station tonnage: the day is not a date or is in the future, or a tonnage is not 0–100000.",
+    ),
+    ec(
+        "invalid_route",
+        422,
+        "A collection route's name, points, days or finish time is not valid.",
+    ),
+    ec(
+        "unknown_category",
+        422,
+        "The waste category is not `kitchen`, `other`, `recyclable` or `hazardous`.",
+    ),
+    ec("unknown_vehicle", 422, "The vehicle does not exist."),
+    ec(
+        "not_garbage_truck",
+        422,
+        "A collection route's vehicle is not a garbage truck.",
+    ),
+    ec(
+        "category_mismatch",
+        422,
+        "A collection route's category is not that of one of its points or of its truck.",
+    ),
+    ec(
+        "unknown_point",
+        422,
+        "A collection point id names no collection point.",
+    ),
+    ec(
+        "route_exists",
+        409,
+        "A collection route with this id exists; change it with PUT.",
     ),
     ec(
         "internal",
@@ -5368,6 +5401,9 @@ fn schemas() -> Value {
     for (name, schema) in supervision_doc::supervision_schemas() {
         put(name, schema);
     }
+    for (name, schema) in collection_routes_doc::route_schemas() {
+        put(name, schema);
+    }
     for (name, schema) in escalation_doc::escalation_schemas() {
         put(name, schema);
     }
@@ -6262,7 +6298,11 @@ fn tags() -> Vec<(&'static str, &'static str, Vec<Op>)> {
         (
             "supervision",
             "Supervision (监管): muck-truck permits (渣土处置核准), MQTT sensors, AI cameras and their event webhook, sweeping (机械化清扫率) and patrol coverage, garbage transfer stations (日产日清).",
-            supervision_doc::supervision_ops(),
+            {
+                let mut ops = supervision_doc::supervision_ops();
+                ops.extend(collection_routes_doc::route_ops());
+                ops
+            },
         ),
         (
             "configuration",
@@ -6369,6 +6409,9 @@ fn build() -> Value {
 
 #[path = "openapi_supervision.rs"]
 mod supervision_doc;
+
+#[path = "openapi_collection_routes.rs"]
+mod collection_routes_doc;
 
 #[path = "openapi_escalation.rs"]
 mod escalation_doc;

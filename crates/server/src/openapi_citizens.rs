@@ -5,7 +5,10 @@
 use serde_json::{Value, json};
 
 use super::{ADMIN, AUTH, JSON_BODY, Op, arr, closed, int64, object, r, string, string_enum};
-use crate::routes::citizens::{OTP_MAX_ATTEMPTS, OTP_PER_DAY, OTP_RESEND_SECONDS, OTP_TTL_MINUTES};
+use crate::routes::citizens::{
+    OTP_IP_BURST, OTP_IP_INTERVAL_MS, OTP_MAX_ATTEMPTS, OTP_PER_DAY, OTP_RESEND_SECONDS,
+    OTP_TTL_MINUTES,
+};
 
 /// The operations of the `citizens` tag.
 pub(super) fn citizen_ops() -> Vec<Op> {
@@ -19,9 +22,11 @@ pub(super) fn citizen_ops() -> Vec<Op> {
         .doc(format!(
             "Sends a 6-digit code to a mainland mobile number, valid {OTP_TTL_MINUTES} minutes \
              (a new request replaces the old code). At most one code per {OTP_RESEND_SECONDS} s \
-             and {OTP_PER_DAY} a day per phone, and a few a minute per client address: 429 \
-             `rate_limited` with `Retry-After`. Every SMS is kept in the outbox \
-             (`GET /api/notifications`)."
+             and {OTP_PER_DAY} a calendar day (Asia/Shanghai) per phone, and per client address \
+             {OTP_IP_BURST} at once then one every {} s: 429 `rate_limited` with `Retry-After` \
+             (when the next request would pass). The limits are shared by all nodes on one \
+             database. Every SMS is kept in the outbox (`GET /api/notifications`).",
+            OTP_IP_INTERVAL_MS / 1000
         ))
         .json_body(r("OtpRequest"), "The phone number.")
         .ok(202, "Sent.", r("OtpSent"))
@@ -104,7 +109,10 @@ pub(super) fn citizen_ops() -> Vec<Op> {
                  as delivered; errors, 5xx, 408 and 429 are retried with backoff (30 s doubling, \
                  at most an hour) up to {} attempts; other 4xx fail at once. Deliveries may \
                  arrive out of order (`event.id` orders them) and, after a node dies \
-                 mid-delivery, rarely twice (`X-Yiwang-Delivery` tells). The answer carries \
+                 mid-delivery, rarely twice (`X-Yiwang-Delivery` tells). `https://` \
+                 endpoints must present a certificate valid for the host from the Mozilla \
+                 roots or the node's `[notify] extra_ca_file`; a refused certificate is a \
+                 failed attempt (retried) whose error names the reason. The answer carries \
                  the secret, the only time it is shown.",
             crate::notify::WEBHOOK_TIMEOUT.as_secs(),
             crate::notify::MAX_WEBHOOK_ATTEMPTS
@@ -250,7 +258,14 @@ pub(super) fn citizen_schemas() -> Vec<(&'static str, Value)> {
     let webhook_request = closed(
         vec![
             ("name", string("At most 100 characters.")),
-            ("url", string("An `http://` URL, at most 500 characters.")),
+            (
+                "url",
+                string(
+                    "An `http://` or `https://` URL with a host, at most 500 characters. \
+                     HTTPS is verified against the Mozilla roots and the CA bundle of \
+                     `[notify] extra_ca_file`.",
+                ),
+            ),
             ("actions", actions),
             (
                 "secret",

@@ -2820,6 +2820,47 @@ async fn responses_fit_the_documented_schemas() {
         .await;
     assert_eq!(garbage["total"]["visits"], 2, "{garbage}");
     assert_eq!(garbage["total"]["mixed_trucks"], 1, "{garbage}");
+    // Collection routes 收运路线: the kitchen truck's route over its point.
+    let route = json!({
+        "route_id": "R-K1", "name": "东华门厨余线", "vehicle_id": garbage_truck,
+        "category": "kitchen", "points": ["CP-K1"], "days": { "kind": "daily" },
+        "finish_by": "09:00",
+    });
+    e2e.call_ok(&admin, "POST", "/api/sanitation/routes", route)
+        .await;
+    e2e.call_ok(&operator, "GET", "/api/sanitation/routes", empty.clone())
+        .await;
+    e2e.call_ok(
+        &operator,
+        "GET",
+        "/api/sanitation/routes/R-K1",
+        empty.clone(),
+    )
+    .await;
+    e2e.call_ok(
+        &admin,
+        "PUT",
+        "/api/sanitation/routes/R-K1",
+        json!({
+            "name": "东华门厨余线", "vehicle_id": garbage_truck, "category": "kitchen",
+            "points": ["CP-K1"], "days": { "kind": "weekdays", "days": [1, 2, 3, 4, 5, 6, 7] },
+            "finish_by": "24:00", "any_truck": true,
+        }),
+    )
+    .await;
+    let (_, routes) = e2e
+        .call_ok(
+            &operator,
+            "GET",
+            &format!("/api/sanitation/route-report?day={today}"),
+            empty.clone(),
+        )
+        .await;
+    assert_eq!(routes["routes"][0]["visited"], 1, "{routes}");
+    let (status, _) = e2e
+        .call(&admin, "DELETE", "/api/sanitation/routes/R-K1", None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     e2e.call_ok(
         &admin,
         "POST",
@@ -3086,7 +3127,7 @@ async fn responses_fit_the_documented_schemas() {
             &admin,
             "POST",
             "/api/webhooks",
-            Some(json!({ "name": "x", "url": "https://example.org/hook" })),
+            Some(json!({ "name": "x", "url": "ftp://example.org/hook" })),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

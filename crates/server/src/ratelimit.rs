@@ -8,7 +8,14 @@
 //! so a client spread over `n` nodes gets up to `n` times the limit. That is an accepted
 //! approximation: the limits stop floods and scripted abuse, not a precise quota, and keeping
 //! them local costs no shared state (the architecture keeps nothing in memory that nodes must
-//! share).
+//! share). These in-memory limits are the Open311 API's (`[open311]`: per IP, api_key and
+//! phone), load shields for which that looseness is accepted.
+//!
+//! **Shared limits live in the store.** Limits that guard a cost or an abuse rather than the
+//! node's load — the one-time sign-in codes (SMS), per phone and per client IP — are kept in the
+//! `rate_limits` table (`store::Store::rate_take`, `rate_count`; see
+//! [`crate::routes::citizens`]), one atomic upsert per decision, so all nodes on one database
+//! allow the limit once.
 //!
 //! Memory is bounded: past [`MAX_KEYS`] keys, buckets that have refilled completely (they hold
 //! no information) are dropped; if that is not enough, all are.

@@ -115,7 +115,7 @@ async fn events(
                     }
                 }
                 // Internal: for the muck supervisor, not for people.
-                Ok(BusEvent::PermitsChanged { .. }) => {}
+                Ok(BusEvent::PermitsChanged { .. } | BusEvent::RoutesChanged { .. }) => {}
                 Err(RecvError::Lagged(n)) => {
                     let ev = Event::default()
                         .event("lagged")

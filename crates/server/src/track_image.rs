@@ -213,13 +213,15 @@ pub async fn case_track(state: &AppState, actor: &AuthUser, alarm: &Alarm) -> Ap
     let Some(png) = render_png(&track_points(&alarm.detail)) else {
         return Ok(Vec::new());
     };
-    match crate::routes::attachments::save_image(
+    // Once per alarm: a filing tried again takes the picture recorded before.
+    match crate::routes::attachments::save_image_keyed(
         state,
         actor.caller.user_id,
         &png,
         "image/png",
         "png",
         Some(format!("alarm-{}-track.png", alarm.id)),
+        Some(&format!("alarm:{}:track", alarm.id)),
     )
     .await
     {

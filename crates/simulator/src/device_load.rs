@@ -45,6 +45,9 @@ pub struct LoadConfig {
     /// Start the measured window this long after the run started (when setup finished
     /// earlier), so that several generator processes started together measure together.
     pub start_after: Option<Duration>,
+    /// The wall clock at launch (UTC ms): fixes and readings carry the current time from it,
+    /// so the gateway's rules see live data (0: the codecs' fixed example time).
+    pub wall_clock_ms: i64,
 }
 
 impl Default for LoadConfig {
@@ -60,6 +63,7 @@ impl Default for LoadConfig {
             first_id: 13_900_000_000,
             version: Version::V2013,
             start_after: None,
+            wall_clock_ms: 0,
         }
     }
 }
@@ -79,6 +83,9 @@ pub struct LoadReport {
     pub acked: u64,
     /// Failure replies received in the window.
     pub nacked: u64,
+    /// Success acks of reports sent in the window that arrived after it (waited for up to
+    /// [`DRAIN`]), so that every stored report can be matched with an ack.
+    pub acked_late: u64,
     /// Ticks skipped because too many reports were outstanding.
     pub skipped: u64,
     /// Connections lost during the window.
@@ -101,6 +108,7 @@ struct Counters {
     sent: AtomicU64,
     acked: AtomicU64,
     nacked: AtomicU64,
+    acked_late: AtomicU64,
     skipped: AtomicU64,
     lost: AtomicU64,
     connected: AtomicU64,
@@ -114,6 +122,7 @@ struct Plan {
     go: Barrier,
     start: std::sync::OnceLock<Instant>,
     gate: Semaphore,
+    launched: Instant,
 }
 
 impl Plan {
@@ -126,6 +135,17 @@ impl Plan {
         Some(Duration::from_secs_f64(1.0 / per_write.max(1e-6)))
     }
 
+    /// GMT+8 wall-clock time now, as HJ 212 writes it (`YYYYMMDDhhmmss`); `None` without a
+    /// launch clock.
+    fn local_now(&self) -> Option<String> {
+        if self.cfg.wall_clock_ms == 0 {
+            return None;
+        }
+        let elapsed = i64::try_from(self.launched.elapsed().as_millis()).unwrap_or(0);
+        let now = domain::time::Timestamp(self.cfg.wall_clock_ms + elapsed);
+        Some(now.to_shanghai().format("%Y%m%d%H%M%S").to_string())
+    }
+
     /// The phase offset of connection `i` within one period (spreads the load).
     fn offset(&self, i: usize) -> Duration {
         self.period().map_or(Duration::ZERO, |p| {
@@ -134,10 +154,29 @@ impl Plan {
     }
 }
 
+/// `YYYYMMDDhhmmss` as JT/T 808 time fields.
+fn fields(local: &str) -> Option<(u16, u8, u8, u8, u8, u8)> {
+    let n = |a: usize, b: usize| local.get(a..b).and_then(|t| t.parse::<u16>().ok());
+    let small = |a: usize| n(a, a + 2).and_then(|v| u8::try_from(v).ok());
+    Some((
+        n(0, 4)?,
+        small(4)?,
+        small(6)?,
+        small(8)?,
+        small(10)?,
+        small(12)?,
+    ))
+}
+
+/// How long a connection waits after the window for the acks still outstanding.
+pub const DRAIN: Duration = Duration::from_secs(10);
+
+/// The `n`-th fix of connection `i`: inside a 2 km box of 中原区 in the demo city (34.74–34.76 N,
+/// 113.60–113.62 E), so that the gateway's geocoder finds a unit grid for (nearly) every fix.
 fn fix_for(i: usize, n: u64) -> Fix {
     let mut f = Fix::at(
-        34.70 + (i % 1000) as f64 * 1e-4,
-        113.60 + (n % 1000) as f64 * 1e-5,
+        34.74 + (i % 1000) as f64 * 2e-5,
+        113.60 + (n % 1000) as f64 * 2e-5,
     );
     f.speed_kmh = 30.0;
     f.heading = 90;
@@ -161,6 +200,7 @@ async fn finish(plan: Arc<Plan>, tasks: Vec<tokio::task::JoinHandle<Latencies>>)
         sent: c.sent.load(Ordering::Relaxed),
         acked: c.acked.load(Ordering::Relaxed),
         nacked: c.nacked.load(Ordering::Relaxed),
+        acked_late: c.acked_late.load(Ordering::Relaxed),
         skipped: c.skipped.load(Ordering::Relaxed),
         lost: c.lost.load(Ordering::Relaxed),
         elapsed: plan.cfg.duration.min(start.elapsed()),
@@ -179,6 +219,7 @@ pub async fn run_jt808(cfg: LoadConfig) -> LoadReport {
         cfg,
         counters: Counters::default(),
         start: std::sync::OnceLock::new(),
+        launched: Instant::now(),
     });
     let tasks: Vec<_> = (0..plan.cfg.connections)
         .map(|i| tokio::spawn(jt808_conn(Arc::clone(&plan), i)))
@@ -261,9 +302,14 @@ async fn jt808_conn(plan: Arc<Plan>, i: usize) -> Latencies {
                     continue;
                 }
                 let sent_at = Instant::now();
+                let time = plan.local_now().as_deref().and_then(fields);
                 for _ in 0..burst {
                     n += 1;
-                    let Ok(serial) = t.queue(Message::Location(fix_for(i, n).to_location())) else {
+                    let mut fix = fix_for(i, n);
+                    if let Some(time) = time {
+                        fix.time = time;
+                    }
+                    let Ok(serial) = t.queue(Message::Location(fix.to_location())) else {
                         continue;
                     };
                     outstanding.push_back((serial, sent_at));
@@ -299,6 +345,8 @@ async fn jt808_conn(plan: Arc<Plan>, i: usize) -> Latencies {
                                     &plan.counters.nacked
                                 };
                                 c.fetch_add(1, Ordering::Relaxed);
+                            } else if gr.result == ResultCode::Success {
+                                plan.counters.acked_late.fetch_add(1, Ordering::Relaxed);
                             }
                             break;
                         }
@@ -306,6 +354,34 @@ async fn jt808_conn(plan: Arc<Plan>, i: usize) -> Latencies {
                 }
             }
             () = &mut stop => break,
+        }
+    }
+    // The acks still to come for reports sent in the window.
+    let drained = Instant::now() + DRAIN;
+    while !outstanding.is_empty() {
+        let Ok(Ok(k)) = tokio::time::timeout_at(drained.into(), t.stream.read(&mut rbuf)).await
+        else {
+            break;
+        };
+        if k == 0 {
+            break;
+        }
+        t.decoder.push(rbuf.get(..k).unwrap_or_default());
+        while let Some(Ok(frame)) = t.decoder.next_frame() {
+            let Ok(p) = Packet::from_frame(&frame) else {
+                continue;
+            };
+            let Message::PlatformGeneralResponse(gr) = p.message else {
+                continue;
+            };
+            while let Some((s, _)) = outstanding.pop_front() {
+                if s == gr.reply_serial {
+                    if gr.result == ResultCode::Success {
+                        plan.counters.acked_late.fetch_add(1, Ordering::Relaxed);
+                    }
+                    break;
+                }
+            }
         }
     }
     let _ = t.stream.shutdown().await;
@@ -328,6 +404,7 @@ pub async fn run_hj212(cfg: LoadConfig) -> LoadReport {
         cfg,
         counters: Counters::default(),
         start: std::sync::OnceLock::new(),
+        launched: Instant::now(),
     });
     let tasks: Vec<_> = (0..plan.cfg.connections)
         .map(|i| tokio::spawn(hj212_conn(Arc::clone(&plan), i)))
@@ -346,14 +423,18 @@ pub async fn run_hj212(cfg: LoadConfig) -> LoadReport {
 
 async fn hj212_conn(plan: Arc<Plan>, i: usize) -> Latencies {
     let cfg = &plan.cfg;
-    let mn = format!("{:024X}", cfg.first_id + i as u64);
+    let mn = crate::provision::mn_of(cfg.first_id, i);
     let login = async {
         let _permit = plan.gate.acquire().await.ok()?;
         let mut m = Monitor::connect(cfg.addr, MonitorIdentity::fume(&mn))
             .await
             .ok()?;
         // One acknowledged upload proves the MN/PW are accepted.
-        m.upload(&Reading::fume(0.5)).await.ok()?;
+        let mut first = Reading::fume(0.5);
+        if let Some(now) = plan.local_now() {
+            first.data_time = now;
+        }
+        m.upload(&first).await.ok()?;
         Some(m)
     };
     let monitor = login.await;
@@ -383,7 +464,12 @@ async fn hj212_conn(plan: Arc<Plan>, i: usize) -> Latencies {
     let stop = tokio::time::sleep_until(end.into());
     tokio::pin!(stop);
     let burst = cfg.burst.max(1);
-    let reading = Reading::fume(0.85);
+    // DataTime of the window's start: one template frame for the whole run (a real monitor
+    // sends the same DataTime for each second of data).
+    let mut reading = Reading::fume(0.85);
+    if let Some(now) = plan.local_now() {
+        reading.data_time = now;
+    }
     loop {
         if Instant::now() >= end {
             break;
@@ -425,6 +511,8 @@ async fn hj212_conn(plan: Arc<Plan>, i: usize) -> Latencies {
                             if got < end {
                                 lat.push(got.duration_since(at).as_micros());
                                 plan.counters.acked.fetch_add(1, Ordering::Relaxed);
+                            } else {
+                                plan.counters.acked_late.fetch_add(1, Ordering::Relaxed);
                             }
                             break;
                         }
@@ -432,6 +520,33 @@ async fn hj212_conn(plan: Arc<Plan>, i: usize) -> Latencies {
                 }
             }
             () = &mut stop => break,
+        }
+    }
+    // The acks still to come for readings sent in the window.
+    let drained = Instant::now() + DRAIN;
+    while !outstanding.is_empty() {
+        let Ok(Ok(k)) = tokio::time::timeout_at(drained.into(), m.stream.read(&mut rbuf)).await
+        else {
+            break;
+        };
+        if k == 0 {
+            break;
+        }
+        m.framer.push(rbuf.get(..k).unwrap_or_default());
+        while let Some(Ok(raw)) = m.framer.next_packet() {
+            let Ok(p) = hj212::Packet::from_raw(raw) else {
+                continue;
+            };
+            if p.cn() != hj212::Command::DataAnswer {
+                continue;
+            }
+            let qn = p.qn().unwrap_or_default();
+            while let Some((q, _)) = outstanding.pop_front() {
+                if q == qn {
+                    plan.counters.acked_late.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
+            }
         }
     }
     let _ = m.stream.shutdown().await;

@@ -16,6 +16,7 @@
 //!   publishing the payloads of `docs/mqtt.md`, some misbehaving so that alarms appear.
 //! - [`mqtt_load`]: one stream through the broker to a plain subscriber and to the MQTT intake
 //!   at once; both rates and their ratio.
+//! - [`provision`]: the vehicles and monitors a device load test's terminals claim to be.
 //! - [`open311_load`]: Open311 service requests posted by many clients, then timed lists of a
 //!   full page (1,000 requests) with the spec's filters.
 
@@ -29,6 +30,7 @@ pub mod mqtt_load;
 pub mod mqtt_sensor;
 pub mod open311_citizen;
 pub mod open311_load;
+pub mod provision;
 pub mod seed;
 
 /// Latency samples in microseconds, summarised.

@@ -161,7 +161,6 @@ pub(crate) struct AssessInput {
 }
 
 /// Reads of the transaction, statement texts shared by both backends and the writer thread.
-pub(crate) const DEADLINE_SQL: &str = "SELECT node_deadline_at FROM cases WHERE id = $1";
 pub(crate) const CHIEF_SQL: &str = "SELECT chief_id FROM roads WHERE id = $1";
 pub(crate) const INSPECTOR_SQL: &str = "SELECT user_id FROM user_roles WHERE role = 'inspector' AND area_code = $1 ORDER BY user_id LIMIT 1";
 pub(crate) const TRACK_SQL: &str = "SELECT track FROM assessment_tracks WHERE case_id = $1";
@@ -368,19 +367,22 @@ macro_rules! assess_in_tx {
 }
 pub(crate) use assess_in_tx;
 
-/// The same as [`assess_in_tx`] on the SQLite writer thread's own connection.
+/// The same as [`assess_in_tx`] on the SQLite writer thread's own connection, except that the
+/// counter upserts are added to `counters` (written once per batch by the writer, see
+/// [`CounterDeltas`]) instead of being executed here.
 pub(crate) fn assess_rusqlite(
     conn: &rusqlite::Connection,
     input: AssessInput,
     case_id: i64,
     event_id: i64,
     deadline_before: Option<i64>,
+    counters: &mut CounterDeltas,
 ) -> Result<(), StoreError> {
+    use crate::batch::numbered;
     use rusqlite::OptionalExtension;
-    let q = |s: &str| s.replace('$', "?");
     let chief: Option<i64> = match input.road_id() {
         Some(r) => conn
-            .prepare_cached(&q(CHIEF_SQL))?
+            .prepare_cached(&numbered(CHIEF_SQL))?
             .query_row([r], |row| row.get::<_, Option<i64>>(0))
             .optional()?
             .flatten(),
@@ -388,34 +390,94 @@ pub(crate) fn assess_rusqlite(
     };
     let inspector: Option<i64> = match input.grid_code() {
         Some(g) => conn
-            .prepare_cached(&q(INSPECTOR_SQL))?
+            .prepare_cached(&numbered(INSPECTOR_SQL))?
             .query_row([g], |row| row.get::<_, i64>(0))
             .optional()?,
         None => None,
     };
     let track: Option<String> = conn
-        .prepare_cached(&q(TRACK_SQL))?
+        .prepare_cached(&numbered(TRACK_SQL))?
         .query_row([case_id], |row| row.get::<_, String>(0))
         .optional()?;
     let writes = input.writes(case_id, event_id, deadline_before, chief, inspector, track)?;
-    for (sql, args) in &writes {
-        conn.prepare_cached(&q(sql))?
-            .execute(rusqlite::params_from_iter(args.iter()))?;
+    for (sql, args) in writes {
+        if !counters.add(sql, &args) {
+            conn.prepare_cached(&numbered(sql))?
+                .execute(rusqlite::params_from_iter(args.iter()))?;
+        }
     }
     Ok(())
 }
 
-/// The deadline of the case's current node, read on the writer thread before its update.
-pub(crate) fn deadline_rusqlite(
-    conn: &rusqlite::Connection,
-    case_id: i64,
-) -> Result<Option<i64>, StoreError> {
-    use rusqlite::OptionalExtension;
-    Ok(conn
-        .prepare_cached(&DEADLINE_SQL.replace('$', "?"))?
-        .query_row([case_id], |row| row.get::<_, Option<i64>>(0))
-        .optional()?
-        .flatten())
+/// The counter upserts of many events, summed per counter row (SQLite writer thread).
+///
+/// Counters are only ever added to, and nothing in a batch reads them, so the writer sums the
+/// deltas of every job it keeps and writes each touched row once, just before the commit: one
+/// upsert per (scope, day or month, counter) per batch instead of one per event (a transition
+/// touches some twenty rows, most of them — city, district, street, the day, the month — the
+/// same for every job of a batch). The rows are those and the values those that one upsert per
+/// event would leave: a row is written when any job's own delta for it was not zero, even if the
+/// deltas cancel out. A job undone to its savepoint never adds its deltas; a failure writing
+/// them fails the whole batch, so counters commit exactly with their events.
+#[derive(Debug, Default)]
+pub(crate) struct CounterDeltas {
+    sums: HashMap<(bool, String, i64, String, String), i64>,
+}
+
+impl CounterDeltas {
+    /// Takes a counter upsert of [`counter_writes`]; `false` for any other statement.
+    fn add(&mut self, sql: &'static str, args: &[Arg]) -> bool {
+        let monthly = if sql == UPSERT_MONTHLY_SQL {
+            true
+        } else if sql == UPSERT_COUNTER_SQL {
+            false
+        } else {
+            return false;
+        };
+        let [
+            Arg::Text(Some(kind)),
+            Arg::I64(Some(at)),
+            Arg::Text(Some(id)),
+            Arg::Text(Some(counter)),
+            Arg::I64(Some(delta)),
+        ] = args
+        else {
+            return false;
+        };
+        *self
+            .sums
+            .entry((monthly, kind.clone(), *at, id.clone(), counter.clone()))
+            .or_insert(0) += *delta;
+        true
+    }
+
+    /// Adds another set of deltas (a job that was kept).
+    pub(crate) fn absorb(&mut self, other: CounterDeltas) {
+        if self.sums.is_empty() {
+            self.sums = other.sums;
+            return;
+        }
+        for (k, d) in other.sums {
+            *self.sums.entry(k).or_insert(0) += d;
+        }
+    }
+
+    /// Writes the summed rows, in key order.
+    pub(crate) fn write(self, conn: &rusqlite::Connection) -> Result<(), StoreError> {
+        use crate::batch::numbered;
+        let mut rows: Vec<_> = self.sums.into_iter().collect();
+        rows.sort_unstable();
+        for ((monthly, kind, at, id, counter), delta) in rows {
+            let sql = if monthly {
+                UPSERT_MONTHLY_SQL
+            } else {
+                UPSERT_COUNTER_SQL
+            };
+            conn.prepare_cached(&numbered(sql))?
+                .execute(rusqlite::params![kind, at, id, counter, delta])?;
+        }
+        Ok(())
+    }
 }
 
 /// What [`Store::rebuild_assessment`] did.

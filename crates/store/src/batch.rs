@@ -24,7 +24,7 @@ use rusqlite::{Connection, OpenFlags, ToSql, types::ToSqlOutput};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
-use crate::assessment::{AssessInput, assess_rusqlite, deadline_rusqlite};
+use crate::assessment::{AssessInput, CounterDeltas, assess_rusqlite};
 use crate::rows::Arg;
 
 /// Most jobs committed together.
@@ -50,7 +50,6 @@ enum Work {
     NewCase {
         case: Vec<Arg>,
         date: String,
-        provisional_no: String,
         /// Event columns starting with a placeholder `case_id` (replaced by the new id).
         event: Vec<Arg>,
         actor_id: i64,
@@ -63,6 +62,9 @@ enum Work {
     /// Any statements, all or none (device data: positions, readings, last-seen updates);
     /// reports the number of rows changed.
     Statements(Vec<(&'static str, Vec<Arg>)>),
+    /// A gateway batch of device data as typed rows (see `devices::DeviceBatch`); reports the
+    /// number of rows changed.
+    Devices(Box<crate::devices::DeviceBatch>),
 }
 
 struct Job {
@@ -113,7 +115,7 @@ impl ToSql for Arg {
 /// Runs once per distinct statement: the writer thread keeps the converted texts (every SQL
 /// text here is `'static`), so the hot path (a device batch is thousands of statements) does not
 /// rebuild a string per row.
-fn numbered(sql: &'static str) -> std::rc::Rc<str> {
+pub(crate) fn numbered(sql: &'static str) -> std::rc::Rc<str> {
     thread_local! {
         static TEXTS: std::cell::RefCell<std::collections::HashMap<&'static str, std::rc::Rc<str>>> =
             std::cell::RefCell::new(std::collections::HashMap::new());
@@ -149,6 +151,16 @@ impl BatchWriter {
              PRAGMA temp_store = MEMORY;",
         )?;
         conn.set_prepared_statement_cache_capacity(128);
+        // Query planner stability: plans do not look at bound values. Otherwise SQLite (with
+        // STAT4, as bundled) marks a cached statement whose plan estimated from a bound value
+        // (an equality on an analysed index, such as the grid inspector's lookup) as expired
+        // at every new binding and compiles it again at its next run (measured: 2.5 % of the
+        // server's samples on Open311 posts). Every statement here is a keyed read or write
+        // whose plan does not depend on the values.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
         let (tx, rx) = mpsc::channel(MAX_BATCH * 16);
         std::thread::Builder::new()
             .name("yiwang-sqlite-writer".into())
@@ -178,13 +190,10 @@ impl BatchWriter {
     }
 
     /// Queues a new case with its first event and attachments; returns (case id, case number).
-    // One argument per part of the job; a struct for them would only be unpacked again here.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn submit_new_case(
         &self,
         case: Vec<Arg>,
         date: String,
-        provisional_no: String,
         event: Vec<Arg>,
         actor_id: i64,
         attachments: &[i64],
@@ -193,7 +202,6 @@ impl BatchWriter {
         let work = Work::NewCase {
             case,
             date,
-            provisional_no,
             event,
             actor_id,
             attachments: attachments.to_vec(),
@@ -225,6 +233,17 @@ impl BatchWriter {
             .await?
             .map(|(n, _)| n)
             .ok_or_else(|| StoreError::Corrupt("statements not written".into()))
+    }
+
+    /// Queues a gateway batch of device data; returns the rows it changed.
+    pub(crate) async fn submit_devices(
+        &self,
+        batch: crate::devices::DeviceBatch,
+    ) -> Result<i64, StoreError> {
+        self.send(Work::Devices(Box::new(batch)))
+            .await?
+            .map(|(n, _)| n)
+            .ok_or_else(|| StoreError::Corrupt("device batch not written".into()))
     }
 
     async fn send(&self, work: Work) -> Reply {
@@ -263,10 +282,14 @@ fn process(conn: &Connection, jobs: &mut Vec<Job>) {
         return;
     }
     let mut results: Vec<Reply> = Vec::with_capacity(jobs.len());
+    // The assessment counter deltas of the jobs kept so far, summed per counter row and written
+    // once per batch just before the commit (see `CounterDeltas`).
+    let mut counters = CounterDeltas::default();
     for j in jobs.iter() {
-        results.push(in_savepoint(conn, &j.work));
+        results.push(in_savepoint(conn, &j.work, &mut counters));
     }
-    if let Err(e) = exec(conn, "COMMIT") {
+    let committed = counters.write(conn).and_then(|()| exec(conn, "COMMIT"));
+    if let Err(e) = committed {
         let _ = exec(conn, "ROLLBACK");
         let msg = e.to_string();
         for j in jobs.drain(..) {
@@ -279,19 +302,23 @@ fn process(conn: &Connection, jobs: &mut Vec<Job>) {
     }
 }
 
-/// Runs one job inside a savepoint: kept if it is done, undone if it conflicts or fails.
-fn in_savepoint(conn: &Connection, work: &Work) -> Reply {
+/// Runs one job inside a savepoint: kept if it is done, undone if it conflicts or fails. The
+/// counter deltas of a kept job join the batch's; those of an undone job are dropped with it.
+fn in_savepoint(conn: &Connection, work: &Work, counters: &mut CounterDeltas) -> Reply {
     exec(conn, "SAVEPOINT job")?;
-    let result = execute(conn, work);
+    let mut mine = CounterDeltas::default();
+    let result = execute(conn, work, &mut mine);
     let keep = matches!(result, Ok(Some(_)));
-    if !keep {
+    if keep {
+        counters.absorb(mine);
+    } else {
         exec(conn, "ROLLBACK TO job")?;
     }
     exec(conn, "RELEASE job")?;
     result
 }
 
-fn execute(conn: &Connection, work: &Work) -> Reply {
+fn execute(conn: &Connection, work: &Work, counters: &mut CounterDeltas) -> Reply {
     match work {
         Work::Transition {
             case,
@@ -304,12 +331,14 @@ fn execute(conn: &Connection, work: &Work) -> Reply {
             let Some(Arg::I64(Some(case_id))) = case.get(case.len().wrapping_sub(2)) else {
                 return Err(StoreError::Corrupt("transition without a case id".into()));
             };
-            // The deadline of the node being left, for the assessment (this thread is the
-            // only writer, so it is still the row the versioned update checks).
-            let deadline_before = deadline_rusqlite(conn, *case_id)?;
-            let update = numbered(crate::cases::update_sql());
+            // The row as it is now (this thread is the only writer, so it is still the row the
+            // versioned update checks): the deadline of the node being left, for the
+            // assessment, and the indexed columns, so the update names only those that change.
+            let Some(before) = current_row(conn, *case_id, case)? else {
+                return Ok(None);
+            };
             let changed = conn
-                .prepare_cached(&update)?
+                .prepare_cached(&update_sql_changing(before.changed))?
                 .execute(rusqlite::params_from_iter(case.iter()))?;
             if changed == 0 {
                 return Ok(None);
@@ -321,30 +350,34 @@ fn execute(conn: &Connection, work: &Work) -> Reply {
                 (**assess).clone(),
                 *case_id,
                 event_id,
-                deadline_before,
+                before.deadline,
+                counters,
             )?;
             Ok(Some((event_id, String::new())))
         }
         Work::NewCase {
             case,
             date,
-            provisional_no,
             event,
             actor_id,
             attachments,
             assess,
         } => {
-            let insert = numbered(crate::cases::insert_case_sql());
-            let mut args: Vec<&dyn ToSql> = case.iter().map(|a| a as &dyn ToSql).collect();
-            args.push(provisional_no);
-            conn.prepare_cached(&insert)?.execute(args.as_slice())?;
-            let id = conn.last_insert_rowid();
+            // The id AUTOINCREMENT would give, taken here so that the row is inserted with its
+            // final case number (no second write of the row and its unique index entry). This
+            // thread holds the write lock, so nobody takes the id in between.
+            let id: i64 = conn
+                .prepare_cached(NEXT_CASE_ID_SQL)?
+                .query_row([], |r| r.get(0))?;
             let case_no = format!("{date}{id:08}");
-            conn.prepare_cached("UPDATE cases SET case_no = ?1 WHERE id = ?2")?
-                .execute(rusqlite::params![case_no, id])?;
+            let insert = numbered(crate::cases::insert_case_with_id_sql());
+            let mut args: Vec<&dyn ToSql> = case.iter().map(|a| a as &dyn ToSql).collect();
+            args.push(&case_no);
+            args.push(&id);
+            conn.prepare_cached(&insert)?.execute(args.as_slice())?;
             let event_id = insert_event(conn, event, Some(id))?;
             link(conn, id, *actor_id, attachments)?;
-            assess_rusqlite(conn, (**assess).clone(), id, event_id, None)?;
+            assess_rusqlite(conn, (**assess).clone(), id, event_id, None, counters)?;
             Ok(Some((id, case_no)))
         }
         Work::Insert { sql, args } => {
@@ -352,6 +385,7 @@ fn execute(conn: &Connection, work: &Work) -> Reply {
                 .execute(rusqlite::params_from_iter(args.iter()))?;
             Ok(Some((conn.last_insert_rowid(), String::new())))
         }
+        Work::Devices(batch) => Ok(Some((batch.write_rusqlite(conn)?, String::new()))),
         Work::Statements(statements) => {
             let mut changed = 0;
             for (sql, args) in statements {
@@ -403,4 +437,247 @@ fn link(
         }
     }
     Ok(())
+}
+
+/// The id the next case gets: what `AUTOINCREMENT` would choose (one past the highest id ever
+/// used, kept in `sqlite_sequence`, or past the highest present if that is higher).
+const NEXT_CASE_ID_SQL: &str = "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'cases'), 0), \
+     COALESCE((SELECT MAX(id) FROM cases), 0)) + 1";
+
+/// The columns of `cases` that some index holds (besides `id` and `case_no`, which a transition
+/// never changes).
+///
+/// SQLite rewrites an index entry (delete + insert) for every index holding a column named in
+/// an UPDATE's SET list, whether or not the value changed; naming all 49 case columns rewrote
+/// the row's entry in every index of `cases` at every transition. A transition changes two or three of these
+/// columns, so the writer names only the indexed columns whose value differs from the stored
+/// row (the other, unindexed columns are always set). Leaving out a column whose new value
+/// equals the stored one writes the same row, so this is exact whatever the list holds; a
+/// column indexed later and missing here only costs its index entry rewrites again (a test
+/// checks the list against the schema).
+pub(crate) const INDEXED_COLUMNS: &[&str] = &[
+    "state",
+    "source",
+    "lat",
+    "lon",
+    "district_code",
+    "street_code",
+    "community_code",
+    "grid_code",
+    "class_code",
+    "department_id",
+    "assignee_id",
+    "reporter_id",
+    "master_case_id",
+    "node_deadline_at",
+    "created_at",
+    "closed_at",
+];
+
+/// What the writer reads of a case row before updating it.
+struct Before {
+    /// `node_deadline_at`: the deadline of the node being left (for the assessment).
+    deadline: Option<i64>,
+    /// The bits (of [`INDEXED_COLUMNS`]) of the indexed columns whose new value differs from
+    /// the stored one.
+    changed: u32,
+}
+
+/// `node_deadline_at`, then [`INDEXED_COLUMNS`], of one case.
+fn indexed_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "SELECT node_deadline_at, {} FROM cases WHERE id = ?1",
+            INDEXED_COLUMNS.join(", ")
+        )
+    })
+}
+
+/// Reads the stored row of a transition's case and compares its indexed columns with the new
+/// values `case` (the case columns of the transition); `None` if there is no such case.
+fn current_row(
+    conn: &Connection,
+    case_id: i64,
+    case: &[Arg],
+) -> Result<Option<Before>, StoreError> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached(indexed_sql())?
+        .query_row([case_id], |r| {
+            let mut changed = 0;
+            for (arg, bit) in case.iter().zip(indexed_bits()) {
+                if let Some(bit) = *bit {
+                    let col = usize::try_from(bit).map_or(usize::MAX, |b| b + 1);
+                    if !r.get_ref(col).is_ok_and(|old| same(arg, old)) {
+                        changed |= 1 << bit;
+                    }
+                }
+            }
+            Ok(Before {
+                deadline: r.get(0)?,
+                changed,
+            })
+        })
+        .optional()?)
+}
+
+/// Whether a value to be written is exactly the stored one (same storage class and value).
+fn same(new: &Arg, old: rusqlite::types::ValueRef<'_>) -> bool {
+    use rusqlite::types::ValueRef;
+    match (new, old) {
+        (Arg::I64(None) | Arg::Text(None) | Arg::F64(None), ValueRef::Null) => true,
+        (Arg::I64(Some(a)), ValueRef::Integer(b)) => *a == b,
+        (Arg::Text(Some(a)), ValueRef::Text(b)) => a.as_bytes() == b,
+        (Arg::F64(Some(a)), ValueRef::Real(b)) => a.to_bits() == b.to_bits(),
+        _ => false,
+    }
+}
+
+/// For each column of [`crate::cases::CASE_COLUMNS`], its bit in a change mask if an index
+/// holds it.
+fn indexed_bits() -> &'static [Option<u32>] {
+    static BITS: std::sync::OnceLock<Vec<Option<u32>>> = std::sync::OnceLock::new();
+    BITS.get_or_init(|| {
+        crate::cases::CASE_COLUMNS
+            .iter()
+            .map(|c| {
+                INDEXED_COLUMNS
+                    .iter()
+                    .position(|x| x == c)
+                    .and_then(|p| u32::try_from(p).ok())
+            })
+            .collect()
+    })
+}
+
+/// The versioned case UPDATE setting every unindexed column and the indexed ones in `mask`.
+/// Parameters keep the positions of [`crate::cases::update_sql`] (`?N` for the N-th case column,
+/// then `id`, then the expected version), so the same arguments bind every variant. Kept per
+/// mask on the writer thread: a workflow has a few dozen shapes of change.
+fn update_sql_changing(mask: u32) -> std::rc::Rc<str> {
+    thread_local! {
+        static TEXTS: std::cell::RefCell<std::collections::HashMap<u32, std::rc::Rc<str>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    TEXTS.with(|t| {
+        t.borrow_mut()
+            .entry(mask)
+            .or_insert_with(|| {
+                let cols = crate::cases::CASE_COLUMNS;
+                let sets: Vec<String> = cols
+                    .iter()
+                    .zip(indexed_bits())
+                    .enumerate()
+                    .filter(|(_, (_, bit))| bit.is_none_or(|b| mask & (1 << b) != 0))
+                    .map(|(i, (c, _))| format!("{c} = ?{}", i + 1))
+                    .collect();
+                let n = cols.len();
+                format!(
+                    "UPDATE cases SET {} WHERE id = ?{} AND version = ?{}",
+                    sets.join(", "),
+                    n + 1,
+                    n + 2
+                )
+                .into()
+            })
+            .clone()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every column an index of `cases` holds (key or partial condition) is in
+    /// [`INDEXED_COLUMNS`], so that no transition leaves a changed indexed column out of its
+    /// UPDATE's SET list — which would still be exact (only unchanged values are left out), but
+    /// would make the writer name it in every UPDATE: this keeps the list honest when a
+    /// migration adds an index.
+    #[tokio::test]
+    async fn indexed_columns_cover_every_index_of_cases() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("idx.db");
+        let _store = crate::Store::open(&crate::ConnectOptions::new(path.display().to_string()))
+            .await
+            .expect("open");
+        let conn = Connection::open(&path).expect("conn");
+        let mut indexes = conn
+            .prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cases'",
+            )
+            .expect("prepare");
+        let list: Vec<(String, Option<String>)> = indexes
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert!(list.len() >= 10, "{list:?}");
+        let all_columns = crate::cases::CASE_COLUMNS;
+        for (index, sql) in &list {
+            let mut info = conn
+                .prepare(&format!("PRAGMA index_info({index})"))
+                .expect("info");
+            let mut columns: Vec<String> = info
+                .query_map([], |r| r.get::<_, String>(2))
+                .expect("info rows")
+                .collect::<Result<_, _>>()
+                .expect("columns");
+            // Columns named in a partial index's WHERE clause.
+            if let Some(sql) = sql
+                && let Some((_, cond)) = sql.split_once(" WHERE ")
+            {
+                columns.extend(
+                    all_columns
+                        .iter()
+                        .filter(|c| cond.contains(**c))
+                        .map(|c| (*c).to_owned()),
+                );
+            }
+            for c in columns {
+                assert!(
+                    c == "id" || c == "case_no" || INDEXED_COLUMNS.contains(&c.as_str()),
+                    "index {index} holds {c}, missing from INDEXED_COLUMNS"
+                );
+            }
+        }
+        for c in INDEXED_COLUMNS {
+            assert!(all_columns.contains(c), "{c} is not a case column");
+        }
+    }
+
+    #[test]
+    fn update_names_unindexed_columns_and_changed_indexed_ones() {
+        let none = update_sql_changing(0);
+        assert!(!none.contains("state ="), "{none}");
+        assert!(none.contains("version = ?1,"), "{none}");
+        assert!(none.contains("updated_at = ?"), "{none}");
+        assert!(none.ends_with("WHERE id = ?50 AND version = ?51"), "{none}");
+        let state_bit = INDEXED_COLUMNS
+            .iter()
+            .position(|c| *c == "state")
+            .expect("state");
+        let state = update_sql_changing(1 << state_bit);
+        assert!(state.contains("state = ?2,"), "{state}");
+        assert!(!state.contains("department_id ="), "{state}");
+        assert_eq!(
+            crate::cases::CASE_COLUMNS.len(),
+            49,
+            "the parameter numbers above"
+        );
+    }
+
+    #[test]
+    fn same_compares_storage_class_and_value() {
+        use rusqlite::types::ValueRef;
+        assert!(same(&Arg::I64(None), ValueRef::Null));
+        assert!(same(&Arg::I64(Some(3)), ValueRef::Integer(3)));
+        assert!(!same(&Arg::I64(Some(3)), ValueRef::Integer(4)));
+        assert!(!same(&Arg::I64(Some(3)), ValueRef::Null));
+        assert!(!same(&Arg::Text(None), ValueRef::Text(b"a")));
+        assert!(same(&Arg::Text(Some("a".into())), ValueRef::Text(b"a")));
+        assert!(!same(&Arg::Text(Some("3".into())), ValueRef::Integer(3)));
+        assert!(same(&Arg::F64(Some(34.75)), ValueRef::Real(34.75)));
+        assert!(!same(&Arg::F64(Some(0.0)), ValueRef::Real(-0.0)));
+    }
 }

@@ -16,7 +16,7 @@ use domain::workflow::{
 use serde::{Deserialize, Serialize};
 
 use crate::assessment::{AssessInput, assess_in_tx};
-use crate::rows::{Arg, RowExt, bind_args};
+use crate::rows::{Arg, ByPosition, RowExt, bind_args};
 // Dynamic SQL here is assembled only from constant fragments and `$n` placeholders; every
 // input value is bound, never spliced into the text.
 use crate::{Store, StoreError, on_read, on_write};
@@ -388,10 +388,21 @@ fn insert_sql() -> &'static str {
     })
 }
 
-/// [`insert_sql`] without its `RETURNING` clause (for the SQLite writer thread).
-pub(crate) fn insert_case_sql() -> &'static str {
+/// The case INSERT of the SQLite writer thread: the case columns, then `case_no`, then the `id`
+/// it chose (so the row is written once, already numbered).
+pub(crate) fn insert_case_with_id_sql() -> &'static str {
     static SQL: OnceLock<String> = OnceLock::new();
-    SQL.get_or_init(|| insert_sql().replace(" RETURNING id", ""))
+    SQL.get_or_init(|| {
+        let cols = CASE_COLUMNS.join(", ");
+        let params: Vec<String> = (1..=CASE_COLUMNS.len()).map(|i| format!("${i}")).collect();
+        let n = CASE_COLUMNS.len();
+        format!(
+            "INSERT INTO cases (case_no, id, {cols}) VALUES (${}, ${}, {})",
+            n + 1,
+            n + 2,
+            params.join(", ")
+        )
+    })
 }
 
 /// The audit-event INSERT without its `RETURNING` clause (for the SQLite writer thread).
@@ -605,7 +616,6 @@ impl Store {
                 .submit_new_case(
                     args,
                     date,
-                    provisional_no(t.case.created_at),
                     event,
                     t.event.actor_id,
                     &t.event.attachments,
@@ -761,10 +771,11 @@ impl Store {
         // through the reader pool still shows a caller its own just-committed transition.
         if let Some(inline) = &self.inline {
             return inline.with(|c| {
-                let mut stmt = c.prepare_cached("SELECT * FROM cases WHERE id = ?1")?;
+                const SQL: &str = "SELECT * FROM cases WHERE id = ?1";
+                let mut stmt = c.prepare_cached(SQL)?;
                 let mut rows = stmt.query([id])?;
                 match rows.next()? {
-                    Some(r) => Ok(Some(case_from_row(r)?)),
+                    Some(r) => Ok(Some(case_from_row(&ByPosition::new(SQL, r))?)),
                     None => Ok(None),
                 }
             });
@@ -785,15 +796,14 @@ impl Store {
     ) -> Result<Option<(Case, Vec<i64>)>, StoreError> {
         if let Some(inline) = &self.inline {
             return inline.with(|c| {
-                let mut stmt = c.prepare_cached(
-                    "SELECT c.*, d.reporter_id AS follower_id FROM cases c
-                     LEFT JOIN cases d ON d.master_case_id = c.id WHERE c.id = ?1",
-                )?;
+                const SQL: &str = "SELECT c.*, d.reporter_id AS follower_id FROM cases c
+                     LEFT JOIN cases d ON d.master_case_id = c.id WHERE c.id = ?1";
+                let mut stmt = c.prepare_cached(SQL)?;
                 let mut rows = stmt.query([id])?;
                 let Some(first) = rows.next()? else {
                     return Ok(None);
                 };
-                let case = case_from_row(first)?;
+                let case = case_from_row(&ByPosition::new(SQL, first))?;
                 let mut followers = Vec::new();
                 if let Some(f) = first.opt_i64("follower_id")? {
                     followers.push(f);

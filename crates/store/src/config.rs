@@ -113,6 +113,16 @@ impl Store {
         kind: ClassKind,
         code: &str,
     ) -> Result<Option<TaxonomyClass>, StoreError> {
+        // Read on every report naming a class: inline on SQLite (see `inline.rs`).
+        if let Some(inline) = &self.inline {
+            return inline.with(|c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT * FROM taxonomy_classes WHERE standard_ref = ?1 AND kind = ?2 AND code = ?3",
+                )?;
+                let mut rows = stmt.query([standard_ref, kind.as_str(), code])?;
+                rows.next()?.map(class_from_row).transpose()
+            });
+        }
         on_read!(self, p => {
             let row = sqlx::query("SELECT * FROM taxonomy_classes WHERE standard_ref = $1 AND kind = $2 AND code = $3")
                 .bind(standard_ref).bind(kind.as_str()).bind(code).fetch_optional(p).await?;

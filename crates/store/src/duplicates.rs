@@ -113,13 +113,15 @@ impl Store {
             // SQLite: on a pooled rusqlite reader, inline (an index walk of well under a
             // millisecond; every public report runs it, and sqlx's thread hand-offs cost more).
             return inline.with(|c| {
-                let mut stmt = c.prepare_cached(candidates_sql_numbered())?;
+                let sql = candidates_sql_numbered();
+                let mut stmt = c.prepare_cached(sql)?;
                 let mut rows = stmt.query(rusqlite::params![
                     class_code, since.0, exclude_id, lat_min, lat_max, lon_min, lon_max, limit
                 ])?;
                 let mut out = Vec::new();
                 while let Some(r) = rows.next()? {
-                    out.push(case_from_row(r)?);
+                    // Decoded by column position (found once), not by name per field.
+                    out.push(case_from_row(&crate::rows::ByPosition::new(sql, r))?);
                 }
                 Ok(out)
             });

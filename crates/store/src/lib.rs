@@ -16,10 +16,12 @@
 //! **Architecture invariant:** this is the only crate that knows SQL.
 
 pub mod assessment;
+mod attachment_keys;
 mod batch;
 mod cases;
 mod citizens;
 pub mod city;
+mod collection_routes;
 mod config;
 mod devices;
 mod duplicates;
@@ -29,7 +31,10 @@ mod migrate;
 mod notify;
 pub mod open311;
 mod org;
+mod ratelimits;
 mod rows;
+#[cfg(test)]
+mod sensor_rule_tests;
 mod supervision;
 mod volunteers;
 
@@ -47,6 +52,7 @@ pub use crate::assessment::{
 pub use cases::{CaseBreakdown, CaseFilter, CasePage, ClassCount, LastEvent, StoredEvent};
 pub use citizens::{NewNotification, Notification, NotificationFilter, OtpCode};
 pub use city::{CityCounts, ComponentFilter};
+pub use collection_routes::CollectionRoute;
 pub use devices::{Monitor, NewVehicle, Position, Reading, VEHICLE_KINDS, Vehicle};
 pub use duplicates::MAX_CANDIDATES as MAX_DUPLICATE_CANDIDATES;
 pub use error::StoreError;
@@ -54,11 +60,13 @@ pub use notify::{Delivery, Follower, NewWebhook, Webhook};
 pub use org::{
     Area, AttachmentMeta, Department, NewAttachment, NewDepartment, NewUser, User, UserWithRoles,
 };
+pub use ratelimits::RateDecision;
 pub use supervision::{
     Alarm, AlarmClear, AlarmCount, AlarmEvent, AlarmFilter, AlarmPage, AlarmRaise, AlarmStep,
     AlarmStepInput, AlarmWrite, Camera, CameraEvent, CollectionPoint, PermitRecord, Sensor,
     SensorReading, Tonnage, TransferStation,
 };
+pub use supervision::{SensorRuleRow, SensorRuleWrite};
 pub use volunteers::{NewVolunteer, ProjectCount, Volunteer, VolunteerFilter, VolunteerSummary};
 
 /// Which database a [`Store`] talks to.

@@ -70,6 +70,36 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0013_cycle_cases_net_stock.sql"),
         include_str!("../migrations/postgres/0013_cycle_cases_net_stock.sql"),
     ),
+    (
+        14,
+        "rate_limits",
+        include_str!("../migrations/sqlite/0014_rate_limits.sql"),
+        include_str!("../migrations/postgres/0014_rate_limits.sql"),
+    ),
+    (
+        15,
+        "sensor_rule_states",
+        include_str!("../migrations/sqlite/0015_sensor_rule_states.sql"),
+        include_str!("../migrations/postgres/0015_sensor_rule_states.sql"),
+    ),
+    (
+        16,
+        "attachment_source_key",
+        include_str!("../migrations/sqlite/0016_attachment_source_key.sql"),
+        include_str!("../migrations/postgres/0016_attachment_source_key.sql"),
+    ),
+    (
+        17,
+        "collection_routes",
+        include_str!("../migrations/sqlite/0017_collection_routes.sql"),
+        include_str!("../migrations/postgres/0017_collection_routes.sql"),
+    ),
+    (
+        18,
+        "case_write_indexes",
+        include_str!("../migrations/sqlite/0018_case_write_indexes.sql"),
+        include_str!("../migrations/postgres/0018_case_write_indexes.sql"),
+    ),
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

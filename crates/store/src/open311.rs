@@ -6,13 +6,11 @@
 //! The open data is every case; personal data (reporter name, phone) never leaves this module's
 //! callers, which build the public view.
 
-use std::collections::HashMap;
-
 use domain::time::Timestamp;
 use domain::workflow::{Case, CaseState};
 
 use crate::cases::case_from_row;
-use crate::rows::{Arg, RowExt, bind_args};
+use crate::rows::{Arg, ByPosition, RowExt, bind_args};
 use crate::{Store, StoreError, on_read};
 use sqlx::AssertSqlSafe;
 
@@ -112,42 +110,6 @@ fn where_clause(q: &RequestQuery, args: &mut Vec<Arg>) -> String {
     }
 }
 
-/// A rusqlite row whose columns are found through a name → position map built once per query.
-struct Positioned<'a, 'r> {
-    row: &'a rusqlite::Row<'r>,
-    columns: &'a HashMap<String, usize>,
-}
-
-impl Positioned<'_, '_> {
-    fn get<T: rusqlite::types::FromSql>(&self, col: &str) -> Result<T, StoreError> {
-        let i = self
-            .columns
-            .get(col)
-            .ok_or_else(|| StoreError::Corrupt(format!("no column {col}")))?;
-        self.row
-            .get::<_, T>(*i)
-            .map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
-    }
-}
-
-impl RowExt for Positioned<'_, '_> {
-    fn i64(&self, col: &str) -> Result<i64, StoreError> {
-        self.get(col)
-    }
-    fn opt_i64(&self, col: &str) -> Result<Option<i64>, StoreError> {
-        self.get(col)
-    }
-    fn text(&self, col: &str) -> Result<String, StoreError> {
-        self.get(col)
-    }
-    fn opt_text(&self, col: &str) -> Result<Option<String>, StoreError> {
-        self.get(col)
-    }
-    fn opt_f64(&self, col: &str) -> Result<Option<f64>, StoreError> {
-        self.get(col)
-    }
-}
-
 fn public_from_row(r: &impl RowExt) -> Result<PublicRequest, StoreError> {
     let sent = match r.opt_text("report_data")? {
         // Events of other channels hold other shapes (or `null`): those sent nothing.
@@ -194,21 +156,23 @@ impl Store {
                     let mut stmt = c.prepare_cached(&sql)?;
                     // Column positions once per query, not a name search per field and row
                     // (measured: a third of the time of a 1,000-row list went to it).
-                    let columns: HashMap<String, usize> = stmt
-                        .column_names()
-                        .iter()
-                        .enumerate()
-                        .map(|(i, n)| ((*n).to_owned(), i))
-                        .collect();
+                    let columns: std::rc::Rc<std::collections::HashMap<String, usize>> =
+                        std::rc::Rc::new(
+                            stmt.column_names()
+                                .iter()
+                                .enumerate()
+                                .map(|(i, n)| ((*n).to_owned(), i))
+                                .collect(),
+                        );
                     let params: Vec<&dyn rusqlite::ToSql> =
                         args.iter().map(|a| a as &dyn rusqlite::ToSql).collect();
                     let mut rows = stmt.query(params.as_slice())?;
                     let mut out = Vec::new();
                     while let Some(row) = rows.next()? {
-                        out.push(public_from_row(&Positioned {
+                        out.push(public_from_row(&ByPosition::with_columns(
                             row,
-                            columns: &columns,
-                        })?);
+                            columns.clone(),
+                        ))?);
                     }
                     Ok(out)
                 })

@@ -118,6 +118,14 @@ fn area_from_row(r: &impl RowExt) -> Result<Area, StoreError> {
     })
 }
 
+fn area_code(s: &str) -> Result<AreaCode, StoreError> {
+    AreaCode::parse(s).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn dept_type(t: &str) -> Result<DepartmentType, StoreError> {
+    DepartmentType::parse(t).ok_or_else(|| StoreError::Corrupt(format!("department type {t}")))
+}
+
 fn user_from_row(r: &impl RowExt) -> Result<User, StoreError> {
     Ok(User {
         id: r.i64("id")?,
@@ -229,6 +237,15 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn get_area(&self, code: &AreaCode) -> Result<Option<Area>, StoreError> {
+        // A point read: inline on SQLite (see `inline.rs`), like the other reads of a report.
+        if let Some(inline) = &self.inline {
+            return inline.with(|c| {
+                let mut stmt =
+                    c.prepare_cached("SELECT code, name, parent_code FROM areas WHERE code = ?1")?;
+                let mut rows = stmt.query([code.as_str()])?;
+                rows.next()?.map(area_from_row).transpose()
+            });
+        }
         on_read!(self, p => {
             let row = sqlx::query("SELECT code, name, parent_code FROM areas WHERE code = $1")
                 .bind(code.as_str()).fetch_optional(p).await?;
@@ -312,23 +329,50 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn get_department(&self, id: i64) -> Result<Option<Department>, StoreError> {
+        const DEPARTMENT: &str = "SELECT id, code, name, dept_type FROM departments WHERE id = $1";
+        const AREAS: &str =
+            "SELECT area_code FROM department_areas WHERE department_id = $1 ORDER BY area_code";
+        // Point reads on every dispatch: inline on SQLite (see `inline.rs`).
+        if let Some(inline) = &self.inline {
+            return inline.with(|c| {
+                let mut stmt = c.prepare_cached(&crate::batch::numbered(DEPARTMENT))?;
+                let mut rows = stmt.query([id])?;
+                let Some(r) = rows.next()? else {
+                    return Ok(None);
+                };
+                let (code, name, t) = (r.text("code")?, r.text("name")?, r.text("dept_type")?);
+                let mut areas = Vec::new();
+                let mut stmt = c.prepare_cached(&crate::batch::numbered(AREAS))?;
+                let mut links = stmt.query([id])?;
+                while let Some(l) = links.next()? {
+                    areas.push(area_code(&l.text("area_code")?)?);
+                }
+                Ok(Some(Department {
+                    id,
+                    code,
+                    name,
+                    dept_type: dept_type(&t)?,
+                    areas,
+                }))
+            });
+        }
         on_read!(self, p => {
-            let Some(r) = sqlx::query("SELECT id, code, name, dept_type FROM departments WHERE id = $1")
+            let Some(r) = sqlx::query(DEPARTMENT)
                 .bind(id).fetch_optional(p).await? else {
                 return Ok(None);
             };
-            let links = sqlx::query("SELECT area_code FROM department_areas WHERE department_id = $1 ORDER BY area_code")
+            let links = sqlx::query(AREAS)
                 .bind(id).fetch_all(p).await?;
             let t = r.text("dept_type")?;
             let areas = links
                 .iter()
-                .map(|l| AreaCode::parse(&l.text("area_code")?).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .map(|l| area_code(&l.text("area_code")?))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Some(Department {
                 id,
                 code: r.text("code")?,
                 name: r.text("name")?,
-                dept_type: DepartmentType::parse(&t).ok_or_else(|| StoreError::Corrupt(format!("department type {t}")))?,
+                dept_type: dept_type(&t)?,
                 areas,
             }))
         })
@@ -399,6 +443,15 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        // A point read by a unique key (the `system` account on every automatic step): inline
+        // on SQLite.
+        if let Some(inline) = &self.inline {
+            return inline.with(|c| {
+                let mut stmt = c.prepare_cached("SELECT * FROM users WHERE username = ?1")?;
+                let mut rows = stmt.query([username])?;
+                rows.next()?.map(user_from_row).transpose()
+            });
+        }
         on_read!(self, p => {
             let row = sqlx::query("SELECT * FROM users WHERE username = $1").bind(username).fetch_optional(p).await?;
             row.as_ref().map(user_from_row).transpose()
@@ -410,12 +463,33 @@ impl Store {
     /// # Errors
     /// Database failure.
     pub async fn user_with_roles(&self, id: i64) -> Result<Option<UserWithRoles>, StoreError> {
+        const USER: &str = "SELECT * FROM users WHERE id = $1";
+        const GRANTS: &str =
+            "SELECT role, area_code, department_id FROM user_roles WHERE user_id = $1 ORDER BY id";
+        // Point reads (an inspector named by a step, an account): inline on SQLite.
+        if let Some(inline) = &self.inline {
+            return inline.with(|c| {
+                let mut stmt = c.prepare_cached(&crate::batch::numbered(USER))?;
+                let mut rows = stmt.query([id])?;
+                let Some(row) = rows.next()? else {
+                    return Ok(None);
+                };
+                let user = user_from_row(row)?;
+                let mut grants = Vec::new();
+                let mut stmt = c.prepare_cached(&crate::batch::numbered(GRANTS))?;
+                let mut rows = stmt.query([id])?;
+                while let Some(g) = rows.next()? {
+                    grants.push(grant_from_row(g)?);
+                }
+                Ok(Some(UserWithRoles { user, grants }))
+            });
+        }
         on_read!(self, p => {
-            let Some(row) = sqlx::query("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(p).await? else {
+            let Some(row) = sqlx::query(USER).bind(id).fetch_optional(p).await? else {
                 return Ok(None);
             };
             let user = user_from_row(&row)?;
-            let grants = sqlx::query("SELECT role, area_code, department_id FROM user_roles WHERE user_id = $1 ORDER BY id")
+            let grants = sqlx::query(GRANTS)
                 .bind(id).fetch_all(p).await?;
             let grants = grants.iter().map(grant_from_row).collect::<Result<Vec<_>, _>>()?;
             Ok(Some(UserWithRoles { user, grants }))

@@ -199,6 +199,52 @@ pub struct Sensor {
     pub last_seen_at: Option<Timestamp>,
 }
 
+/// A sensor's stored rule state (`supervision::sensor::SensorRuleState` as JSON) and its
+/// version, for the optimistic check of [`Store::append_sensor_batch`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SensorRuleRow {
+    pub sensor_id: String,
+    pub state: String,
+    pub version: i64,
+}
+
+/// A rule state to store with a batch: `read_version` is the version it was computed from
+/// (0 when none was stored).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SensorRuleWrite {
+    pub sensor_id: String,
+    pub state: String,
+    pub read_version: i64,
+}
+
+/// The statement that stores `w` only over the version it was computed from: a first state is
+/// an INSERT (a row stored meanwhile fails the key), a later one an UPDATE whose version turns
+/// -1 — refused by the table's CHECK — when the row is no longer at `read_version`. Either
+/// failure rolls the whole batch back.
+fn rule_state_statement(w: &SensorRuleWrite, now: Timestamp) -> (&'static str, Vec<Arg>) {
+    if w.read_version <= 0 {
+        (
+            "INSERT INTO sensor_rule_states (sensor_id, state, version, updated_at) VALUES ($1, $2, 1, $3)",
+            vec![
+                w.sensor_id.as_str().into(),
+                w.state.as_str().into(),
+                now.0.into(),
+            ],
+        )
+    } else {
+        (
+            "UPDATE sensor_rule_states SET state = $2, updated_at = $4, \
+             version = CASE WHEN version = $3 THEN version + 1 ELSE -1 END WHERE sensor_id = $1",
+            vec![
+                w.sensor_id.as_str().into(),
+                w.state.as_str().into(),
+                w.read_version.into(),
+                now.0.into(),
+            ],
+        )
+    }
+}
+
 /// One stored sensor message.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SensorReading {
@@ -843,6 +889,25 @@ impl Store {
         readings: &[SensorReading],
         alarms: &[AlarmWrite],
     ) -> Result<(), StoreError> {
+        self.append_sensor_batch(readings, alarms, &[], Timestamp(0))
+            .await
+    }
+
+    /// [`Store::append_sensor_readings`] with the sensors' rule states, all in one transaction.
+    /// Each state is written only if it is still the version the caller read (0: none was
+    /// stored): a state changed meanwhile (another node took a message of the same sensor)
+    /// fails the whole batch, nothing of it is stored, and the caller computes it again from
+    /// the state now stored ([`Store::sensor_rule_states`]).
+    ///
+    /// # Errors
+    /// Database failure, or a state changed since it was read: nothing of the batch is stored.
+    pub async fn append_sensor_batch(
+        &self,
+        readings: &[SensorReading],
+        alarms: &[AlarmWrite],
+        states: &[SensorRuleWrite],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         const INSERT: &str = "INSERT INTO sensor_readings (sensor_id, at, received_at, data) VALUES ($1, $2, $3, $4)";
         const SEEN: &str = "UPDATE sensors SET last_seen_at = $2 WHERE sensor_id = $1 AND (last_seen_at IS NULL OR last_seen_at < $2)";
         let mut statements: Vec<(&'static str, Vec<Arg>)> = Vec::with_capacity(readings.len() * 2);
@@ -874,7 +939,78 @@ impl Store {
                 }
             }
         }
+        for w in states {
+            statements.push(rule_state_statement(w, now));
+        }
         self.run_statements(statements).await
+    }
+
+    /// The stored rule states of these sensors (all sensors when `ids` is `None`).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn sensor_rule_states(
+        &self,
+        ids: Option<&[String]>,
+    ) -> Result<Vec<SensorRuleRow>, StoreError> {
+        let decode = |sensor_id: String, state: String, version: i64| SensorRuleRow {
+            sensor_id,
+            state,
+            version,
+        };
+        let Some(ids) = ids else {
+            return on_read!(self, p => {
+                let rows = sqlx::query("SELECT sensor_id, state, version FROM sensor_rule_states ORDER BY sensor_id")
+                    .fetch_all(p).await?;
+                rows.iter()
+                    .map(|r| Ok(decode(r.text("sensor_id")?, r.text("state")?, r.i64("version")?)))
+                    .collect()
+            });
+        };
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT sensor_id, state, version FROM sensor_rule_states WHERE sensor_id IN ({})",
+                marks.join(", ")
+            );
+            let rows: Vec<SensorRuleRow> = on_read!(self, p => {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+                for id in chunk {
+                    q = q.bind(id.as_str());
+                }
+                let rows = q.fetch_all(p).await?;
+                rows.iter()
+                    .map(|r| Ok::<_, StoreError>(decode(r.text("sensor_id")?, r.text("state")?, r.i64("version")?)))
+                    .collect::<Result<_, _>>()?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Stores first rule states of sensors that have none (states already stored are kept);
+    /// returns how many were stored.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn seed_sensor_rule_states(
+        &self,
+        states: &[(String, String)],
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for (id, state) in states {
+            n += on_write!(self, p => {
+                sqlx::query(
+                    "INSERT INTO sensor_rule_states (sensor_id, state, version, updated_at) VALUES ($1, $2, 1, $3)
+                     ON CONFLICT (sensor_id) DO NOTHING",
+                )
+                .bind(id).bind(state).bind(now.0)
+                .execute(p).await?.rows_affected()
+            });
+        }
+        Ok(n)
     }
 
     /// A sensor's messages between two instants, oldest first.

@@ -50,6 +50,15 @@
 //! cleared by the point's next visit (a point missed on several days in a row keeps one open
 //! alarm whose repeats count the days).
 //!
+//! # Routes
+//!
+//! With collection routes 收运路线 ([`crate::collection_route`], [`GarbageTracker::set_routes`])
+//! a point on a route is due by its route's finish time on the days the route runs, and must
+//! be visited by the route's truck (or any truck of its category, when the route says so):
+//! otherwise [`crate::collection_route::RULE_ROUTE_MISSED`]`:<route id>` is raised on the point,
+//! naming the route and the truck. Points on no route keep the city-wide rule above.
+//! [`GarbageTracker::route_daily`] is the per-route report.
+//!
 //! # Live use
 //!
 //! The ingest pipeline keeps one tracker per node, fed with the live fixes of the garbage
@@ -60,7 +69,9 @@
 //! morning's track would take every kitchen point for missed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, OnceLock};
 
+use domain::calendar::WorkCalendar;
 use domain::time::Timestamp;
 use grid::Point;
 use grid::geom::{self, METRES_PER_DEGREE};
@@ -68,6 +79,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::alarm::{AlarmKey, AlarmLevel, Clear, Raise, Signal, SourceKind};
+use crate::collection_route::{CollectionRoute, RouteDaily, RoutePointDay, route_rule};
 use crate::sweeping::LocalDay;
 use crate::vehicle::Fix;
 
@@ -299,6 +311,20 @@ pub struct GarbageTracker {
     missed_open: BTreeSet<usize>,
     /// Every fix since this instant has been observed (see [`GarbageTracker::watch_from`]).
     watched_from: Option<Timestamp>,
+    /// The trucks' collection routes.
+    routes: Vec<CollectionRoute>,
+    /// The work calendar of [`crate::collection_route::RouteDays::WorkingDays`] (default: the
+    /// built-in one).
+    calendar: Option<Arc<WorkCalendar>>,
+    /// `(day, route id, point)` raised as missed by its route.
+    route_missed_raised: HashSet<(LocalDay, String, usize)>,
+    /// `(route id, point)` with an open route-missed alarm.
+    route_missed_open: BTreeSet<(String, usize)>,
+}
+
+fn builtin_calendar() -> &'static WorkCalendar {
+    static CAL: OnceLock<WorkCalendar> = OnceLock::new();
+    CAL.get_or_init(WorkCalendar::builtin)
 }
 
 impl GarbageTracker {
@@ -334,7 +360,79 @@ impl GarbageTracker {
             missed_raised: HashSet::new(),
             missed_open: BTreeSet::new(),
             watched_from: None,
+            routes: Vec::new(),
+            calendar: None,
+            route_missed_raised: HashSet::new(),
+            route_missed_open: BTreeSet::new(),
         }
+    }
+
+    /// Replaces the collection routes (validated by the caller, see
+    /// [`crate::collection_route::validate`]; unknown point ids are skipped). Alarms already
+    /// raised for a route that stays are kept; those of removed routes are forgotten (their
+    /// open alarms stay until a person clears them).
+    pub fn set_routes(&mut self, routes: Vec<CollectionRoute>) {
+        let ids: HashSet<&str> = routes.iter().map(|r| r.id.as_str()).collect();
+        self.route_missed_raised
+            .retain(|(_, r, _)| ids.contains(r.as_str()));
+        self.route_missed_open
+            .retain(|(r, _)| ids.contains(r.as_str()));
+        self.routes = routes;
+    }
+
+    /// The collection routes.
+    pub fn routes(&self) -> &[CollectionRoute] {
+        &self.routes
+    }
+
+    /// Sets the work calendar deciding which days are working days for routes.
+    pub fn set_calendar(&mut self, calendar: Arc<WorkCalendar>) {
+        self.calendar = Some(calendar);
+    }
+
+    fn calendar(&self) -> &WorkCalendar {
+        self.calendar
+            .as_deref()
+            .unwrap_or_else(|| builtin_calendar())
+    }
+
+    /// Point index by id.
+    fn point_index(&self) -> HashMap<&str, usize> {
+        self.points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.as_str(), i))
+            .collect()
+    }
+
+    /// The points on at least one route.
+    fn routed_points(&self) -> HashSet<usize> {
+        let index = self.point_index();
+        self.routes
+            .iter()
+            .flat_map(|r| r.points.iter())
+            .filter_map(|id| index.get(id.as_str()).copied())
+            .collect()
+    }
+
+    /// Whether a visit by `truck` on `day` counts for `route`.
+    fn serves(&self, route: &CollectionRoute, truck: &str, day: LocalDay) -> bool {
+        truck == route.truck
+            || (route.any_truck && self.category_of(truck, day) == Some(route.category))
+    }
+
+    /// The first arrival on `day` at `point` of a visit counting for `route`, with its truck.
+    fn route_arrival(
+        &self,
+        route: &CollectionRoute,
+        point: usize,
+        day: LocalDay,
+    ) -> Option<(Timestamp, &str)> {
+        self.visits
+            .iter()
+            .filter(|v| v.day == day && v.point == point && self.serves(route, &v.truck, day))
+            .map(|v| (v.arrived, v.truck.as_str()))
+            .min()
     }
 
     /// Replaces the collection points, keeping the visits, stops and alarms of the points that
@@ -382,6 +480,16 @@ impl GarbageTracker {
             .filter_map(|(d, p)| map(*p).map(|p| (*d, p)))
             .collect();
         self.missed_open = self.missed_open.iter().filter_map(|p| map(*p)).collect();
+        self.route_missed_raised = self
+            .route_missed_raised
+            .iter()
+            .filter_map(|(d, r, p)| map(*p).map(|p| (*d, r.clone(), p)))
+            .collect();
+        self.route_missed_open = self
+            .route_missed_open
+            .iter()
+            .filter_map(|(r, p)| map(*p).map(|p| (r.clone(), p)))
+            .collect();
         let mut by_lat: Vec<(f64, usize)> = points
             .iter()
             .enumerate()
@@ -551,6 +659,26 @@ impl GarbageTracker {
                     at: run.since,
                 }));
             }
+            let cleared: Vec<String> = self
+                .route_missed_open
+                .iter()
+                .filter(|(_, p)| *p == run.point)
+                .filter_map(|(r, _)| {
+                    let route = self.routes.iter().find(|x| &x.id == r)?;
+                    self.serves(route, &fix.phone, day).then(|| r.clone())
+                })
+                .collect();
+            for r in cleared {
+                self.route_missed_open.remove(&(r.clone(), run.point));
+                signals.push(Signal::Clear(Clear {
+                    key: AlarmKey::new(
+                        SourceKind::CollectionPoint,
+                        &self.points[run.point].id,
+                        route_rule(&r),
+                    ),
+                    at: run.since,
+                }));
+            }
         }
         self.state.insert(fix.phone.clone(), st);
         signals
@@ -619,7 +747,11 @@ impl GarbageTracker {
     pub fn missed(&mut self, day: LocalDay, now: Timestamp) -> Vec<Signal> {
         let mut out = Vec::new();
         let first = self.first_arrivals(day);
+        let routed = self.routed_points();
         for pi in 0..self.points.len() {
+            if routed.contains(&pi) {
+                continue;
+            }
             let p = &self.points[pi];
             let Some(due) = self.config.due_by.due_at(p.category, day) else {
                 continue;
@@ -658,7 +790,177 @@ impl GarbageTracker {
             self.missed_open.insert(pi);
             out.push(Signal::Raise(raise));
         }
+        out.extend(self.route_missed(day, now));
         out
+    }
+
+    /// The route raises of `day` as of `now` (see [`crate::collection_route`]).
+    fn route_missed(&mut self, day: LocalDay, now: Timestamp) -> Vec<Signal> {
+        let mut out = Vec::new();
+        let index = self.point_index();
+        let mut raised = Vec::new();
+        for route in &self.routes {
+            let due = route.finish_at(day);
+            if now < due || !route.days.runs_on(day, self.calendar()) {
+                continue;
+            }
+            for (seq, id) in route.points.iter().enumerate() {
+                let Some(&pi) = index.get(id.as_str()) else {
+                    continue;
+                };
+                if self
+                    .route_missed_raised
+                    .contains(&(day, route.id.clone(), pi))
+                    || self
+                        .route_arrival(route, pi, day)
+                        .is_some_and(|(a, _)| a < due)
+                {
+                    continue;
+                }
+                let p = &self.points[pi];
+                let plate = route.plate.clone().unwrap_or_else(|| route.truck.clone());
+                let finish = if due == day.end() {
+                    format!("{} 24:00", day.date())
+                } else {
+                    due.to_shanghai().format("%Y-%m-%d %H:%M").to_string()
+                };
+                raised.push((route.id.clone(), pi));
+                out.push(Signal::Raise(Raise {
+                    key: AlarmKey::new(SourceKind::CollectionPoint, &p.id, route_rule(&route.id)),
+                    level: AlarmLevel::Notice,
+                    at: due,
+                    message: format!(
+                        "{}（{}）{} 前未收运：收运路线 {}，收运车 {plate}",
+                        p.name,
+                        p.category.label_zh(),
+                        finish,
+                        route.name
+                    ),
+                    position: Some(p.position),
+                    class_code: None,
+                    detail: json!({
+                        "date": day.date(),
+                        "point_id": p.id,
+                        "category": p.category.as_str(),
+                        "due_ms": due.0,
+                        "route_id": route.id,
+                        "route_name": route.name,
+                        "seq": seq + 1,
+                        "truck": route.truck,
+                        "plate": route.plate,
+                        "any_truck": route.any_truck,
+                    }),
+                }));
+            }
+        }
+        for (r, pi) in raised {
+            self.route_missed_raised.insert((day, r.clone(), pi));
+            self.route_missed_open.insert((r, pi));
+        }
+        out
+    }
+
+    /// Each route's report of `day` as of `as_of`, in route-id order.
+    pub fn route_daily(&self, day: LocalDay, as_of: Timestamp) -> Vec<RouteDaily> {
+        let index = self.point_index();
+        let mut out: Vec<RouteDaily> = self
+            .routes
+            .iter()
+            .map(|route| {
+                let runs = route.days.runs_on(day, self.calendar());
+                let due = route.finish_at(day);
+                let points: Vec<RoutePointDay> = route
+                    .points
+                    .iter()
+                    .enumerate()
+                    .map(|(seq, id)| {
+                        let pi = index.get(id.as_str()).copied();
+                        let arrival = pi.and_then(|pi| self.route_arrival(route, pi, day));
+                        let in_time = arrival.is_some_and(|(a, _)| a < due);
+                        RoutePointDay {
+                            seq: seq + 1,
+                            id: id.clone(),
+                            name: pi
+                                .map(|pi| self.points[pi].name.clone())
+                                .unwrap_or_default(),
+                            visited: arrival.is_some(),
+                            arrived: arrival.map(|(a, _)| a),
+                            by: arrival.map(|(_, t)| t.to_owned()),
+                            late: arrival.is_some() && !in_time,
+                            missed: runs && due <= as_of && !in_time,
+                        }
+                    })
+                    .collect();
+                let visited = points.iter().filter(|p| p.visited).count();
+                let missed = points.iter().filter(|p| p.missed).count();
+                let finished_at = (visited == points.len())
+                    .then(|| points.iter().filter_map(|p| p.arrived).max())
+                    .flatten();
+                let on_time = if !runs {
+                    None
+                } else if missed > 0 {
+                    Some(false)
+                } else if points.iter().all(|p| p.visited && !p.late) {
+                    Some(true)
+                } else {
+                    None
+                };
+                RouteDaily {
+                    id: route.id.clone(),
+                    name: route.name.clone(),
+                    truck: route.truck.clone(),
+                    plate: route.plate.clone(),
+                    category: route.category,
+                    any_truck: route.any_truck,
+                    runs,
+                    finish_at: runs.then_some(due),
+                    planned: if runs { points.len() } else { 0 },
+                    visited,
+                    missed,
+                    finished_at,
+                    on_time,
+                    points,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
+    /// When point `pi` is due on `day` and whether it was missed as of `as_of`, by its routes
+    /// when it is on one, else by the city-wide rule.
+    fn due_and_missed(
+        &self,
+        pi: usize,
+        day: LocalDay,
+        as_of: Timestamp,
+        routed: &HashSet<usize>,
+        visits: &[PointVisit],
+    ) -> (Option<Timestamp>, bool) {
+        if !routed.contains(&pi) {
+            let due_at = self.config.due_by.due_at(self.points[pi].category, day);
+            let missed =
+                due_at.is_some_and(|d| d <= as_of && !visits.iter().any(|v| v.arrived < d));
+            return (due_at, missed);
+        }
+        let id = &self.points[pi].id;
+        let mut due_at: Option<Timestamp> = None;
+        let mut missed = false;
+        for route in self
+            .routes
+            .iter()
+            .filter(|r| r.points.contains(id) && r.days.runs_on(day, self.calendar()))
+        {
+            let due = route.finish_at(day);
+            due_at = Some(due_at.map_or(due, |d| d.min(due)));
+            let in_time = self
+                .route_arrival(route, pi, day)
+                .is_some_and(|(a, _)| a < due);
+            if due <= as_of && !in_time {
+                missed = true;
+            }
+        }
+        (due_at, missed)
     }
 
     /// Drops everything recorded for days before `day` (stops in progress are kept).
@@ -680,6 +982,7 @@ impl GarbageTracker {
         self.day_category.retain(|(d, _), _| *d >= day);
         self.mixed_raised.retain(|(d, _)| *d >= day);
         self.missed_raised.retain(|(d, _)| *d >= day);
+        self.route_missed_raised.retain(|(d, _, _)| *d >= day);
     }
 
     /// The collection report of `day` as of `as_of` (points whose due time is after `as_of`
@@ -727,6 +1030,7 @@ impl GarbageTracker {
                 .is_some_and(|c| c != self.points[v.point].category)
         };
 
+        let routed = self.routed_points();
         let mut by_point: HashMap<usize, Vec<&Visit>> = HashMap::new();
         for v in &visits {
             by_point.entry(v.point).or_default().push(v);
@@ -749,9 +1053,7 @@ impl GarbageTracker {
                     })
                     .collect();
                 pv.sort_by(|a, b| a.arrived.cmp(&b.arrived).then(a.phone.cmp(&b.phone)));
-                let due_at = self.config.due_by.due_at(p.category, day);
-                let missed =
-                    due_at.is_some_and(|d| d <= as_of && !pv.iter().any(|v| v.arrived < d));
+                let (due_at, missed) = self.due_and_missed(pi, day, as_of, &routed, &pv);
                 PointCollection {
                     id: p.id.clone(),
                     name: p.name.clone(),

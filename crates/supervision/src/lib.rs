@@ -11,6 +11,7 @@
 //! - [`sweeping`]: map-matching sweeper fixes to roads and the 机械化清扫率.
 //! - [`patrol`]: enforcement-vehicle patrol coverage per grid.
 //! - [`garbage`]: garbage-truck visits to collection points and 前分后混 detection.
+//! - [`collection_route`]: each garbage truck's collection route 收运路线 and its checks.
 //! - [`environment`]: fume 油烟 and dust/noise 扬尘/噪声 monitor rules.
 //! - [`sensor`]: MQTT sensor rules (manhole covers, bins, waterlogging, generic numeric).
 //! - [`camera`]: AI-camera event merging and the confidence gate.
@@ -19,6 +20,7 @@
 
 pub mod alarm;
 pub mod camera;
+pub mod collection_route;
 pub mod environment;
 pub mod garbage;
 pub mod muck;

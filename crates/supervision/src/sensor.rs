@@ -236,6 +236,41 @@ struct SensorState {
     battery: HysteresisState,
 }
 
+/// The rule state of one sensor, without its settings: what a node must keep to judge the
+/// sensor's next sample — the instant of the last sample, whether it is offline, the alarm each
+/// rule holds and the runs of samples toward raising or clearing. Serializable, so it can live
+/// outside the engine (in the database, shared by the nodes that split a sensor's messages);
+/// see [`SensorSupervisor::rule_state`] and [`SensorSupervisor::set_rule_state`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SensorRuleState {
+    /// The instant of the last sample fed (samples not newer are ignored).
+    pub last_at: Option<Timestamp>,
+    /// `sensor.offline` is raised.
+    pub offline: bool,
+    /// The main rule (cover, bin, waterlogging, numeric high).
+    pub main: HysteresisState,
+    /// The level of the open waterlogging alarm (escalation).
+    pub main_level: AlarmLevel,
+    /// Numeric low.
+    pub low: HysteresisState,
+    /// Battery low.
+    pub battery: HysteresisState,
+}
+
+impl Default for SensorRuleState {
+    fn default() -> SensorRuleState {
+        SensorRuleState {
+            last_at: None,
+            offline: false,
+            main: HysteresisState::default(),
+            main_level: AlarmLevel::Notice,
+            low: HysteresisState::default(),
+            battery: HysteresisState::default(),
+        }
+    }
+}
+
 /// The sensor rule engine: one state per registered sensor.
 #[derive(Clone, Debug, Default)]
 pub struct SensorSupervisor {
@@ -268,6 +303,38 @@ impl SensorSupervisor {
                 });
             }
         }
+    }
+
+    /// The rule state of a registered sensor.
+    pub fn rule_state(&self, sensor_id: &str) -> Option<SensorRuleState> {
+        self.sensors.get(sensor_id).map(|st| SensorRuleState {
+            last_at: st.last_at,
+            offline: st.offline,
+            main: st.main,
+            main_level: st.main_level,
+            low: st.low,
+            battery: st.battery,
+        })
+    }
+
+    /// Replaces the rule state of a registered sensor (its settings stay); returns whether it
+    /// is registered.
+    pub fn set_rule_state(&mut self, sensor_id: &str, state: &SensorRuleState) -> bool {
+        let Some(st) = self.sensors.get_mut(sensor_id) else {
+            return false;
+        };
+        st.last_at = state.last_at;
+        st.offline = state.offline;
+        st.main = state.main;
+        st.main_level = state.main_level;
+        st.low = state.low;
+        st.battery = state.battery;
+        true
+    }
+
+    /// The ids of the registered sensors, in no order.
+    pub fn sensor_ids(&self) -> impl Iterator<Item = &str> {
+        self.sensors.keys().map(String::as_str)
     }
 
     /// Forgets a sensor and its rule state; returns whether it was registered.

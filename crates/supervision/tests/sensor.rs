@@ -363,3 +363,65 @@ fn extreme_timestamps_do_not_panic() {
         e.tick(Timestamp(i64::MAX));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// Two nodes that take turns with one sensor's samples, handing the rule state over through
+    /// its stored (JSON) form before each sample, say exactly what one engine that saw every
+    /// sample says — hysteresis counts, escalation, battery and offline included.
+    #[test]
+    fn rule_state_handed_between_engines_gives_the_same_signals(
+        steps in prop::collection::vec(
+            (1i64..90, 0.0f64..40.0, 0.0f64..40.0, any::<bool>(), 0u8..4),
+            1..120,
+        ),
+    ) {
+        let mut cfg = SensorConfig::default();
+        cfg.water_depth_cm.hysteresis.raise_samples = 3;
+        cfg.water_depth_cm.hysteresis.clear_samples = 2;
+        let info = SensorInfo::new("易涝点", SensorKind::Waterlogging);
+        let mut one = SensorSupervisor::new(cfg.clone());
+        one.register("w", info.clone());
+        let mut nodes = [SensorSupervisor::new(cfg.clone()), SensorSupervisor::new(cfg)];
+        for n in &mut nodes {
+            n.register("w", info.clone());
+        }
+        let mut stored = serde_json::to_string(&SensorRuleState::default()).unwrap();
+        let mut now = t(0);
+        for (i, (gap_min, depth_cm, battery, tick, node)) in steps.into_iter().enumerate() {
+            now = now.plus_minutes(gap_min);
+            let n = &mut nodes[i % 2];
+            let state: SensorRuleState = serde_json::from_str(&stored).unwrap();
+            prop_assert!(n.set_rule_state("w", &state));
+            let (a, b) = if tick && node == 0 {
+                let later = now.plus_minutes(26 * 60);
+                (one.tick(later), n.tick(later))
+            } else {
+                let s = SensorSample {
+                    sensor_id: "w".into(),
+                    at: now,
+                    values: depth(depth_cm),
+                    battery_pct: Some(battery),
+                };
+                (one.observe(&s), n.observe(&s))
+            };
+            prop_assert_eq!(a, b);
+            let out = n.rule_state("w").unwrap();
+            prop_assert_eq!(&out, &one.rule_state("w").unwrap());
+            stored = serde_json::to_string(&out).unwrap();
+        }
+    }
+}
+
+#[test]
+fn rule_state_of_unregistered_sensors_is_none() {
+    let mut e = engine("b", SensorInfo::new("垃圾箱", SensorKind::BinFill));
+    assert_eq!(e.rule_state("x"), None);
+    assert!(!e.set_rule_state("x", &SensorRuleState::default()));
+    e.observe(&at("b", 0, fill(95.0)));
+    let s = e.rule_state("b").unwrap();
+    assert!(s.main.is_active());
+    assert_eq!(s.last_at, Some(t(0)));
+    assert_eq!(e.sensor_ids().collect::<Vec<_>>(), ["b"]);
+}

@@ -17,6 +17,16 @@ pub struct Config {
     /// Rate limits of the Open311 API, per node. Environment:
     /// `YIWANG_OPEN311__POST_PER_KEY__PER_MINUTE`, …
     pub open311: server::routes::open311::Limits,
+    pub notify: NotifySection,
+}
+
+/// Webhook deliveries (`server::notify`). Environment: `YIWANG_NOTIFY__EXTRA_CA_FILE`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifySection {
+    /// A PEM bundle of CA certificates trusted for `https://` webhooks besides the built-in
+    /// Mozilla roots (a bureau's internal CA). Empty: the Mozilla roots only.
+    pub extra_ca_file: String,
 }
 
 /// MQTT sensors (manhole covers, bins, waterlogging points …) through a broker; see
@@ -89,6 +99,11 @@ pub struct DevicesSection {
     pub idle_timeout_secs: u64,
     /// Days of vehicle track kept (older points are pruned hourly); 0 = keep forever.
     pub track_retention_days: u32,
+    /// How the rules know a sweeper is sweeping (作业状态): `{ kind = "inferred" }` (default:
+    /// from the track), `{ kind = "status_bit", bit = 22 }` (0x0200 status bit),
+    /// `{ kind = "io_status_bit", bit = 2 }` (item 0x2A), `{ kind = "item_bit", id = 225,
+    /// bit = 0 }` (a vendor item), `{ kind = "always" }` (every fix).
+    pub sweeping_on: supervision::sweeping::SweepingOn,
 }
 
 impl Default for DevicesSection {
@@ -98,6 +113,7 @@ impl Default for DevicesSection {
             hj212_listen: "127.0.0.1:7212".into(),
             idle_timeout_secs: 300,
             track_retention_days: 180,
+            sweeping_on: supervision::sweeping::SweepingOn::default(),
         }
     }
 }
@@ -185,15 +201,26 @@ impl Config {
         Ok(cfg)
     }
 
-    pub fn server_config(&self) -> server::ServerConfig {
-        server::ServerConfig {
+    /// The server's settings, with the extra webhook CA read and checked.
+    ///
+    /// # Errors
+    /// `notify.extra_ca_file` cannot be read or holds no usable certificate.
+    pub fn server_config(&self) -> anyhow::Result<server::ServerConfig> {
+        let ca = self.notify.extra_ca_file.trim();
+        let webhook_roots = if ca.is_empty() {
+            Vec::new()
+        } else {
+            server::notify::load_extra_ca(Path::new(ca))?
+        };
+        Ok(server::ServerConfig {
             attachments_dir: self.server.attachments_dir.clone(),
             max_upload_bytes: self.server.max_upload_mb * 1024 * 1024,
             session_ttl_minutes: self.server.session_ttl_minutes,
             secure_cookies: self.server.secure_cookies,
             open311_limits: self.open311,
+            webhook_roots,
             ..server::ServerConfig::default()
-        }
+        })
     }
 }
 
@@ -221,6 +248,7 @@ mod tests {
             );
             assert_eq!(cfg.mqtt, def.mqtt);
             assert_eq!(cfg.open311, def.open311);
+            assert_eq!(cfg.notify, def.notify);
             Ok(())
         });
     }
@@ -279,6 +307,28 @@ mod tests {
             m.resolved("127.0.0.1:8080").client_id,
             m.resolved("127.0.0.1:8081").client_id
         );
+    }
+
+    #[test]
+    fn a_bad_extra_ca_file_stops_the_node() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("YIWANG_NOTIFY__EXTRA_CA_FILE", "missing.pem");
+            let cfg = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(cfg.notify.extra_ca_file, "missing.pem");
+            let e = cfg.server_config().expect_err("missing file");
+            assert!(e.to_string().contains("missing.pem"), "{e}");
+            jail.create_file("empty.pem", "not a certificate\n")?;
+            jail.set_env("YIWANG_NOTIFY__EXTRA_CA_FILE", "empty.pem");
+            let cfg = Config::load(None).map_err(|e| e.to_string())?;
+            assert!(cfg.server_config().is_err(), "no certificate in the file");
+            jail.set_env("YIWANG_NOTIFY__EXTRA_CA_FILE", "");
+            let cfg = Config::load(None).map_err(|e| e.to_string())?;
+            assert!(
+                cfg.server_config()
+                    .is_ok_and(|c| c.webhook_roots.is_empty())
+            );
+            Ok(())
+        });
     }
 
     #[test]

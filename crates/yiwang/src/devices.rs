@@ -85,10 +85,14 @@ pub async fn start(
             _ => None,
         }
     });
-    let supervisors = start_supervision(state, locate.clone(), cancel.clone()).await;
+    let supervisors = start_supervision(state, cfg, locate.clone(), cancel.clone()).await;
     let sink = StoreSink::new(state.store.clone(), registry.clone(), locate)
         .with_supervision(supervisors.0, Some(supervisors.1));
-    let (batcher, _) = Batcher::spawn(sink, BatcherConfig::default());
+    // On its own thread: under load the node's runtime holds thousands of ready connection
+    // tasks, and a batcher among them waits behind all of them at every await (BENCHMARKS.md,
+    // "Device gateways").
+    let (batcher, _) = Batcher::spawn_dedicated(sink, BatcherConfig::default())
+        .context("starting the device batcher thread")?;
     let ingest_clock: Arc<dyn ingest::Clock> = Arc::new(NodeClock(clock));
     let mut out = Gateways::default();
     if !cfg.jt808_listen.is_empty() {
@@ -166,10 +170,18 @@ pub async fn start(
 /// alarm raised published to the node's live stream.
 async fn start_supervision(
     state: &AppState,
+    cfg: &DevicesSection,
     locate: Locate,
     cancel: CancellationToken,
 ) -> (Supervisors, OnAlarms) {
-    let supervisors = Supervisors::new(locate, MuckConfig::default(), EnvConfig::default());
+    let supervisors = Supervisors::new(locate, MuckConfig::default(), EnvConfig::default())
+        .with_sanitation(
+            supervision::garbage::GarbageConfig::default(),
+            supervision::sweeping::SweepSpeedConfig {
+                sweeping_on: cfg.sweeping_on,
+                ..Default::default()
+            },
+        );
     let on_alarms: OnAlarms = {
         let state = state.clone();
         Arc::new(move |keys: Vec<String>| {
@@ -235,7 +247,11 @@ async fn start_supervision(
                     }
                     _ = refresh.tick() => reload().await,
                     event = bus.recv() => {
-                        if matches!(event, Ok(server::bus::BusEvent::PermitsChanged { .. })) {
+                        if matches!(
+                            event,
+                            Ok(server::bus::BusEvent::PermitsChanged { .. }
+                                | server::bus::BusEvent::RoutesChanged { .. })
+                        ) {
                             reload().await;
                         }
                     }
@@ -387,16 +403,17 @@ pub async fn ensure_demo_devices(
                 .await?;
         }
     }
-    plan_garbage_routes(store, grids, &mut vehicles).await?;
+    plan_garbage_routes(store, now, grids, &mut vehicles).await?;
     Ok((vehicles, monitors.into_iter().map(|(m, _)| m).collect()))
 }
 
 /// Gives each registered garbage truck its route over the collection points (seeded first if
 /// need be): its category from the registry, the demo's behaviours (mostly correct, the second
 /// truck mixing categories 前分后混, the fourth skipping a point; see
-/// [`simulator::garbage_route`]).
+/// [`simulator::garbage_route`]), and their collection routes 收运路线 ([`crate::routes_demo`]).
 async fn plan_garbage_routes(
     store: &Store,
+    now: Timestamp,
     grids: &[DemoGrid],
     vehicles: &mut [DemoVehicle],
 ) -> anyhow::Result<()> {
@@ -437,6 +454,12 @@ async fn plan_garbage_routes(
             v.garbage_route = route;
         }
     }
+    let with_plan: Vec<(DemoVehicle, Option<String>, Behaviour)> = trucks
+        .iter()
+        .zip(&plan)
+        .filter_map(|((i, c), (_, b))| vehicles.get(*i).map(|v| (v.clone(), c.clone(), *b)))
+        .collect();
+    crate::routes_demo::ensure_routes(store, now, &points, &with_plan).await?;
     Ok(())
 }
 
@@ -563,9 +586,10 @@ async fn drive(
             continue;
         }
         let forward = rng.random_bool(0.5);
-        // The speeding sweeper sweeps above the 20 km/h working band for 100 s of wall-clock
-        // time (longer than the rule's minute) at the start and then every few minutes, moving
-        // at its true speed meanwhile.
+        // The speeding sweeper sweeps at pace for 70 s (so the rules take it as working: it
+        // reports no brush signal) and then above the 20 km/h working band, below the 30 km/h
+        // of transit, for 100 s of wall-clock time (longer than the rule's minute), at the
+        // start and then every few minutes, moving at its true speed meanwhile.
         if v.kind == "sweeper" && v.speeder && fast_from.elapsed() > Duration::from_secs(400) {
             fast_from = tokio::time::Instant::now();
         }
@@ -583,9 +607,10 @@ async fn drive(
                 rng.random_range(70.0..85.0)
             } else if v.kind == "sweeper"
                 && v.speeder
-                && fast_from.elapsed() < Duration::from_secs(100)
+                && (Duration::from_secs(70)..Duration::from_secs(170))
+                    .contains(&fast_from.elapsed())
             {
-                rng.random_range(26.0..32.0)
+                rng.random_range(24.0..28.0)
             } else if v.kind == "sweeper" {
                 rng.random_range(5.0..12.0)
             } else {

@@ -11,6 +11,7 @@ mod matters_demo;
 mod mqtt;
 mod muck_demo;
 mod report;
+mod routes_demo;
 mod sim;
 mod webhook_demo;
 
@@ -290,7 +291,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve(args) => {
             let store = open_store(&cfg, &args.db).await?;
-            let state = AppState::new(store.clone(), cfg.server_config());
+            let state = AppState::new(store.clone(), cfg.server_config()?);
             start_city(&state).await?;
             let cancel = CancellationToken::new();
             shutdown_on_signal(cancel.clone());
@@ -372,7 +373,7 @@ async fn start_city(state: &AppState) -> anyhow::Result<()> {
 
 async fn import_command(cfg: &Config, args: ImportArgs) -> anyhow::Result<()> {
     let store = open_store(cfg, &args.db).await?;
-    let state = AppState::new(store.clone(), cfg.server_config());
+    let state = AppState::new(store.clone(), cfg.server_config()?);
     state.city.reload(&store, true).await?;
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
@@ -529,7 +530,7 @@ async fn run_demo(cfg: Config, args: DemoArgs) -> anyhow::Result<()> {
             vehicles.iter().filter(|v| v.kind == "muck_truck").collect();
         muck_demo::ensure_permit(&store, now, &trip, &trucks).await?;
     }
-    let state = AppState::new(store.clone(), cfg.server_config());
+    let state = AppState::new(store.clone(), cfg.server_config()?);
     start_city(&state).await?;
     let cancel = CancellationToken::new();
     shutdown_on_signal(cancel.clone());

@@ -1,4 +1,4 @@
-// 机械化清扫率 — the daily sweeping coverage report (`GET /api/sweeping/coverage?date=`), as
+// 机械化清扫率 — the daily sweeping coverage report (`GET /api/sweeping/coverage?day=`), as
 // supervision::sweeping::DailyCoverage serialises it.
 import { http } from './http'
 
@@ -46,5 +46,5 @@ export interface DailyCoverage {
 }
 
 export const sweepingApi = {
-  coverage: (date: string) => http.get<DailyCoverage>('/api/sweeping/coverage', { date }),
+  coverage: (date: string) => http.get<DailyCoverage>('/api/sweeping/coverage', { day: date }),
 }

@@ -8,6 +8,7 @@ import { enWall, zhWall } from './wall'
 import { enVolunteers, zhVolunteers } from './volunteers'
 import { enNotify, zhNotify } from './notify'
 import { enSupervision, zhSupervision } from './supervision'
+import { enRoutes, zhRoutes } from './routes'
 
 export type Locale = 'zh-CN' | 'en'
 
@@ -922,6 +923,6 @@ export const zhVocab: Record<string, Record<string, string>> = {
 }
 
 export const messages: Record<Locale, Dict> = {
-  'zh-CN': { ...zhAssessment, ...zhWall, ...zhMobile, ...zhIntake, ...zhVolunteers, ...zhNotify, ...zhSupervision, ...zh },
-  en: { ...enAssessment, ...enWall, ...enMobile, ...enIntake, ...enVolunteers, ...enNotify, ...enSupervision, ...en },
+  'zh-CN': { ...zhAssessment, ...zhWall, ...zhMobile, ...zhIntake, ...zhVolunteers, ...zhNotify, ...zhSupervision, ...zhRoutes, ...zh },
+  en: { ...enAssessment, ...enWall, ...enMobile, ...enIntake, ...enVolunteers, ...enNotify, ...enSupervision, ...enRoutes, ...en },
 }

@@ -7,7 +7,8 @@
 //!                         parse_message ─► SensorSink::store(batch) ─► PUBACK each QoS 1 message
 //!                         malformed → counted + acknowledged, never stored
 //!  StoreSensorSink: readings + supervision::sensor rules ─► Signal ─► store::AlarmWrite,
-//!                   readings and alarms in one transaction (`append_sensor_readings`)
+//!                   readings, alarms and the sensors' rule states in one transaction
+//!                   (`append_sensor_batch`, the states written over the version read)
 //! ```
 //!
 //! The rules are the canonical ones of [`supervision::sensor`] (manhole cover 01023, bin 06042,
@@ -42,7 +43,10 @@
 //! connected it is queued in a member's session (delivered when that member comes back). A
 //! sensor's messages may then be stored by different nodes, so per-sensor order across nodes
 //! holds only as far as the broker's round robin and each node's store order (the readings are
-//! keyed by their measurement time). `share_group = None` subscribes to the plain filter (one
+//! keyed by their measurement time). The rules still judge each sensor on all its messages:
+//! its rule state (hysteresis runs, open alarm, last sample, offline) is kept in the store and
+//! updated in the transaction that stores the batch, over the version the batch read, so two
+//! nodes taking messages of one sensor at once are serialized ([`store_sink`]). `share_group = None` subscribes to the plain filter (one
 //! node only: two would each store everything). At each connection a shared intake also
 //! unsubscribes the plain filter, which a session made by an older version may still hold.
 //! - **Malformed messages** (bad topic, JSON, field, range, timestamp, id mismatch) are counted
@@ -77,7 +81,7 @@ pub use store_sink::{
 };
 /// The canonical sensor rules ([`StoreSensorSink::new`] takes their thresholds).
 pub use supervision::alarm::Signal;
-pub use supervision::sensor::{SensorConfig, SensorInfo, SensorSupervisor};
+pub use supervision::sensor::{SensorConfig, SensorInfo, SensorRuleState, SensorSupervisor};
 
 /// Counter: MQTT reconnections of the intake.
 pub const METRIC_RECONNECTS: &str = "yiwang_ingest_mqtt_reconnects_total";

@@ -5,15 +5,26 @@
 //! batch ─► known sensor? ─ no ─► counted (unknown), acknowledged, not stored
 //!            │ yes
 //!            ├─► SensorReading (values with units in the names)
-//!            └─► SensorSupervisor::observe ─► Signal ─► AlarmWrite (grid via `Locate`)
-//!                                                        appended to `pending`
-//! store.append_sensor_readings(readings, pending)   ← ONE transaction
-//!   Ok  → pending cleared, the intake acknowledges the batch
-//!   Err → pending kept; the intake retries the same batch, whose samples the rules have seen
-//!         already (they ignore samples not newer than the last), so the retry writes the same
-//!         readings and the same signals, once
+//!            └─► rule state of each sensor of the batch, read from the store (version v)
+//!                 ─► SensorSupervisor::observe ─► Signal ─► AlarmWrite (grid via `Locate`)
+//! store.append_sensor_batch(readings, alarms, states written over v)   ← ONE transaction
+//!   Ok       → the intake acknowledges the batch
+//!   conflict → another node stored a message of one of these sensors meanwhile: nothing was
+//!              stored; read the states again and compute the batch again (a few times)
+//!   Err      → nothing stored; the intake retries the same batch, computed from the stored
+//!              state again, so the retry writes the same readings and the same signals, once
 //! ```
 //!
+//! - **Rule state across nodes.** The nodes split the stream (`$share/<group>/…`), so one
+//!   sensor's consecutive messages reach different nodes. Its rule state (the hysteresis runs
+//!   toward raising or clearing, the alarm each rule holds, the last sample's instant, offline)
+//!   therefore lives in the store (`sensor_rule_states`), not in a node: every batch reads the
+//!   states of its sensors, and writes them back in the transaction that stores its readings
+//!   and alarms, only over the version it read. Two nodes that take messages of one sensor at
+//!   the same moment are thus serialized — the later commit fails, is computed again from the
+//!   earlier one's state and stored after it — and "N consecutive readings" counts every
+//!   node's readings. A sample not newer than the sensor's last one (a message overtaken by a
+//!   later one on the other node) is stored but not fed to the rules, as on one node.
 //! - **Registry.** Sensors are registered in the database (`store::Sensor`, by the API, an
 //!   import or the demo) and loaded with [`StoreSensorSink::refresh`] (at start, then
 //!   periodically: [`StoreSensorSink::maintain`]). Messages of a sensor that is not registered
@@ -22,11 +33,14 @@
 //!   as a JT/T 808 fix from a terminal without a vehicle or an HJ 212 packet of an unknown MN.
 //!   A sensor has no place, grid or case class before someone registers it, and anyone able
 //!   to publish on the broker could otherwise fill the registry.
-//! - **Rule state after a restart.** The first refresh primes the rules from the alarms still
-//!   open in the database, so that a cover alarm raised before a restart is cleared by the
-//!   first closed reading after it, and an open offline alarm by the sensor's next message.
+//! - **Rule state of an older database.** The first refresh gives each sensor that has open
+//!   alarms but no stored rule state (a database from before the states were stored) the state
+//!   its alarms say, so that a cover alarm raised before is cleared by the first closed reading,
+//!   and an open offline alarm by the sensor's next message.
 //! - **Offline.** [`StoreSensorSink::tick`] raises `sensor.offline` for sensors silent longer
-//!   than their limit (default 25 h; per sensor `offline_after_ms`); the next message clears it.
+//!   than their limit (default 25 h; per sensor `offline_after_ms`), judged on the stored
+//!   states (so on every node's messages) and stored with the offline flag in one transaction:
+//!   two nodes ticking at once raise it once. The next message clears it.
 //! - **Status messages.** `{"online": true}` counts as a heartbeat (no values); `{"online":
 //!   false}` (usually the last will) is stored and raises nothing: offline is judged by
 //!   silence.
@@ -45,10 +59,13 @@ use std::time::Duration;
 use domain::time::Timestamp;
 use grid::Point;
 use serde_json::{Map, Value};
-use store::{AlarmClear, AlarmFilter, AlarmPage, AlarmWrite, Store, StoreError};
-use supervision::alarm::{AlarmKey, AlarmLevel, Signal, SourceKind};
+use store::{
+    AlarmFilter, AlarmPage, AlarmWrite, SensorRuleRow, SensorRuleWrite, Store, StoreError,
+};
+use supervision::alarm::{AlarmLevel, Signal, SourceKind};
 use supervision::sensor::{
-    self, NumericThresholds, SensorConfig, SensorInfo, SensorSample, SensorSupervisor, SensorValues,
+    self, NumericThresholds, SensorConfig, SensorInfo, SensorRuleState, SensorSample,
+    SensorSupervisor, SensorValues,
 };
 
 use super::payload::{Reading, SensorKind, SensorMessage};
@@ -62,6 +79,12 @@ use crate::supervise::{OnAlarms, raised_keys};
 pub const METRIC_UNKNOWN_SENSOR: &str = "yiwang_ingest_mqtt_unknown_sensor_total";
 /// Counter: alarm writes (label `action`: `raise` / `clear`) made durable by the sensor sink.
 pub const METRIC_ALARM_WRITES: &str = "yiwang_ingest_mqtt_alarm_writes_total";
+
+/// Counter: batches computed again because another node changed a sensor's rule state first.
+pub const METRIC_RULE_CONFLICTS: &str = "yiwang_ingest_mqtt_rule_state_conflicts_total";
+/// Times a batch (or an offline tick) is computed again after a rule-state conflict before it
+/// is given up as a failed write (the intake then retries it later).
+pub const MAX_CONFLICT_RETRIES: usize = 8;
 
 /// Unknown sensor ids remembered for the once-per-id log line (beyond this, no more lines).
 const MAX_WARNED_UNKNOWN: usize = 10_000;
@@ -79,6 +102,8 @@ pub struct SensorSinkStats {
     pub cleared: AtomicU64,
     /// Database writes that failed (batch or offline tick).
     pub write_failures: AtomicU64,
+    /// Batches or ticks computed again after another node changed a rule state first.
+    pub conflicts: AtomicU64,
     /// Sensors in the registry after the last refresh.
     pub sensors: AtomicU64,
 }
@@ -96,6 +121,8 @@ pub struct SensorSinkSnapshot {
     pub cleared: u64,
     /// Failed database writes.
     pub write_failures: u64,
+    /// Computed again after a rule-state conflict.
+    pub conflicts: u64,
     /// Registered sensors.
     pub sensors: u64,
 }
@@ -110,6 +137,7 @@ impl SensorSinkStats {
             raised: l(&self.raised),
             cleared: l(&self.cleared),
             write_failures: l(&self.write_failures),
+            conflicts: l(&self.conflicts),
             sensors: l(&self.sensors),
         }
     }
@@ -123,14 +151,12 @@ struct Known {
 
 #[derive(Debug)]
 struct State {
+    /// The registered sensors' settings; their rule states are loaded from the store for each
+    /// batch (what the engine holds between batches is not used).
     rules: SensorSupervisor,
     sensors: HashMap<String, Known>,
-    /// Alarm writes computed but not yet durable, in order.
-    pending: Vec<AlarmWrite>,
-    /// The first refresh primed the rules from the open alarms.
+    /// The first refresh seeded the rule states of an older database from its open alarms.
     primed: bool,
-    /// Sensors whose offline alarm was open at start: their next message clears it.
-    offline_open: HashSet<String>,
     warned_unknown: HashSet<String>,
 }
 
@@ -144,17 +170,26 @@ pub trait SensorStore: Send + Sync + 'static {
         &self,
         filter: &AlarmFilter,
     ) -> impl Future<Output = Result<AlarmPage, StoreError>> + Send;
-    /// Readings and alarm writes of one batch, in one transaction.
-    fn append_sensor_readings(
+    /// The stored rule states of these sensors (all when `None`).
+    fn sensor_rule_states(
+        &self,
+        ids: Option<&[String]>,
+    ) -> impl Future<Output = Result<Vec<SensorRuleRow>, StoreError>> + Send;
+    /// Readings, alarm writes and rule states (each over the version it was computed from) of
+    /// one batch, in one transaction.
+    fn append_sensor_batch(
         &self,
         readings: &[store::SensorReading],
         alarms: &[AlarmWrite],
+        states: &[SensorRuleWrite],
+        now: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Alarm writes alone (the offline tick), in one transaction.
-    fn write_alarms(
+    /// First rule states of sensors that have none stored.
+    fn seed_sensor_rule_states(
         &self,
-        alarms: &[AlarmWrite],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+        states: &[(String, String)],
+        now: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
 impl SensorStore for Store {
@@ -169,19 +204,29 @@ impl SensorStore for Store {
         Store::list_alarms(self, filter)
     }
 
-    fn append_sensor_readings(
+    fn sensor_rule_states(
+        &self,
+        ids: Option<&[String]>,
+    ) -> impl Future<Output = Result<Vec<SensorRuleRow>, StoreError>> + Send {
+        Store::sensor_rule_states(self, ids)
+    }
+
+    fn append_sensor_batch(
         &self,
         readings: &[store::SensorReading],
         alarms: &[AlarmWrite],
+        states: &[SensorRuleWrite],
+        now: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        Store::append_sensor_readings(self, readings, alarms)
+        Store::append_sensor_batch(self, readings, alarms, states, now)
     }
 
-    fn write_alarms(
+    fn seed_sensor_rule_states(
         &self,
-        alarms: &[AlarmWrite],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        Store::write_alarms(self, alarms)
+        states: &[(String, String)],
+        now: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        Store::seed_sensor_rule_states(self, states, now)
     }
 }
 
@@ -368,9 +413,7 @@ impl<D: SensorStore> StoreSensorSink<D> {
                 state: tokio::sync::Mutex::new(State {
                     rules: SensorSupervisor::new(rules),
                     sensors: HashMap::new(),
-                    pending: Vec::new(),
                     primed: false,
-                    offline_open: HashSet::new(),
                     warned_unknown: HashSet::new(),
                 }),
                 stats: SensorSinkStats::default(),
@@ -393,24 +436,24 @@ impl<D: SensorStore> StoreSensorSink<D> {
         &self.inner.stats
     }
 
-    /// Alarm writes computed but not yet durable (kept across failed writes).
-    pub async fn pending_alarms(&self) -> usize {
-        self.inner.state.lock().await.pending.len()
-    }
-
     /// Reloads the registry from the database: new sensors are registered, changed ones get
-    /// their new settings (keeping their rule state), deleted ones are forgotten. The first
-    /// call also primes the rules from the alarms still open (see the module docs).
+    /// their new settings, deleted ones are forgotten (rule states are the store's). The first
+    /// call also seeds the rule states of sensors with open alarms but no stored state (see the
+    /// module docs).
     ///
     /// # Errors
     /// The database cannot be read (the previous registry stays in use).
     pub async fn refresh(&self) -> Result<(), StoreError> {
         let stored = self.inner.store.list_sensors().await?;
         let primed = self.inner.state.lock().await.primed;
-        let open = if primed {
-            Vec::new()
+        let (open, with_state) = if primed {
+            (Vec::new(), HashSet::new())
         } else {
-            self.open_sensor_alarms().await?
+            let stored = self.inner.store.sensor_rule_states(None).await?;
+            (
+                self.open_sensor_alarms().await?,
+                stored.into_iter().map(|r| r.sensor_id).collect(),
+            )
         };
         let mut infos = Vec::with_capacity(stored.len());
         for s in &stored {
@@ -443,7 +486,15 @@ impl<D: SensorStore> StoreSensorSink<D> {
             st.rules.register(id, info);
         }
         if !st.primed {
-            self.prime(&mut st, &open);
+            let seeds = self.prime(&mut st, &open, &with_state);
+            if !seeds.is_empty() {
+                let now = Timestamp(self.inner.clock.now_ms());
+                // Kept if another node seeded first (it computed the same from the same alarms).
+                self.inner
+                    .store
+                    .seed_sensor_rule_states(&seeds, now)
+                    .await?;
+            }
             st.primed = true;
         }
         self.inner
@@ -475,21 +526,30 @@ impl<D: SensorStore> StoreSensorSink<D> {
         Ok(out)
     }
 
-    /// Puts each sensor's rules into the state its open alarms say, by feeding one synthetic
-    /// breaking sample at the instant of its latest open alarm; the signals are dropped (the
-    /// alarms are open already).
-    fn prime(&self, st: &mut State, open: &[store::Alarm]) {
+    /// The rule state each sensor's open alarms say, for the sensors with open alarms and no
+    /// stored state (`with_state`): one synthetic breaking sample at the instant of its latest
+    /// open alarm (the signals are dropped: the alarms are open already), and the offline flag
+    /// for an open offline alarm. Returns (sensor id, state JSON) to seed.
+    fn prime(
+        &self,
+        st: &mut State,
+        open: &[store::Alarm],
+        with_state: &HashSet<String>,
+    ) -> Vec<(String, String)> {
         let cfg = &self.inner.rules_config;
         let mut by_sensor: HashMap<&str, Vec<&store::Alarm>> = HashMap::new();
         for a in open {
             by_sensor.entry(a.source_id.as_str()).or_default().push(a);
         }
+        let mut seeds = Vec::new();
         for (id, alarms) in by_sensor {
-            if !st.sensors.contains_key(id) {
+            if !st.sensors.contains_key(id) || with_state.contains(id) {
                 continue;
             }
+            st.rules.set_rule_state(id, &SensorRuleState::default());
             let mut values = SensorValues::default();
             let mut battery_pct = None;
+            let mut offline = false;
             let mut at = Timestamp(i64::MIN);
             for a in alarms {
                 at = at.max(a.updated_at);
@@ -507,9 +567,7 @@ impl<D: SensorStore> StoreSensorSink<D> {
                     sensor::RULE_HIGH => values.value = threshold("high"),
                     sensor::RULE_LOW => values.value = values.value.or(threshold("low")),
                     sensor::RULE_BATTERY_LOW => battery_pct = Some(0.0),
-                    sensor::RULE_OFFLINE => {
-                        st.offline_open.insert(id.to_owned());
-                    }
+                    sensor::RULE_OFFLINE => offline = true,
                     _ => {}
                 }
             }
@@ -520,43 +578,152 @@ impl<D: SensorStore> StoreSensorSink<D> {
                 battery_pct,
             };
             let _already_open = st.rules.observe(&sample);
+            let Some(mut state) = st.rules.rule_state(id) else {
+                continue;
+            };
+            state.offline = offline;
+            match serde_json::to_string(&state) {
+                Ok(json) => seeds.push((id.to_owned(), json)),
+                Err(e) => tracing::warn!(sensor_id = id, error = %e, "rule state not serializable"),
+            }
+        }
+        seeds
+    }
+
+    /// Loads the stored rule states of `ids` into the engine (the default state for a sensor
+    /// with none, or with one that cannot be read); returns the versions read (0: none).
+    async fn load_states(
+        &self,
+        st: &mut State,
+        ids: Option<&[String]>,
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let rows = self.inner.store.sensor_rule_states(ids).await?;
+        let mut stored: HashMap<String, (i64, SensorRuleState)> =
+            HashMap::with_capacity(rows.len());
+        for r in rows {
+            let state = serde_json::from_str(&r.state).unwrap_or_else(|e| {
+                tracing::warn!(sensor_id = %r.sensor_id, error = %e, "stored rule state unreadable; starting afresh");
+                SensorRuleState::default()
+            });
+            stored.insert(r.sensor_id, (r.version, state));
+        }
+        let wanted: Vec<String> = match ids {
+            Some(ids) => ids.to_vec(),
+            None => st.rules.sensor_ids().map(str::to_owned).collect(),
+        };
+        let mut versions = HashMap::with_capacity(wanted.len());
+        let fresh = SensorRuleState::default();
+        for id in wanted {
+            let (version, state) = stored.get(&id).map_or((0, &fresh), |(v, s)| (*v, s));
+            if st.rules.set_rule_state(&id, state) {
+                versions.insert(id, version);
+            }
+        }
+        Ok(versions)
+    }
+
+    /// The engine's states of `ids` as writes over the versions read.
+    fn state_writes(
+        st: &State,
+        versions: &HashMap<String, i64>,
+        ids: &[String],
+    ) -> Vec<SensorRuleWrite> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let (Some(state), Some(read_version)) = (st.rules.rule_state(id), versions.get(id))
+            else {
+                continue;
+            };
+            match serde_json::to_string(&state) {
+                Ok(state) => out.push(SensorRuleWrite {
+                    sensor_id: id.clone(),
+                    state,
+                    read_version: *read_version,
+                }),
+                Err(e) => {
+                    tracing::warn!(sensor_id = %id, error = %e, "rule state not serializable")
+                }
+            }
+        }
+        out
+    }
+
+    /// After a failed write: whether a rule state it was computed from changed meanwhile (a
+    /// conflict with another node, to compute again) rather than the database failing.
+    async fn states_moved(&self, versions: &HashMap<String, i64>) -> bool {
+        let ids: Vec<String> = versions.keys().cloned().collect();
+        match self.inner.store.sensor_rule_states(Some(&ids)).await {
+            Ok(rows) => {
+                let now: HashMap<&str, i64> = rows
+                    .iter()
+                    .map(|r| (r.sensor_id.as_str(), r.version))
+                    .collect();
+                versions
+                    .iter()
+                    .any(|(id, v)| now.get(id.as_str()).copied().unwrap_or(0) != *v)
+            }
+            Err(_) => false,
         }
     }
 
-    /// Raises `sensor.offline` for sensors silent too long (now from the clock) and stores the
-    /// raises with any alarm writes still pending. Returns how many signals were written.
+    fn count_conflict(&self) {
+        self.inner.stats.conflicts.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!(METRIC_RULE_CONFLICTS).increment(1);
+    }
+
+    /// Raises `sensor.offline` for sensors silent too long (now from the clock), judged on the
+    /// stored rule states, and stores the raises with the offline flags in one transaction.
+    /// Returns how many signals were written.
     ///
     /// # Errors
-    /// The database write failed: the signals stay pending and are written with the next
-    /// batch or tick.
+    /// The database failed: nothing was written; the next tick judges again.
     pub async fn tick(&self) -> Result<usize, StoreError> {
         let now = Timestamp(self.inner.clock.now_ms());
         let mut st = self.inner.state.lock().await;
-        let signals = st.rules.tick(now);
-        for s in signals {
-            let grid = st
-                .sensors
-                .get(&s.key().source_id)
-                .and_then(|k| k.grid_code.clone());
-            let w = alarm_write(s, grid.as_deref(), &self.inner.locate);
-            st.pending.push(w);
-        }
-        if st.pending.is_empty() {
-            return Ok(0);
-        }
-        match self.inner.store.write_alarms(&st.pending).await {
-            Ok(()) => {
-                self.count_alarms(&st.pending);
-                let n = st.pending.len();
-                st.pending.clear();
-                Ok(n)
+        let st = &mut *st;
+        let mut attempt = 0;
+        loop {
+            let versions = self.load_states(st, None).await?;
+            let signals = st.rules.tick(now);
+            if signals.is_empty() {
+                return Ok(0);
             }
-            Err(e) => {
-                self.inner
-                    .stats
-                    .write_failures
-                    .fetch_add(1, Ordering::Relaxed);
-                Err(e)
+            let mut ids: Vec<String> = signals.iter().map(|s| s.key().source_id.clone()).collect();
+            ids.sort();
+            ids.dedup();
+            let writes = Self::state_writes(st, &versions, &ids);
+            let alarms: Vec<AlarmWrite> = signals
+                .into_iter()
+                .map(|s| {
+                    let grid = st
+                        .sensors
+                        .get(&s.key().source_id)
+                        .and_then(|k| k.grid_code.clone());
+                    alarm_write(s, grid.as_deref(), &self.inner.locate)
+                })
+                .collect();
+            match self
+                .inner
+                .store
+                .append_sensor_batch(&[], &alarms, &writes, now)
+                .await
+            {
+                Ok(()) => {
+                    self.count_alarms(&alarms);
+                    return Ok(alarms.len());
+                }
+                Err(e) => {
+                    attempt += 1;
+                    if attempt < MAX_CONFLICT_RETRIES && self.states_moved(&versions).await {
+                        self.count_conflict();
+                        continue;
+                    }
+                    self.inner
+                        .stats
+                        .write_failures
+                        .fetch_add(1, Ordering::Relaxed);
+                    return Err(e);
+                }
             }
         }
     }
@@ -603,7 +770,7 @@ impl<D: SensorStore> StoreSensorSink<D> {
                 }
                 _ = tick.tick() => {
                     if let Err(e) = self.tick().await {
-                        tracing::warn!(error = %e, "storing sensor offline alarms failed; kept pending");
+                        tracing::warn!(error = %e, "storing sensor offline alarms failed; judged again at the next tick");
                     }
                 }
             }
@@ -611,65 +778,85 @@ impl<D: SensorStore> StoreSensorSink<D> {
     }
 }
 
-fn offline_clear(sensor_id: &str, at: Timestamp) -> AlarmWrite {
-    AlarmWrite::Clear(AlarmClear {
-        open_key: AlarmKey::new(SourceKind::Sensor, sensor_id, sensor::RULE_OFFLINE).open_key(),
-        at,
-    })
-}
-
 impl<D: SensorStore> SensorSink for StoreSensorSink<D> {
     async fn store(&self, batch: &[SensorMessage]) -> Result<(), SinkError> {
         let inner = &*self.inner;
         let mut st = inner.state.lock().await;
         let st = &mut *st;
-        let mut readings = Vec::with_capacity(batch.len());
+        let mut known = Vec::with_capacity(batch.len());
         let mut unknown = 0u64;
         for m in batch {
-            let Some(known) = st.sensors.get(&m.sensor_id) else {
-                unknown += 1;
-                if st.warned_unknown.len() < MAX_WARNED_UNKNOWN
-                    && st.warned_unknown.insert(m.sensor_id.clone())
-                {
-                    tracing::warn!(sensor_id = %m.sensor_id, kind = m.kind.as_str(), "message of an unregistered sensor: not stored (register the sensor first)");
-                }
+            if st.sensors.contains_key(&m.sensor_id) {
+                known.push(m);
                 continue;
-            };
-            readings.push(reading_of(m));
-            let Some(sample) = sample_of(m) else { continue };
-            if st.offline_open.remove(&m.sensor_id) {
-                st.pending.push(offline_clear(&m.sensor_id, sample.at));
             }
-            let grid = known.grid_code.clone();
-            for s in st.rules.observe(&sample) {
-                st.pending
-                    .push(alarm_write(s, grid.as_deref(), &inner.locate));
+            unknown += 1;
+            if st.warned_unknown.len() < MAX_WARNED_UNKNOWN
+                && st.warned_unknown.insert(m.sensor_id.clone())
+            {
+                tracing::warn!(sensor_id = %m.sensor_id, kind = m.kind.as_str(), "message of an unregistered sensor: not stored (register the sensor first)");
             }
         }
         if unknown > 0 {
             inner.stats.unknown.fetch_add(unknown, Ordering::Relaxed);
             metrics::counter!(METRIC_UNKNOWN_SENSOR).increment(unknown);
         }
-        if readings.is_empty() && st.pending.is_empty() {
+        if known.is_empty() {
             return Ok(());
         }
-        match inner
-            .store
-            .append_sensor_readings(&readings, &st.pending)
-            .await
-        {
-            Ok(()) => {
-                inner
-                    .stats
-                    .readings
-                    .fetch_add(readings.len() as u64, Ordering::Relaxed);
-                self.count_alarms(&st.pending);
-                st.pending.clear();
-                Ok(())
-            }
-            Err(e) => {
+        let readings: Vec<store::SensorReading> = known.iter().map(|m| reading_of(m)).collect();
+        let samples: Vec<SensorSample> = known.iter().filter_map(|m| sample_of(m)).collect();
+        let mut ids: Vec<String> = samples.iter().map(|s| s.sensor_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let now = Timestamp(inner.clock.now_ms());
+        let mut attempt = 0;
+        loop {
+            let unavailable = |e: StoreError| {
                 inner.stats.write_failures.fetch_add(1, Ordering::Relaxed);
-                Err(SinkError::Unavailable(e.to_string()))
+                SinkError::Unavailable(e.to_string())
+            };
+            let versions = if ids.is_empty() {
+                HashMap::new()
+            } else {
+                self.load_states(st, Some(&ids))
+                    .await
+                    .map_err(unavailable)?
+            };
+            let mut alarms = Vec::new();
+            for sample in &samples {
+                let grid = st
+                    .sensors
+                    .get(&sample.sensor_id)
+                    .and_then(|k| k.grid_code.clone());
+                for s in st.rules.observe(sample) {
+                    alarms.push(alarm_write(s, grid.as_deref(), &inner.locate));
+                }
+            }
+            // Every sensor of the batch is written over the version read, changed or not: a
+            // sample judged on a state another node has since changed must be judged again.
+            let writes = Self::state_writes(st, &versions, &ids);
+            match inner
+                .store
+                .append_sensor_batch(&readings, &alarms, &writes, now)
+                .await
+            {
+                Ok(()) => {
+                    inner
+                        .stats
+                        .readings
+                        .fetch_add(readings.len() as u64, Ordering::Relaxed);
+                    self.count_alarms(&alarms);
+                    return Ok(());
+                }
+                Err(e) => {
+                    attempt += 1;
+                    if attempt < MAX_CONFLICT_RETRIES && self.states_moved(&versions).await {
+                        self.count_conflict();
+                        continue;
+                    }
+                    return Err(unavailable(e));
+                }
             }
         }
     }

@@ -2,7 +2,10 @@
 //! its point, then collects at an other-waste point (前分后混: one alarm in class 06041 however
 //! often it repeats), a kitchen point left unvisited at 10:00 raises its missed alarm on the
 //! point once (and not again from a node that replayed the day), the late visit clears it, and a
-//! sweeper sweeping at 30 km/h raises its working-speed alarm.
+//! sweeper driving at 35 km/h raises nothing (transit) while one sweeping and then speeding up to
+//! 25 km/h on a street raises its working-speed alarm (the working state inferred over the
+//! stored roads). A truck's collection route makes its points due by the route's finish time and
+//! raises the route-missed alarm for the point its truck did not collect.
 
 use std::sync::Arc;
 
@@ -117,6 +120,23 @@ async fn garbage_and_sweeper_fixes_raise_collection_and_speed_alarms() {
         ])
         .await
         .expect("points");
+    // The street the sweeper sweeps (a secondary road: one pass a day).
+    store
+        .import_roads(
+            &[grid::Road {
+                id: "R-LAT".into(),
+                name: "建设路".into(),
+                class: grid::RoadClass::Secondary,
+                chief: None,
+                line: grid::Polyline(vec![
+                    grid::Point::new(113.59, LAT),
+                    grid::Point::new(113.70, LAT),
+                ]),
+            }],
+            now,
+        )
+        .await
+        .expect("roads");
     let registry = StoreRegistry::new(store.clone(), Arc::new(move || now));
     registry.refresh().await.expect("directory");
     let locate: Locate = Arc::new(|_, _| Some(GRID.to_owned()));
@@ -210,23 +230,132 @@ async fn garbage_and_sweeper_fixes_raise_collection_and_speed_alarms() {
     assert_eq!(missed.len(), 1);
     assert_eq!(missed[0].state, "cleared", "{missed:?}");
 
-    // A sweeper sweeping at 30 km/h for a minute: one working-speed alarm; in band again for
-    // two minutes: cleared.
+    // A sweeper driving along the street at 35 km/h for five minutes (transit to the depot):
+    // nothing. Then sweeping at 12 km/h for two minutes (working, inferred) and speeding up to
+    // 25 km/h for a minute: one working-speed alarm; in band again for two minutes: cleared.
     let s0 = due + 3_600_000;
-    let batch: Vec<Record> = (0..6)
-        .map(|i| fix(SWEEPER, s0 + i * 20_000, 113.60 + i as f64 * 1e-4, 30.0))
+    let lon = |i: i64| 113.60 + i as f64 * 1e-4;
+    let batch: Vec<Record> = (0..15)
+        .map(|i| fix(SWEEPER, s0 + i * 20_000, lon(i), 35.0))
+        .collect();
+    sink.write(&batch).await.expect("write");
+    assert!(alarms(&store, "sweeping.overspeed", &[]).await.is_empty());
+    let s0 = s0 + 15 * 20_000;
+    let batch: Vec<Record> = (0..7)
+        .map(|i| fix(SWEEPER, s0 + i * 20_000, lon(i), 12.0))
+        .chain((7..11).map(|i| fix(SWEEPER, s0 + i * 20_000, lon(i), 25.0)))
         .collect();
     sink.write(&batch).await.expect("write");
     let fast = alarms(&store, "sweeping.overspeed", &["raised"]).await;
     assert_eq!(fast.len(), 1, "{fast:?}");
     assert_eq!(fast[0].source_id, SWEEPER);
     assert!(fast[0].message.contains("豫A·S0102"), "{}", fast[0].message);
-    let batch: Vec<Record> = (6..16)
-        .map(|i| fix(SWEEPER, s0 + i * 20_000, 113.60 + i as f64 * 1e-4, 12.0))
+    let batch: Vec<Record> = (11..21)
+        .map(|i| fix(SWEEPER, s0 + i * 20_000, lon(i), 12.0))
         .collect();
     sink.write(&batch).await.expect("write");
     assert!(
         alarms(&store, "sweeping.overspeed", &["raised"])
+            .await
+            .is_empty()
+    );
+}
+
+/// A collection route R1 over K1 and K2 for the kitchen truck, finishing at 09:00: the truck
+/// collects K1 at 08:00 only, so at 09:00 K2 raises `garbage.route_missed:R1` naming the route
+/// and the truck, and not the city-wide 10:00 rule; O1 (on no route) keeps the city-wide rule.
+#[tokio::test]
+async fn a_route_point_its_truck_skipped_raises_the_route_missed_alarm() {
+    let store = Store::open(&ConnectOptions::new("sqlite::memory:"))
+        .await
+        .expect("store");
+    let now = Timestamp(NOW_MS);
+    let truck = store
+        .create_vehicle(
+            &NewVehicle {
+                plate: "豫A·G0101".into(),
+                kind: "garbage_truck".into(),
+                company: Some("中原区环卫中心（厨余）".into()),
+                phone: Some(TRUCK.into()),
+            },
+            now,
+        )
+        .await
+        .expect("vehicle");
+    let point = |id: &str, category: &str, lon: f64| CollectionPoint {
+        point_id: id.into(),
+        name: format!("{id}收集点"),
+        category: category.into(),
+        lat: LAT,
+        lon,
+        grid_code: Some(GRID.into()),
+    };
+    store
+        .upsert_collection_points(&[
+            point("K1", "kitchen", K1),
+            point("O1", "other", O1),
+            point("K2", "kitchen", K2),
+        ])
+        .await
+        .expect("points");
+    store
+        .insert_collection_route(&store::CollectionRoute {
+            route_id: "R1".into(),
+            name: "厨余一号线".into(),
+            vehicle_id: truck,
+            category: "kitchen".into(),
+            points: vec!["K1".into(), "K2".into()],
+            days: serde_json::json!({ "kind": "daily" }),
+            finish_by: 9 * 60,
+            any_truck: false,
+            created_at: now,
+            updated_at: now,
+        })
+        .await
+        .expect("route");
+    let registry = StoreRegistry::new(store.clone(), Arc::new(move || now));
+    registry.refresh().await.expect("directory");
+    let locate: Locate = Arc::new(|_, _| Some(GRID.to_owned()));
+    let supervisors = Supervisors::new(locate.clone(), MuckConfig::default(), EnvConfig::default());
+    let (loaded, _) = supervisors.load(&store).await.expect("load");
+    assert_eq!(loaded.routes, 1);
+    let t0 = t0();
+    supervisors
+        .replay_garbage_day(&store, Timestamp(t0))
+        .await
+        .expect("replay");
+    let sink = StoreSink::new(store.clone(), registry.clone(), locate.clone())
+        .with_supervision(supervisors.clone(), None);
+    sink.write(&stop_at(t0, K1)).await.expect("write");
+    let finish = t0 + 3_600_000;
+    assert!(raised_keys(&supervisors.tick(Timestamp(finish - 60_000))).is_empty());
+    let writes = supervisors.tick(Timestamp(finish));
+    assert_eq!(
+        raised_keys(&writes),
+        ["collection_point|K2|garbage.route_missed:R1"]
+    );
+    persist(&store, &supervisors, None, writes).await;
+    let missed = alarms(&store, "garbage.route_missed:R1", &["raised"]).await;
+    assert_eq!(missed.len(), 1);
+    assert!(
+        missed[0].message.contains("厨余一号线"),
+        "{}",
+        missed[0].message
+    );
+    assert!(
+        missed[0].message.contains("豫A·G0101"),
+        "{}",
+        missed[0].message
+    );
+    assert_eq!(missed[0].detail["route_id"], "R1");
+    // At 10:00 the city-wide kitchen rule leaves the routed points alone.
+    assert!(raised_keys(&supervisors.tick(Timestamp(t0 + 2 * 3_600_000))).is_empty());
+    // The route's truck collecting K2 late clears it.
+    sink.write(&stop_at(t0 + 3 * 3_600_000, K2))
+        .await
+        .expect("write");
+    assert!(
+        alarms(&store, "garbage.route_missed:R1", &["raised"])
             .await
             .is_empty()
     );

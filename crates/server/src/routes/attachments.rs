@@ -115,6 +115,30 @@ pub(crate) async fn save_image(
     ext: &str,
     original_name: Option<String>,
 ) -> ApiResult<SavedImage> {
+    save_image_keyed(
+        state,
+        uploader_id,
+        bytes,
+        content_type,
+        ext,
+        original_name,
+        None,
+    )
+    .await
+}
+
+/// [`save_image`], recorded once per `source_key` of the uploader when one is given (see
+/// `store::Store::insert_attachment_once`): saving the same source again (a filing tried
+/// again) returns the record made before.
+pub(crate) async fn save_image_keyed(
+    state: &AppState,
+    uploader_id: i64,
+    bytes: &[u8],
+    content_type: &str,
+    ext: &str,
+    original_name: Option<String>,
+    source_key: Option<&str>,
+) -> ApiResult<SavedImage> {
     let sha = hex::encode(Sha256::digest(bytes));
     let now = state.now();
     let rel = format!("{}/{}.{ext}", now.to_shanghai().format("%Y/%m"), sha);
@@ -134,20 +158,23 @@ pub(crate) async fn save_image(
             .map_err(|e| ApiError::Internal(format!("store attachment: {e}")))?;
     }
     let size_bytes = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-    let id = state
-        .store
-        .insert_attachment(
-            &NewAttachment {
-                uploader_id,
-                content_type: content_type.into(),
-                size_bytes,
-                sha256: sha.clone(),
-                path: rel,
-                original_name,
-            },
-            now,
-        )
-        .await?;
+    let record = NewAttachment {
+        uploader_id,
+        content_type: content_type.into(),
+        size_bytes,
+        sha256: sha.clone(),
+        path: rel,
+        original_name,
+    };
+    let id = match source_key {
+        Some(key) => {
+            state
+                .store
+                .insert_attachment_once(&record, key, now)
+                .await?
+        }
+        None => state.store.insert_attachment(&record, now).await?,
+    };
     Ok(SavedImage {
         id,
         size_bytes,

@@ -423,8 +423,10 @@ pub async fn ingest(
 /// them), else the alarm's `detail.snapshots`; at most [`MAX_CASE_SNAPSHOTS`], the first and
 /// the latest — each recorded again as an attachment of `actor` over the same stored file
 /// (content-addressed, nothing is copied), so that the report may link them — a report links
-/// only its reporter's own unlinked photos — while the event keeps its original. Empty for other
-/// sources, and a snapshot whose record is gone is skipped. Applies to the alarm worker's cases
+/// only its reporter's own unlinked photos — while the event keeps its original. The record is
+/// made once per alarm and snapshot (`alarm:<id>:snapshot:<attachment id>`), so a filing that
+/// failed and is tried again reuses it. Empty for other sources, and a snapshot whose record is
+/// gone is skipped. Applies to the alarm worker's cases
 /// and to a notice an operator confirms (`POST /api/alarms/{id}/case`) alike.
 ///
 /// # Errors
@@ -471,9 +473,11 @@ pub(crate) async fn case_snapshots(
             continue;
         };
         let ext = meta.path.rsplit('.').next().unwrap_or("jpg").to_owned();
+        // Once per alarm and snapshot: a filing tried again (it failed, or another node's
+        // worker took the alarm at the same time) takes the record made before.
         let copy = state
             .store
-            .insert_attachment(
+            .insert_attachment_once(
                 &store::NewAttachment {
                     uploader_id: actor.caller.user_id,
                     content_type: meta.content_type,
@@ -482,6 +486,7 @@ pub(crate) async fn case_snapshots(
                     path: meta.path,
                     original_name: Some(format!("snapshot-{}.{ext}", alarm.source_id)),
                 },
+                &format!("alarm:{}:snapshot:{id}", alarm.id),
                 now,
             )
             .await?;

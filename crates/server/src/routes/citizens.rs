@@ -2,12 +2,16 @@
 //! from a description, and the outbox of messages sent to citizens (for admins).
 //!
 //! One-time codes: 6 digits, valid [`OTP_TTL_MINUTES`], only their SHA-256 stored, burnt after
-//! [`OTP_MAX_ATTEMPTS`] wrong tries. Sending is limited per phone through the outbox (the same
-//! answer on every node: one code per [`OTP_RESEND_SECONDS`], [`OTP_PER_DAY`] a day) and per
-//! client IP on each node. A first sign-in creates a citizen account; a phone that belongs to a
-//! staff account cannot sign in this way (staff use their password).
+//! [`OTP_MAX_ATTEMPTS`] wrong tries. Sending is limited per phone (one code per
+//! [`OTP_RESEND_SECONDS`], [`OTP_PER_DAY`] a calendar day in Asia/Shanghai) and per client IP
+//! ([`OTP_IP_BURST`] at once, one more every [`OTP_IP_INTERVAL_MS`]). These limits are kept in
+//! the store (`rate_limits`, one atomic upsert per decision), so every node on one database
+//! shares them: N nodes allow the limit once, not N times. A first sign-in creates a citizen
+//! account; a phone that belongs to a staff account cannot sign in this way (staff use their
+//! password).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use axum::extract::State;
 use axum::http::{Extensions, StatusCode};
@@ -20,14 +24,14 @@ use domain::time::Timestamp;
 use rand::RngExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use store::{NewNotification, NewUser, NotificationFilter};
+use store::{NewNotification, NewUser, NotificationFilter, RateDecision};
 
 use crate::AppState;
 use crate::auth::{self, AuthUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
 use crate::notify;
-use crate::ratelimit::{Limit, RateLimiter, client_ip};
+use crate::ratelimit::client_ip;
 
 /// Minutes a code stays valid.
 pub const OTP_TTL_MINUTES: i64 = 5;
@@ -38,21 +42,21 @@ pub const OTP_RESEND_SECONDS: i64 = 60;
 /// Codes to one phone in 24 hours.
 pub const OTP_PER_DAY: i64 = 10;
 
-/// Per-IP limits of this node (the per-phone limits live in the store).
+/// Codes requested from one client IP at once (shared by all nodes).
+pub const OTP_IP_BURST: u32 = 10;
+/// Then one more code request per IP every this many ms (5 a minute).
+pub const OTP_IP_INTERVAL_MS: i64 = 12_000;
+/// How often a node deletes the expired rows of `rate_limits`.
+const PRUNE_EVERY_MS: i64 = 10 * 60_000;
+
+/// The node's note of when it last cleaned the shared limits.
+#[derive(Default)]
 struct Limiters {
-    otp_ip: RateLimiter,
+    last_prune: AtomicI64,
 }
 
 pub fn router() -> Router<AppState> {
-    let limiters = Limiters {
-        otp_ip: RateLimiter::new(
-            Limit {
-                burst: 10,
-                per_minute: 5,
-            },
-            "sign-in codes requested from this IP address",
-        ),
-    };
+    let limiters = Limiters::default();
     Router::new()
         .route("/api/auth/otp", post(request_otp))
         .route("/api/auth/otp/verify", post(verify_otp))
@@ -91,6 +95,87 @@ fn ip_key(ext: &Extensions) -> String {
     client_ip(ext).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
+/// Milliseconds to whole seconds for `Retry-After`, at least 1.
+fn retry_secs(ms: i64) -> u64 {
+    u64::try_from((ms + 999) / 1000).unwrap_or(1).max(1)
+}
+
+/// The limits on sending a code, shared by every node through the store: per client IP, per
+/// phone one per [`OTP_RESEND_SECONDS`], per phone [`OTP_PER_DAY`] a calendar day. Checked in
+/// that order; a refusal counts nothing further (an earlier limit has counted the request).
+async fn check_otp_limits(
+    state: &AppState,
+    lim: &Limiters,
+    ip: &str,
+    phone: &str,
+    now: Timestamp,
+) -> ApiResult<()> {
+    let store = &state.store;
+    let last = lim.last_prune.load(Ordering::Relaxed);
+    if now.0 - last >= PRUNE_EVERY_MS
+        && lim
+            .last_prune
+            .compare_exchange(last, now.0, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        && let Err(e) = store.prune_rate_limits(now).await
+    {
+        tracing::warn!(error = %e, "cleaning the shared rate limits failed");
+    }
+    let decision = store
+        .rate_take(
+            &format!("otp:ip:{ip}"),
+            now,
+            OTP_IP_INTERVAL_MS,
+            OTP_IP_BURST,
+        )
+        .await?;
+    if let RateDecision::Refused { retry_after_ms } = decision {
+        let retry_after_s = retry_secs(retry_after_ms);
+        return Err(ApiError::RateLimited {
+            message: format!(
+                "too many sign-in codes requested from this IP address; try again in {retry_after_s} s"
+            ),
+            retry_after_s,
+        });
+    }
+    let decision = store
+        .rate_take(
+            &format!("otp:phone:{phone}"),
+            now,
+            OTP_RESEND_SECONDS * 1000,
+            1,
+        )
+        .await?;
+    if let RateDecision::Refused { retry_after_ms } = decision {
+        return Err(ApiError::RateLimited {
+            message: format!(
+                "a code was sent to this phone less than {OTP_RESEND_SECONDS} s ago; wait before asking again"
+            ),
+            retry_after_s: retry_secs(retry_after_ms),
+        });
+    }
+    // The calendar day in Asia/Shanghai (UTC+8, no daylight saving).
+    const DAY_MS: i64 = 86_400_000;
+    const UTC8_MS: i64 = 8 * 3_600_000;
+    let day = (now.0 + UTC8_MS).div_euclid(DAY_MS);
+    let day_end = Timestamp((day + 1) * DAY_MS - UTC8_MS);
+    let decision = store
+        .rate_count(
+            &format!("otp:phone-day:{phone}:{day}"),
+            now,
+            OTP_PER_DAY,
+            day_end,
+        )
+        .await?;
+    if let RateDecision::Refused { retry_after_ms } = decision {
+        return Err(ApiError::RateLimited {
+            message: format!("at most {OTP_PER_DAY} codes a day are sent to one phone"),
+            retry_after_s: retry_secs(retry_after_ms),
+        });
+    }
+    Ok(())
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OtpRequest {
@@ -106,29 +191,7 @@ async fn request_otp(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let phone = phone_of(&req.phone)?;
     let now = state.now();
-    lim.otp_ip.check(&ip_key(&ext), now)?;
-    let recent = state
-        .store
-        .count_notifications(&phone, "otp", Timestamp(now.0 - OTP_RESEND_SECONDS * 1000))
-        .await?;
-    if recent > 0 {
-        return Err(ApiError::RateLimited {
-            message: format!(
-                "a code was sent to this phone less than {OTP_RESEND_SECONDS} s ago; wait before asking again"
-            ),
-            retry_after_s: OTP_RESEND_SECONDS.unsigned_abs(),
-        });
-    }
-    let today = state
-        .store
-        .count_notifications(&phone, "otp", Timestamp(now.0 - 24 * 3_600_000))
-        .await?;
-    if today >= OTP_PER_DAY {
-        return Err(ApiError::RateLimited {
-            message: format!("at most {OTP_PER_DAY} codes a day are sent to one phone"),
-            retry_after_s: 3600,
-        });
-    }
+    check_otp_limits(&state, &lim, &ip_key(&ext), &phone, now).await?;
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
     let expires_at = now.plus_minutes(OTP_TTL_MINUTES);
     state

@@ -8,6 +8,7 @@ pub(crate) mod cameras;
 mod cases;
 pub(crate) mod citizens;
 mod city;
+pub mod collection_routes;
 mod devices;
 pub(crate) mod duplicates;
 mod escalation;
@@ -93,6 +94,7 @@ pub fn router(config: &ServerConfig) -> Router<AppState> {
         .merge(sensors::router())
         .merge(cameras::router(config))
         .merge(sanitation::router())
+        .merge(collection_routes::router())
         .merge(volunteers::router())
         .merge(webhooks::router())
         .merge(escalation::router())

@@ -327,6 +327,110 @@ pub async fn patrol(
     Ok(Json((*report).clone()))
 }
 
+/// The garbage-truck fixes of `day` replayed over the stored collection points and routes;
+/// `report` turns the tracker into the answer. Returns the trucks, the points' grid codes and
+/// the report as JSON.
+async fn garbage_day<R, F>(
+    st: &AppState,
+    day: LocalDay,
+    report: F,
+) -> ApiResult<(Vec<Vehicle>, HashMap<String, Option<String>>, Value)>
+where
+    R: serde::Serialize,
+    F: FnOnce(&GarbageTracker) -> R + Send + 'static,
+{
+    let (vehicles, fixes) = day_fixes(st, "garbage_truck", day).await?;
+    let stored = st.store.list_collection_points().await?;
+    let grid_codes: HashMap<String, Option<String>> = stored
+        .iter()
+        .map(|p| (p.point_id.clone(), p.grid_code.clone()))
+        .collect();
+    let points: Vec<CollectionPoint> = stored
+        .into_iter()
+        .filter_map(|p| {
+            Some(CollectionPoint {
+                category: WasteCategory::parse(&p.category)?,
+                id: p.point_id,
+                name: p.name,
+                position: Point {
+                    lon: p.lon,
+                    lat: p.lat,
+                },
+            })
+        })
+        .collect();
+    let trucks: Vec<Truck> = vehicles
+        .iter()
+        .map(|v| Truck {
+            id: vehicle_key(v),
+            plate: Some(v.plate.clone()),
+            category: v.company.as_deref().and_then(WasteCategory::from_marker),
+        })
+        .collect();
+    let routes: Vec<_> = st
+        .store
+        .list_collection_routes()
+        .await?
+        .iter()
+        .filter_map(|r| crate::routes::collection_routes::rules_route(r, &vehicles, vehicle_key))
+        .collect();
+    let calendar = Arc::new(st.rules.get(st.now()).await?.calendar.clone());
+    let value = tokio::task::spawn_blocking(move || {
+        let mut tracker = GarbageTracker::new(points, trucks, GarbageConfig::default());
+        tracker.set_routes(routes);
+        tracker.set_calendar(calendar);
+        for f in fixes.iter().flatten() {
+            tracker.observe(f);
+        }
+        serde_json::to_value(report(&tracker))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("garbage report: {e}")))?
+    .map_err(|e| ApiError::Internal(format!("garbage report: {e}")))?;
+    Ok((vehicles, grid_codes, value))
+}
+
+/// `GET /api/sanitation/route-report?day=` — each collection route 收运路线 on the day: whether
+/// it runs, its finish time, the points planned, visited by a qualifying truck and missed, when
+/// the round was done and whether on time, and per point the first qualifying visit.
+pub async fn route_report(
+    State(state): State<AppState>,
+    Extension(cache): Extension<SanitationState>,
+    auth: AuthUser,
+    Query(q): Query<DayQuery>,
+) -> ApiResult<Json<Value>> {
+    require_any(&auth, STAFF)?;
+    let (date, day) = local_day(&state, &q)?;
+    let st = &state;
+    let report = cached(&state, &cache, "routes", day, move |_| async move {
+        let as_of = st.now();
+        let (vehicles, _, mut routes) =
+            garbage_day(st, day, move |t| t.route_daily(day, as_of)).await?;
+        let by_key: HashMap<String, &Vehicle> =
+            vehicles.iter().map(|v| (vehicle_key(v), v)).collect();
+        if let Some(rows) = routes.as_array_mut() {
+            for r in rows {
+                let v = r["truck"].as_str().and_then(|k| by_key.get(k));
+                r["vehicle_id"] = json!(v.map(|v| v.id));
+                rfc3339_fields(r, &["finish_at", "finished_at"]);
+                if let Some(points) = r["points"].as_array_mut() {
+                    for p in points {
+                        rfc3339_fields(p, &["arrived"]);
+                        let plate = p["by"]
+                            .as_str()
+                            .and_then(|k| by_key.get(k))
+                            .map(|v| v.plate.clone());
+                        p["by_plate"] = json!(plate);
+                    }
+                }
+            }
+        }
+        Ok(json!({ "date": date.to_string(), "routes": routes }))
+    })
+    .await?;
+    Ok(Json((*report).clone()))
+}
+
 /// Replaces each instant (ms) under `keys` of `row` with its RFC 3339 text.
 fn rfc3339_fields(row: &mut Value, keys: &[&str]) {
     for k in keys {
@@ -349,45 +453,9 @@ pub async fn garbage(
     let (_, day) = local_day(&state, &q)?;
     let st = &state;
     let report = cached(&state, &cache, "garbage", day, move |_| async move {
-        let (vehicles, fixes) = day_fixes(st, "garbage_truck", day).await?;
-        let stored = st.store.list_collection_points().await?;
-        let grid_codes: HashMap<String, Option<String>> = stored
-            .iter()
-            .map(|p| (p.point_id.clone(), p.grid_code.clone()))
-            .collect();
-        let points: Vec<CollectionPoint> = stored
-            .into_iter()
-            .filter_map(|p| {
-                Some(CollectionPoint {
-                    category: WasteCategory::parse(&p.category)?,
-                    id: p.point_id,
-                    name: p.name,
-                    position: Point {
-                        lon: p.lon,
-                        lat: p.lat,
-                    },
-                })
-            })
-            .collect();
-        let trucks: Vec<Truck> = vehicles
-            .iter()
-            .map(|v| Truck {
-                id: vehicle_key(v),
-                plate: Some(v.plate.clone()),
-                category: v.company.as_deref().and_then(WasteCategory::from_marker),
-            })
-            .collect();
         let as_of = st.now();
-        let mut report = tokio::task::spawn_blocking(move || {
-            let mut tracker = GarbageTracker::new(points, trucks, GarbageConfig::default());
-            for f in fixes.iter().flatten() {
-                tracker.observe(f);
-            }
-            serde_json::to_value(tracker.daily(day, as_of))
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("garbage report: {e}")))?
-        .map_err(|e| ApiError::Internal(format!("garbage report: {e}")))?;
+        let (vehicles, grid_codes, mut report) =
+            garbage_day(st, day, move |t| t.daily(day, as_of)).await?;
         name_vehicles(&mut report, &vehicles);
         let plates: HashMap<String, String> = vehicles
             .iter()
@@ -554,8 +622,9 @@ pub struct TonnageInput {
     pub out_t: f64,
 }
 
-/// Admins and handlers of a sanitation department 环卫 enter tonnage.
-async fn require_tonnage_writer(state: &AppState, auth: &AuthUser) -> ApiResult<()> {
+/// Admins and handlers of a sanitation department 环卫 enter tonnage (and write collection
+/// routes).
+pub(crate) async fn require_tonnage_writer(state: &AppState, auth: &AuthUser) -> ApiResult<()> {
     if auth.caller.has_role(Role::Admin) {
         return Ok(());
     }
@@ -782,6 +851,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/sweeping/coverage", get(sweeping))
         .route("/api/patrol/coverage", get(patrol))
         .route("/api/garbage/collection", get(garbage))
+        .route("/api/sanitation/route-report", get(route_report))
         .route("/api/stations", get(list_stations).post(upsert_station))
         .route("/api/stations/{id}/tonnage/{day}", put(put_tonnage))
         .layer(Extension(SanitationState::default()))

@@ -47,25 +47,58 @@ fn webhook_json(w: &Webhook) -> Value {
     })
 }
 
-/// An `http://host[:port]/path` URL (HTTPS endpoints sit behind a TLS-terminating proxy: the
-/// server carries no TLS client).
-fn check_url(url: &str) -> ApiResult<()> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| {
-        ApiError::unprocessable(
-            "invalid_url",
-            "the URL must start with http:// (put an HTTPS endpoint behind a local TLS proxy)",
-        )
-    })?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if url.len() > MAX_URL_LEN
-        || host.is_empty()
-        || url.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+/// An `http://` or `https://` URL with a host (HTTPS is verified against the Mozilla roots and
+/// the configured extra CA, `[notify] extra_ca_file`): `invalid_url` otherwise, saying why.
+pub fn check_url(url: &str) -> ApiResult<()> {
+    let bad = |why: &str| ApiError::unprocessable("invalid_url", format!("{why}: {url:?}"));
+    if url.len() > MAX_URL_LEN {
         return Err(ApiError::unprocessable(
             "invalid_url",
-            format!("not a usable http:// URL of at most {MAX_URL_LEN} characters"),
+            format!("the URL is longer than {MAX_URL_LEN} characters"),
         ));
     }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("the URL holds a space or a control character"));
+    }
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| bad("not an absolute URL (http://… or https://…)"))?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err(bad("the scheme must be http or https"));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(bad(
+            "credentials in the URL are not accepted (use the secret)",
+        ));
+    }
+    // host, [v6]:port or host:port
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let Some((h, after)) = v6.split_once(']') else {
+            return Err(bad("an unclosed [IPv6] host"));
+        };
+        match after {
+            "" => (h, None),
+            p => match p.strip_prefix(':') {
+                Some(p) => (h, Some(p)),
+                None => return Err(bad("junk after the [IPv6] host")),
+            },
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(bad("the URL has no host"));
+    }
+    if let Some(p) = port
+        && (p.is_empty() || p.parse::<u16>().map_or(true, |p| p == 0))
+    {
+        return Err(bad("the port must be a number from 1 to 65535"));
+    }
+    reqwest::Url::parse(url).map_err(|e| bad(&format!("not a valid URL ({e})")))?;
     Ok(())
 }
 
@@ -157,17 +190,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls_must_be_plain_http_with_a_host() {
-        assert!(check_url("http://127.0.0.1:8080/hook").is_ok());
-        assert!(check_url("http://example.gov.cn/12345?x=1").is_ok());
-        for bad in [
+    fn urls_must_be_http_or_https_with_a_host() {
+        for good in [
+            "http://127.0.0.1:8080/hook",
+            "http://example.gov.cn/12345?x=1",
             "https://example.gov.cn/hook",
+            "HTTPS://example.gov.cn:8443",
+            "https://[::1]:9443/h",
+        ] {
+            assert!(check_url(good).is_ok(), "{good}");
+        }
+        for bad in [
             "ftp://x/y",
             "http:///nohost",
+            "https://:443/nohost",
             "http://a b/c",
             "example.gov.cn/hook",
+            "https://user:pw@example.gov.cn/h",
+            "https://example.gov.cn:99999/h",
+            "https://example.gov.cn:0/h",
+            "https://example.gov.cn:/h",
+            "https://[::1/h",
+            "file:///etc/passwd",
         ] {
-            assert!(check_url(bad).is_err(), "{bad}");
+            let e = check_url(bad).expect_err(bad);
+            assert!(matches!(e, ApiError::Unprocessable { .. }), "{bad}: {e:?}");
         }
         assert!(check_url(&format!("http://h/{}", "a".repeat(MAX_URL_LEN))).is_err());
     }

@@ -29,16 +29,18 @@ fn jpeg() -> Vec<u8> {
     b
 }
 
-async fn post_event(
+/// Posts one AI-camera event with a snapshot through the webhook; expects 201.
+pub(crate) async fn post_camera_event(
     a: &App,
     key: &str,
+    camera_id: &str,
     event_type: &str,
     confidence: f64,
     minutes: i64,
     image: &[u8],
 ) -> Value {
     let body = json!({
-        "camera_id": "CAM-0001",
+        "camera_id": camera_id,
         "event_type": event_type,
         "confidence": confidence,
         "at": t0().plus_minutes(minutes).to_rfc3339(),
@@ -97,13 +99,13 @@ async fn camera_snapshots_story(a: &App) {
 
     // Above the gate: exposed garbage seen twice (a PNG, then a JPEG two minutes later), one
     // incident, one warning alarm the worker files a case for.
-    let first = post_event(a, &key, "06010", 0.93, 0, PNG).await;
+    let first = post_camera_event(a, &key, "CAM-0001", "06010", 0.93, 0, PNG).await;
     assert_eq!(
         (first["decision"].as_str(), first["auto_case"].as_bool()),
         (Some("new"), Some(true)),
         "{first}"
     );
-    let second = post_event(a, &key, "exposed_garbage", 0.95, 2, &jpeg).await;
+    let second = post_camera_event(a, &key, "CAM-0001", "exposed_garbage", 0.95, 2, &jpeg).await;
     assert_eq!(second["decision"], "merged", "{second}");
     let alarm_id = first["alarm_id"].as_i64().expect("alarm");
     assert_eq!(second["alarm_id"].as_i64(), Some(alarm_id));
@@ -146,7 +148,7 @@ async fn camera_snapshots_story(a: &App) {
     }
 
     // Below the gate: a notice, no case until an operator confirms it — then with the photo.
-    let low = post_event(a, &key, "occupy_road_business", 0.6, 5, PNG).await;
+    let low = post_camera_event(a, &key, "CAM-0001", "occupy_road_business", 0.6, 5, PNG).await;
     assert_eq!(
         (low["alarm_level"].as_str(), low["auto_case"].as_bool()),
         (Some("notice"), Some(false)),

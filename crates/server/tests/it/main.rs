@@ -24,8 +24,10 @@ use tower::ServiceExt;
 mod alarms;
 mod assessment;
 mod breakdown;
+mod camera_retry;
 mod citizens;
 mod city;
+mod collection_routes;
 mod cycle;
 mod device_cases;
 mod duplicates;
@@ -34,8 +36,10 @@ mod garbage_cases;
 mod intake;
 mod notify;
 mod open311;
+mod otp_nodes;
 mod supervision;
 mod volunteers;
+mod webhook_tls;
 
 const PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,

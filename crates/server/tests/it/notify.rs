@@ -301,6 +301,26 @@ async fn notifications(a: &App) {
         reporter_after, 5,
         "the reporter hears of the second closing"
     );
+
+    // Events nobody wants (a report by an inspector, a comment-free verify …) still move the
+    // settled read position to the newest event, so later passes do not read them again.
+    let (s, v) = a
+        .post(
+            "inspector",
+            "/api/cases",
+            json!({"source": "inspector", "description": "井盖松动", "area_code": GRID1}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    run_both(a, &mut n1, &mut n2).await;
+    let head = a.state.store.max_event_id().await.expect("head");
+    let settled = a
+        .state
+        .store
+        .notifier_progress("case_events", 0, a.state.now())
+        .await
+        .expect("progress");
+    assert_eq!(settled, head, "the unwanted tail is settled, not re-read");
 }
 
 #[tokio::test]
@@ -316,7 +336,11 @@ async fn webhooks_are_for_admins_and_checked() {
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     for (bad, code) in [
         (
-            json!({"name": "x", "url": "https://example.org/h"}),
+            json!({"name": "x", "url": "ftp://example.org/h"}),
+            "invalid_url",
+        ),
+        (
+            json!({"name": "x", "url": "https:///no-host"}),
             "invalid_url",
         ),
         (

@@ -23,7 +23,7 @@ use clap::{Parser, Subcommand};
 use domain::area::AreaLevel;
 use domain::time::Timestamp;
 use simulator::device_load::{self, LoadConfig, LoadReport};
-use simulator::{Client, lifecycle, list, mqtt_load, open311_load, seed};
+use simulator::{Client, lifecycle, list, mqtt_load, open311_load, provision, seed};
 use store::{ConnectOptions, Store};
 
 #[derive(Parser)]
@@ -76,6 +76,26 @@ enum Cmd {
         batch: usize,
         #[arg(long, default_value_t = 7)]
         seed: u64,
+    },
+    /// Register the vehicles and monitors the `jt808` / `hj212` generators claim to be, so a
+    /// `yiwang serve` on this database accepts them (mixed fleet; fume monitors).
+    Provision {
+        #[arg(long)]
+        database: String,
+        /// Vehicles (terminal phones `--first-phone` and up).
+        #[arg(long, default_value_t = 20_000)]
+        vehicles: usize,
+        /// The `jt808` generator's `--first-id`.
+        #[arg(long, default_value_t = 13_900_000_000)]
+        first_phone: u64,
+        /// Monitors (MN `--first-mn` and up, as 24 hex digits).
+        #[arg(long, default_value_t = 5_000)]
+        monitors: usize,
+        /// The `hj212` generator's `--first-id`.
+        #[arg(long, default_value_t = 13_900_000_000)]
+        first_mn: u64,
+        #[arg(long, default_value = "123456")]
+        password: String,
     },
     /// JT/T 808 terminals: register, authenticate, report positions; acked rate and latency.
     Jt808 {
@@ -197,8 +217,18 @@ impl DeviceArgs {
             first_id: self.first_id,
             version: jt808::Version::V2013,
             start_after: self.start_after.map(Duration::from_secs),
+            wall_clock_ms: wall_clock_ms(),
         }
     }
+}
+
+/// The wall clock now (UTC ms): a CLI tool reads the clock at its edge.
+#[allow(clippy::disallowed_methods)]
+fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(0))
+        .unwrap_or(0)
 }
 
 fn print_device_report(what: &str, args: &DeviceArgs, r: &mut LoadReport) {
@@ -212,10 +242,12 @@ fn print_device_report(what: &str, args: &DeviceArgs, r: &mut LoadReport) {
         r.elapsed.as_secs_f64()
     );
     println!(
-        "{what}: sent={} acked={} ({:.0}/s acknowledged and durable) nacked={} skipped_ticks={} lost_connections={}",
+        "{what}: sent={} acked={} ({:.0}/s acknowledged and durable) acked_after_window={} (total {}) nacked={} skipped_ticks={} lost_connections={}",
         r.sent,
         r.acked,
         r.ack_rate(),
+        r.acked_late,
+        r.acked + r.acked_late,
         r.nacked,
         r.skipped,
         r.lost
@@ -323,6 +355,34 @@ async fn main() -> anyhow::Result<()> {
             store.analyze().await?;
             println!(
                 "seeded {n} cases in {:.1} s (planner statistics refreshed)",
+                started.elapsed().as_secs_f64()
+            );
+            store.close().await;
+        }
+        Cmd::Provision {
+            database,
+            vehicles,
+            first_phone,
+            monitors,
+            first_mn,
+            password,
+        } => {
+            let store = Store::open(&ConnectOptions::new(database)).await?;
+            let now = Timestamp(wall_clock_ms());
+            let plan = provision::Plan {
+                vehicles,
+                first_phone,
+                monitors,
+                first_mn,
+                password,
+            };
+            let started = std::time::Instant::now();
+            let done = provision::provision(&store, &plan, now).await?;
+            println!(
+                "provisioned {} new vehicles {:?} and {} monitors in {:.1} s",
+                done.vehicles,
+                done.kinds,
+                done.monitors,
                 started.elapsed().as_secs_f64()
             );
             store.close().await;

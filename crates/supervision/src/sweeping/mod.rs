@@ -40,6 +40,7 @@
 mod day;
 mod index;
 pub mod speed;
+pub mod work;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -55,6 +56,7 @@ pub use day::LocalDay;
 pub(crate) use day::split_by_day;
 pub use index::{CELL_M, IndexedRoad, RoadIndex, RoadMatch};
 pub use speed::{RULE_OVERSPEED, SweepSpeedConfig, SweepSpeedRule};
+pub use work::{WorkInference, WorkState};
 
 /// Length of the road pieces assigned to areas, metres.
 pub const AREA_PIECE_M: f64 = 50.0;
@@ -96,17 +98,34 @@ impl RequiredPasses {
     }
 }
 
-/// How the tracker knows the sweeper is sweeping (brushes down, pump on).
+/// JT/T 808 additional-information item 0x2A: the IO status WORD (bit 0 deep sleep, bit 1
+/// sleep; the other bits are reserved by the standard and used by vendors).
+pub const ITEM_IO_STATUS: u8 = 0x2A;
+
+/// How the rules know the sweeper is sweeping (brushes down, pump on).
+///
+/// JT/T 808 has no standard sweeping signal: terminals of sweepers report it in a status bit
+/// the standard leaves reserved (0x0200 status bits 22–31), in a bit of the IO status item
+/// 0x2A, or in a vendor item (0xE1–0xFF); which one is a per-model setting (see
+/// `crates/jt808/TOLERANCE.md`, D17). Without any, the state is inferred from the track.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SweepingOn {
-    /// No signal: every fix counts as working, and the speed band alone decides coverage
-    /// (travel to and from the depot then shows as out-of-band distance).
-    #[default]
+    /// No signal, and none inferred: every fix counts as working (the speed band alone decides
+    /// coverage; travel to and from the depot above the band counts as sweeping too fast).
     Always,
-    /// A JT/T 808 status bit (0..=31) is set while sweeping.
+    /// No signal: coverage counts by the speed band as with `Always`, and the working-speed
+    /// rule infers the working state from the track ([`work`]).
+    #[default]
+    Inferred,
+    /// A JT/T 808 0x0200 status bit (0..=31) is set while sweeping.
     StatusBit {
         /// Bit number in [`Fix::status`].
+        bit: u8,
+    },
+    /// A bit (0..=15) of the IO status item 0x2A is set while sweeping.
+    IoStatusBit {
+        /// Bit number in the big-endian WORD.
         bit: u8,
     },
     /// A JT/T 808 additional-information item is present with a non-zero byte while sweeping.
@@ -114,18 +133,51 @@ pub enum SweepingOn {
         /// Item id in [`Fix::extra`].
         id: u8,
     },
+    /// A bit of a (vendor) additional-information item is set while sweeping, counting from
+    /// the least significant bit of its last byte (the value read big-endian).
+    ItemBit {
+        /// Item id in [`Fix::extra`].
+        id: u8,
+        /// Bit number, 0 = the least significant bit of the last byte.
+        bit: u8,
+    },
+}
+
+fn item_bit(fix: &Fix, id: u8, bit: u8) -> bool {
+    let byte = usize::from(bit / 8);
+    fix.extra.iter().any(|(i, v)| {
+        *i == id
+            && v.len() > byte
+            && v.get(v.len() - 1 - byte)
+                .is_some_and(|b| b & (1u8 << (bit % 8)) != 0)
+    })
 }
 
 impl SweepingOn {
-    /// Whether the fix says the sweeper is working.
+    /// Whether the terminal reports the working state at all (else every fix is "on" for
+    /// coverage, and the speed rule infers it with [`SweepingOn::Inferred`]).
+    pub fn has_signal(&self) -> bool {
+        !matches!(self, SweepingOn::Always | SweepingOn::Inferred)
+    }
+
+    /// Whether the fix says the sweeper is working (always true without a signal).
     pub fn is_on(&self, fix: &Fix) -> bool {
         match *self {
-            SweepingOn::Always => true,
+            SweepingOn::Always | SweepingOn::Inferred => true,
             SweepingOn::StatusBit { bit } => bit < 32 && fix.status & (1u32 << u32::from(bit)) != 0,
+            SweepingOn::IoStatusBit { bit } => {
+                bit < 16
+                    && fix.extra.iter().any(|(i, v)| {
+                        *i == ITEM_IO_STATUS
+                            && v.len() == 2
+                            && u16::from_be_bytes([v[0], v[1]]) & (1u16 << bit) != 0
+                    })
+            }
             SweepingOn::ExtraItem { id } => fix
                 .extra
                 .iter()
                 .any(|(i, v)| *i == id && v.iter().any(|b| *b != 0)),
+            SweepingOn::ItemBit { id, bit } => item_bit(fix, id, bit),
         }
     }
 }

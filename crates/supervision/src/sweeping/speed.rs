@@ -15,16 +15,27 @@
 //! The alarm names no taxonomy class: sweeping too fast is a breach of the sanitation contract
 //! counted against the operator, not a matter on the street; it files no case.
 //!
-//! With [`SweepingOn::Always`] (no brush signal) travel to and from the depot above the band
-//! counts as sweeping too fast; configure the terminal's status bit or item where it has one.
+//! # When is a sweeper working
+//!
+//! Over-speed is judged only while the sweeper works. With a terminal signal
+//! ([`SweepingOn::StatusBit`], [`SweepingOn::IoStatusBit`] for item 0x2A, a vendor item) the
+//! signal decides. Without one ([`SweepingOn::Inferred`], the default) the state is inferred
+//! from the track ([`super::work`]): the sweeper must have kept sweeping pace along roads that
+//! need sweeping for a while (map-matched over the roads given by [`SweepSpeedRule::set_roads`];
+//! without roads nothing is inferred working), and transit faster than 30 km/h is never
+//! working — so a sweeper driving to its depot raises nothing, while one that sweeps and then
+//! speeds up to 25 km/h on its road does. [`SweepingOn::Always`] keeps the old behaviour: every
+//! fix is working, travel above the band included.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use domain::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::SweepingOn;
+use super::work::{WorkInference, WorkState};
+use super::{RequiredPasses, RoadIndex, SweepingOn};
 use crate::alarm::{
     AlarmKey, AlarmLevel, Clear, Edge, Hysteresis, HysteresisState, Raise, Signal, SourceKind,
 };
@@ -48,8 +59,12 @@ pub struct SweepSpeedConfig {
     pub hysteresis: Hysteresis,
     /// Two fixes further apart restart a pending run, ms (default 120,000).
     pub max_gap_ms: i64,
-    /// How "sweeping" is detected (default: always).
+    /// How "sweeping" is detected (default: inferred from the track).
     pub sweeping_on: SweepingOn,
+    /// The inference's settings (with [`SweepingOn::Inferred`]).
+    pub inference: WorkInference,
+    /// Passes a road needs by class: roads needing none are not swept (for the inference).
+    pub required_passes: RequiredPasses,
 }
 
 impl Default for SweepSpeedConfig {
@@ -64,7 +79,9 @@ impl Default for SweepSpeedConfig {
                 clear_samples: 3,
             },
             max_gap_ms: 120_000,
-            sweeping_on: SweepingOn::Always,
+            sweeping_on: SweepingOn::Inferred,
+            inference: WorkInference::default(),
+            required_passes: RequiredPasses::default(),
         }
     }
 }
@@ -77,6 +94,8 @@ struct Sweeper {
     /// Highest speed of the current breaking run, km/h.
     peak_kmh: f64,
     track: VecDeque<(Timestamp, f64, f64, f64)>,
+    /// Inferred working state ([`SweepingOn::Inferred`]).
+    work: WorkState,
 }
 
 /// Per-sweeper state of the working-speed rule (see the module docs).
@@ -84,6 +103,8 @@ struct Sweeper {
 pub struct SweepSpeedRule {
     config: SweepSpeedConfig,
     sweepers: HashMap<String, Sweeper>,
+    /// The city's roads, for the inferred working state.
+    roads: Option<Arc<RoadIndex>>,
 }
 
 impl SweepSpeedRule {
@@ -92,7 +113,30 @@ impl SweepSpeedRule {
         SweepSpeedRule {
             config,
             sweepers: HashMap::new(),
+            roads: None,
         }
+    }
+
+    /// Sets the roads the working state is inferred on (see the module docs).
+    pub fn set_roads(&mut self, roads: Arc<RoadIndex>) {
+        self.roads = Some(roads);
+    }
+
+    /// Whether the fix lies on a road that needs sweeping.
+    fn on_sweep_road(&self, fix: &Fix) -> bool {
+        let Some(index) = &self.roads else {
+            return false;
+        };
+        let cfg = &self.config;
+        index
+            .match_point(
+                fix.point,
+                cfg.inference.match_distance_m,
+                (fix.speed_kmh >= cfg.inference.min_pace_kmh).then_some(f64::from(fix.heading)),
+                45.0,
+            )
+            .and_then(|m| index.roads().get(m.road))
+            .is_some_and(|r| cfg.required_passes.of(r.class) > 0)
     }
 
     /// The settings.
@@ -113,6 +157,8 @@ impl SweepSpeedRule {
         if !fix.located() || !fix.speed_kmh.is_finite() || !fix.point.lat.is_finite() {
             return Vec::new();
         }
+        let inferred = self.config.sweeping_on == SweepingOn::Inferred;
+        let on_road = inferred && self.on_sweep_road(fix);
         let cfg = &self.config;
         let v = self.sweepers.entry(fix.phone.clone()).or_default();
         if v.last_at.is_some_and(|l| l >= fix.at) {
@@ -122,6 +168,7 @@ impl SweepSpeedRule {
             .is_some_and(|l| fix.at.0.saturating_sub(l.0) > cfg.max_gap_ms)
         {
             v.state.reset_run();
+            v.work.reset();
         }
         v.last_at = Some(fix.at);
         v.track
@@ -129,7 +176,11 @@ impl SweepSpeedRule {
         while v.track.len() > TRACK_POINTS {
             v.track.pop_front();
         }
-        let working = cfg.sweeping_on.is_on(fix);
+        let working = if inferred {
+            v.work.step(&cfg.inference, fix.at, fix.speed_kmh, on_road)
+        } else {
+            cfg.sweeping_on.is_on(fix)
+        };
         let breaking = if v.state.is_active() {
             working && fix.speed_kmh > cfg.clear_below_kmh
         } else {
@@ -164,6 +215,7 @@ impl SweepSpeedRule {
                         "speed_kmh": fix.speed_kmh,
                         "peak_speed_kmh": v.peak_kmh,
                         "limit_kmh": cfg.max_speed_kmh,
+                        "working": if inferred { "inferred" } else if cfg.sweeping_on.has_signal() { "signal" } else { "always" },
                         "since_ms": since.0,
                         "track": track,
                     }),

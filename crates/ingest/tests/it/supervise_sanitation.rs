@@ -104,22 +104,7 @@ async fn garbage_and_sweeper_fixes_raise_collection_and_speed_alarms() {
             .await
             .expect("vehicle");
     }
-    let point = |id: &str, category: &str, lon: f64| CollectionPoint {
-        point_id: id.into(),
-        name: format!("{id}收集点"),
-        category: category.into(),
-        lat: LAT,
-        lon,
-        grid_code: Some(GRID.into()),
-    };
-    store
-        .upsert_collection_points(&[
-            point("K1", "kitchen", K1),
-            point("O1", "other", O1),
-            point("K2", "kitchen", K2),
-        ])
-        .await
-        .expect("points");
+    seed_points(&store).await;
     // The street the sweeper sweeps (a secondary road: one pass a day).
     store
         .import_roads(
@@ -282,22 +267,7 @@ async fn a_route_point_its_truck_skipped_raises_the_route_missed_alarm() {
         )
         .await
         .expect("vehicle");
-    let point = |id: &str, category: &str, lon: f64| CollectionPoint {
-        point_id: id.into(),
-        name: format!("{id}收集点"),
-        category: category.into(),
-        lat: LAT,
-        lon,
-        grid_code: Some(GRID.into()),
-    };
-    store
-        .upsert_collection_points(&[
-            point("K1", "kitchen", K1),
-            point("O1", "other", O1),
-            point("K2", "kitchen", K2),
-        ])
-        .await
-        .expect("points");
+    seed_points(&store).await;
     store
         .insert_collection_route(&store::CollectionRoute {
             route_id: "R1".into(),
@@ -359,4 +329,25 @@ async fn a_route_point_its_truck_skipped_raises_the_route_missed_alarm() {
             .await
             .is_empty()
     );
+}
+
+/// The three collection points both stories use: kitchen K1, other O1, kitchen K2 along one
+/// street of the grid.
+async fn seed_points(store: &Store) {
+    let point = |id: &str, category: &str, lon: f64| CollectionPoint {
+        point_id: id.into(),
+        name: format!("{id}收集点"),
+        category: category.into(),
+        lat: LAT,
+        lon,
+        grid_code: Some(GRID.into()),
+    };
+    store
+        .upsert_collection_points(&[
+            point("K1", "kitchen", K1),
+            point("O1", "other", O1),
+            point("K2", "kitchen", K2),
+        ])
+        .await
+        .expect("points");
 }
